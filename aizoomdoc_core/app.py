@@ -1,0 +1,235 @@
+"""The application facade: what the UI and the CLI call.
+
+``Aizoomdoc.open(settings)`` picks the storage (cloud when configured and reachable, local
+otherwise) and migrates it. Methods take and return plain records from ``models``; every input that
+came from a person is validated here, once, before it reaches the stores, and failures a person can
+fix raise ``AizoomdocError`` with one line to show.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime, timezone
+from typing import Any
+
+from .config import Settings, describe_error
+from .errors import InvalidInput
+from .llm import check_llm
+from .models import BackendStatus, Chat, ChatImage, ChatSummary, ChatView, Message, SearchResult
+from .sanitize import clean_text, parse_id
+from .storage import schema
+from .storage.backends import Storage, open_storage
+from .storage.blobs import chat_image_key, chat_prefix
+
+log = logging.getLogger("aizoomdoc.app")
+
+MAX_TITLE = 200
+MAX_MESSAGE = 100_000
+DEFAULT_TITLE = "New chat"
+MAX_PAGE_SIZE = 500
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_id() -> str:
+    """Ids are made here, not by the database, so a record keeps its id wherever it is written."""
+    return str(uuid.uuid4())
+
+
+class Aizoomdoc:
+    def __init__(self, settings: Settings, storage: Storage) -> None:
+        self.settings = settings
+        self.storage = storage
+        self.db = storage.db
+        self.blobs = storage.blobs
+
+    @classmethod
+    def open(cls, settings: Settings) -> Aizoomdoc:
+        return cls(settings, open_storage(settings))
+
+    def close(self) -> None:
+        self.storage.close()
+
+    def status(self) -> list[BackendStatus]:
+        """Storage backends as chosen at start: configured, reachable, in use."""
+        return list(self.storage.statuses)
+
+    def check(self) -> list[BackendStatus]:
+        """Every backend, tried now: storage as in use, plus the LLM endpoint when configured."""
+        statuses = []
+        for status in self.storage.statuses:
+            if status.in_use:
+                store = self.db if status.component == "database" else self.blobs
+                try:
+                    store.ping()
+                    status = replace(status, reachable=True, error=None)
+                except Exception as exc:
+                    status = replace(status, reachable=False, error=describe_error(exc, self.settings))
+            statuses.append(status)
+        statuses.append(check_llm(self.settings))
+        return statuses
+
+    # -- chats --------------------------------------------------------------------------------
+
+    def create_chat(self, title: str = "", *, user_id: str | None = None, metadata: dict[str, Any] | None = None) -> Chat:
+        created = now()
+        chat = Chat(
+            id=new_id(),
+            title=_title(title),
+            user_id=clean_text(user_id or self.settings.default_user, max_length=200, keep_newlines=False),
+            created_at=created,
+            updated_at=created,
+            metadata=metadata or {},
+        )
+        self.db.insert_chat(chat)
+        log.info("chat created: %s", chat.id)
+        return chat
+
+    def list_chats(self, *, user_id: str | None = None, limit: int = 50, offset: int = 0) -> list[ChatSummary]:
+        """Chats newest first; ``user_id`` None lists every user's chats (the CLI's view)."""
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_SIZE}")
+        if offset < 0:
+            raise InvalidInput("offset must not be negative")
+        return self.db.list_chats(user_id=user_id, limit=limit, offset=offset)
+
+    def count_chats(self, *, user_id: str | None = None) -> int:
+        return self.db.count_chats(user_id=user_id)
+
+    def get_chat(self, chat_id: str) -> Chat:
+        return self.db.get_chat(parse_id(chat_id, "chat id"))
+
+    def chat_view(self, chat_id: str) -> ChatView:
+        return self.db.chat_view(parse_id(chat_id, "chat id"))
+
+    def rename_chat(self, chat_id: str, title: str) -> Chat:
+        chat_id = parse_id(chat_id, "chat id")
+        self.db.update_chat(chat_id, title=_title(title), updated_at=now())
+        return self.db.get_chat(chat_id)
+
+    def delete_chat(self, chat_id: str) -> None:
+        """Delete the chat's rows, then its blobs (every key under the chat's prefix)."""
+        chat_id = parse_id(chat_id, "chat id")
+        self.db.delete_chat(chat_id)
+        removed = self.blobs.delete_prefix(chat_prefix(chat_id))
+        log.info("chat deleted: %s (%d blobs)", chat_id, removed)
+
+    # -- chat contents ------------------------------------------------------------------------
+
+    def add_message(
+        self,
+        chat_id: str,
+        role: str,
+        content: str,
+        *,
+        message_type: str = "text",
+        metadata: dict[str, Any] | None = None,
+    ) -> Message:
+        if role not in schema.MESSAGE_ROLES:
+            raise InvalidInput(f"unknown message role: {role!r}")
+        chat_id = self.get_chat(chat_id).id
+        message = Message(
+            id=new_id(),
+            chat_id=chat_id,
+            role=role,
+            content=clean_text(content, max_length=MAX_MESSAGE),
+            message_type=message_type,
+            created_at=now(),
+            metadata=metadata or {},
+        )
+        self.db.insert_message(message)
+        log.info("message added: %s to chat %s", message.id, chat_id)
+        return message
+
+    def add_image(
+        self,
+        chat_id: str,
+        data: bytes,
+        *,
+        kind: str,
+        width: int,
+        height: int,
+        mime: str = "image/png",
+        name: str | None = None,
+        message_id: str | None = None,
+        document_id: str | None = None,
+        page: int | None = None,
+        bbox: Sequence[float] | None = None,
+        scale: float | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> ChatImage:
+        """Store the image bytes, then its row; a failed row write removes the bytes again."""
+        if kind not in schema.IMAGE_KINDS:
+            raise InvalidInput(f"unknown image kind: {kind!r}")
+        chat_id = self.get_chat(chat_id).id
+        image_id = new_id()
+        extension = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}.get(mime, "bin")
+        image = ChatImage(
+            id=image_id,
+            chat_id=chat_id,
+            message_id=parse_id(message_id, "message id") if message_id else None,
+            name=clean_text(name or f"{kind}-{image_id[:8]}.{extension}", max_length=200, keep_newlines=False),
+            kind=kind,
+            storage_key=chat_image_key(chat_id, f"{image_id}.{extension}"),
+            mime=mime,
+            width=int(width),
+            height=int(height),
+            document_id=parse_id(document_id, "document id") if document_id else None,
+            page=page,
+            bbox=[float(v) for v in bbox] if bbox is not None else None,
+            scale=scale,
+            created_at=now(),
+            metadata=metadata or {},
+        )
+        self.blobs.put(image.storage_key, data, mime)
+        try:
+            self.db.insert_image(image)
+        except BaseException:
+            self.blobs.delete(image.storage_key)
+            raise
+        log.info("image added: %s (%s, %dx%d) to chat %s", image.id, kind, image.width, image.height, chat_id)
+        return image
+
+    def add_search_results(
+        self, chat_id: str, hits: Sequence[dict[str, Any]], *, message_id: str | None = None
+    ) -> list[SearchResult]:
+        """Save hits (dicts of the search contract) in their rank order."""
+        chat_id = self.get_chat(chat_id).id
+        created = now()
+        results = [
+            SearchResult(
+                id=new_id(),
+                chat_id=chat_id,
+                message_id=parse_id(message_id, "message id") if message_id else None,
+                document_id=parse_id(hit["document_id"], "document id"),
+                document_name=clean_text(str(hit.get("document_name", "")), max_length=500),
+                block_id=str(hit["block_id"]),
+                page=int(hit["page"]),
+                text=clean_text(str(hit.get("text", "")), max_length=MAX_MESSAGE),
+                bbox=[float(v) for v in hit["bbox"]],
+                score=float(hit.get("score", 0.0)),
+                rank=rank,
+                created_at=created,
+            )
+            for rank, hit in enumerate(hits, start=1)
+        ]
+        self.db.insert_search_results(results)
+        log.info("search result added: %d hits to chat %s", len(results), chat_id)
+        return results
+
+    def image_bytes(self, image: ChatImage) -> bytes:
+        return self.blobs.get(image.storage_key)
+
+    def image_url(self, image: ChatImage) -> str:
+        """Where the image can be fetched: a local path, or a presigned URL that expires."""
+        return self.blobs.url(image.storage_key)
+
+
+def _title(title: str) -> str:
+    title = clean_text(title or "", max_length=MAX_TITLE, keep_newlines=False)
+    return title or DEFAULT_TITLE

@@ -1,0 +1,178 @@
+"""The command line: ``python -m aizoomdoc_core [--data-dir DIR] COMMAND ... [--json]``.
+
+With ``--json`` a command prints exactly one JSON document on stdout (the contract in
+ARCHITECTURE.md); without it, lines for people. Failures print one line on stderr (and, with
+``--json``, ``{"error": ...}`` on stdout) and exit 1; warnings such as a fallback to local storage go
+to stderr and never mix with the JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from contextlib import closing
+from typing import Any
+
+from .app import Aizoomdoc
+from .config import Settings, describe_error
+from .errors import AizoomdocError
+from .storage.db import Database
+
+Handler = Callable[[argparse.Namespace, Settings], tuple[Any, str, int]]
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m aizoomdoc_core",
+        description="Ask questions of technical drawings: storage, documents, search and chats.",
+    )
+    parser.add_argument("--data-dir", help="data directory (default: $AIZOOMDOC_DATA_DIR or ./data)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens on stderr")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    migrate = commands.add_parser("migrate", parents=[common], help="create or upgrade the database schema")
+    migrate.set_defaults(handler=cmd_migrate)
+    check = commands.add_parser("check", parents=[common], help="say which backends are configured and reachable")
+    check.set_defaults(handler=cmd_check)
+
+    chats = commands.add_parser("chats", help="list, show, rename or delete chats")
+    chat_commands = chats.add_subparsers(dest="chats_command", required=True, metavar="ACTION")
+    listing = chat_commands.add_parser("list", parents=[common], help="chats, newest first")
+    listing.add_argument("--limit", type=_positive, default=50)
+    listing.add_argument("--offset", type=_non_negative, default=0)
+    listing.add_argument("--user", help="only this user's chats")
+    listing.set_defaults(handler=cmd_chats_list)
+    show = chat_commands.add_parser("show", parents=[common], help="one chat with its messages, images and hits")
+    show.add_argument("chat_id", metavar="ID")
+    show.set_defaults(handler=cmd_chats_show)
+    rename = chat_commands.add_parser("rename", parents=[common], help="give a chat a new title")
+    rename.add_argument("chat_id", metavar="ID")
+    rename.add_argument("title")
+    rename.set_defaults(handler=cmd_chats_rename)
+    delete = chat_commands.add_parser("delete", parents=[common], help="delete a chat, its rows and its images")
+    delete.add_argument("chat_id", metavar="ID")
+    delete.set_defaults(handler=cmd_chats_delete)
+    return parser
+
+
+# -- commands: each returns (JSON document, text for people, exit code) -------------------------
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, int]:
+    # The configured database itself, never the local fallback: migrating is asked of the cloud.
+    if settings.database_url:
+        db = Database.postgresql(settings.database_url, settings.connect_timeout)
+    else:
+        db = Database.sqlite(settings.sqlite_path)
+    try:
+        db.migrate()
+        revision = db.schema_revision()
+        location = db.location
+    finally:
+        db.close()
+    return {"database": location, "kind": db.kind, "revision": revision}, f"{location}: schema at revision {revision}", 0
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, int]:
+    with closing(Aizoomdoc.open(settings)) as app:
+        statuses = app.check()
+    lines = []
+    for s in statuses:
+        if not s.configured and s.component == "llm":
+            state = "not configured"
+        elif s.reachable:
+            state = "in use" if s.in_use else "reachable"
+        else:
+            state = f"UNREACHABLE: {s.error}"
+        lines.append(f"{s.component:<9} {s.kind:<11} {state}  ({s.location})")
+    failed = any(s.configured and not s.reachable for s in statuses)
+    return [s.to_json() for s in statuses], "\n".join(lines), 1 if failed else 0
+
+
+def cmd_chats_list(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, int]:
+    with closing(Aizoomdoc.open(settings)) as app:
+        chats = app.list_chats(user_id=args.user, limit=args.limit, offset=args.offset)
+    text = "\n".join(
+        f"{c.id}  {c.updated_at:%Y-%m-%d %H:%M}  {c.title}  ({c.message_count} messages)" for c in chats
+    )
+    return [c.to_json() for c in chats], text or "no chats", 0
+
+
+def cmd_chats_show(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, int]:
+    with closing(Aizoomdoc.open(settings)) as app:
+        view = app.chat_view(args.chat_id)
+    lines = [f"{view.chat.title}  ({view.chat.id}, {view.chat.created_at:%Y-%m-%d %H:%M})"]
+    for message in view.messages:
+        lines.append(f"\n[{message.role}] {message.content}")
+        for image in (i for i in view.images if i.message_id == message.id):
+            where = f" page {image.page}" if image.page else ""
+            lines.append(f"  image {image.id} {image.kind} {image.width}x{image.height}{where}")
+    return view.to_json(), "\n".join(lines), 0
+
+
+def cmd_chats_rename(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, int]:
+    with closing(Aizoomdoc.open(settings)) as app:
+        chat = app.rename_chat(args.chat_id, args.title)
+    return chat.to_json(), f"renamed {chat.id}: {chat.title}", 0
+
+
+def cmd_chats_delete(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, int]:
+    with closing(Aizoomdoc.open(settings)) as app:
+        app.delete_chat(args.chat_id)
+    return {"deleted": args.chat_id}, f"deleted {args.chat_id}", 0
+
+
+# -- entry point --------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="aizoomdoc: %(levelname)s: %(message)s",
+        stream=sys.stderr,
+    )
+    as_json = getattr(args, "json", False)
+    settings: Settings | None = None
+    try:
+        settings = Settings.load(data_dir=args.data_dir)
+        document, text, code = args.handler(args, settings)
+    except AizoomdocError as exc:
+        return _fail(str(exc), as_json)
+    except Exception as exc:  # a bug or an unexpected backend failure: one line, no traceback
+        if os.environ.get("AIZOOMDOC_DEBUG"):
+            raise
+        message = describe_error(exc, settings) if settings else str(exc).splitlines()[0]
+        return _fail(f"{type(exc).__name__}: {message}", as_json)
+    if as_json:
+        print(json.dumps(document, ensure_ascii=False, indent=2))
+    else:
+        print(text)
+    return code
+
+
+def _fail(message: str, as_json: bool) -> int:
+    print(f"aizoomdoc: error: {message}", file=sys.stderr)
+    if as_json:
+        print(json.dumps({"error": message}, ensure_ascii=False))
+    return 1

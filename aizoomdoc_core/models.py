@@ -1,0 +1,130 @@
+"""Plain records passed between the layers.
+
+They mirror the rows of ``storage.schema`` with the types a caller wants (``datetime``, lists for
+bboxes) and know how to become the JSON documents of the CLI contract (``to_json``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+BBox = list[float]  # [x0, y0, x1, y1], 0..1 of the page as displayed, origin top-left
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+class _Record:
+    def to_json(self) -> dict[str, Any]:
+        """The record as a JSON-ready dict (datetimes in ISO 8601)."""
+        return {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+
+@dataclass
+class Chat(_Record):
+    id: str
+    title: str
+    user_id: str
+    created_at: datetime
+    updated_at: datetime
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Message(_Record):
+    id: str
+    chat_id: str
+    role: str
+    content: str
+    message_type: str
+    created_at: datetime
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ChatImage(_Record):
+    id: str
+    chat_id: str
+    message_id: str | None
+    name: str
+    kind: str
+    storage_key: str
+    mime: str
+    width: int
+    height: int
+    document_id: str | None
+    page: int | None
+    bbox: BBox | None
+    scale: float | None
+    created_at: datetime
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SearchResult(_Record):
+    id: str
+    chat_id: str
+    message_id: str | None
+    document_id: str
+    document_name: str
+    block_id: str
+    page: int
+    text: str
+    bbox: BBox
+    score: float
+    rank: int
+    created_at: datetime
+
+
+@dataclass
+class ChatSummary(_Record):
+    """A chat as History lists it: enough to recognise it without opening it."""
+
+    id: str
+    title: str
+    user_id: str
+    created_at: datetime
+    updated_at: datetime
+    message_count: int
+    first_question: str | None
+
+
+@dataclass
+class ChatView(_Record):
+    """A whole chat as it was shown: messages with their images and search results."""
+
+    chat: Chat
+    messages: list[Message]
+    images: list[ChatImage]
+    search_results: list[SearchResult]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **self.chat.to_json(),
+            "messages": [m.to_json() for m in self.messages],
+            "images": [i.to_json() for i in self.images],
+            "search_results": [r.to_json() for r in self.search_results],
+        }
+
+
+@dataclass
+class BackendStatus(_Record):
+    """One backend as the app sees it: configured, reachable, in use."""
+
+    component: str  # "database", "blobs" or "llm"
+    kind: str  # "sqlite", "postgresql", "local", "s3", "openai"
+    configured: bool
+    reachable: bool | None  # None: not tried
+    in_use: bool
+    location: str
+    error: str | None = None

@@ -1,0 +1,298 @@
+"""The database store: one class over SQLite (the embedded default) and PostgreSQL.
+
+Both backends run the same SQLAlchemy Core statements built from ``schema``. What differs is set up
+here, once per engine:
+
+- SQLite runs in WAL mode with a busy timeout, and every write transaction starts with
+  ``BEGIN IMMEDIATE``: several Streamlit sessions then queue for the write lock instead of failing
+  with "database is locked" when a read transaction tries to upgrade itself to a write.
+- PostgreSQL URLs as Supabase hands them out (``postgres://``, ``postgresql://``, direct or pooler)
+  are driven by psycopg 3 with a connect timeout and without server-side prepared statements, which
+  the transaction pooler (port 6543) does not support.
+
+The schema is created and upgraded by the Alembic migrations in ``migrations/`` (``migrate``), which
+run automatically the first time a store is opened.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError
+
+from ..errors import InvalidInput, NotFound
+from ..models import Chat, ChatImage, ChatSummary, ChatView, Message, SearchResult
+from . import schema
+
+log = logging.getLogger("aizoomdoc.db")
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+_MIGRATION_LOCK_ID = 0x61697A6F  # any constant; PostgreSQL advisory lock taken while migrating
+_WRITE_OPTION = "aizoomdoc_write"
+
+
+def postgres_url(url: str) -> sa.URL:
+    """A SQLAlchemy URL for psycopg 3 from a connection string as Supabase or Heroku write it."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise InvalidInput("DATABASE_URL is not a valid connection URL") from None
+    if parsed.drivername in ("postgres", "postgresql", "postgresql+psycopg", "postgresql+psycopg2"):
+        return parsed.set(drivername="postgresql+psycopg")
+    raise InvalidInput(
+        f"DATABASE_URL must be a PostgreSQL URL (postgresql://...), not {parsed.drivername!r}"
+    )
+
+
+def _sqlite_engine(path: Path) -> Engine:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(
+        sa.URL.create("sqlite", database=str(path)),
+        # isolation_level=None hands transaction control to the events below (SQLAlchemy's recipe
+        # for pysqlite); check_same_thread is off because the pool hands connections across threads.
+        connect_args={"timeout": 60, "isolation_level": None, "check_same_thread": False},
+    )
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get(_WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def _postgres_engine(url: str, connect_timeout: float) -> Engine:
+    return sa.create_engine(
+        postgres_url(url),
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=5,
+        connect_args={
+            "connect_timeout": max(1, int(round(connect_timeout))),
+            "prepare_threshold": None,
+            "application_name": "aizoomdoc",
+        },
+    )
+
+
+class Database:
+    """Rows of chats, messages, images, search results and documents, on SQLite or PostgreSQL."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.kind = "postgresql" if engine.dialect.name == "postgresql" else "sqlite"
+
+    @classmethod
+    def sqlite(cls, path: Path) -> Database:
+        return cls(_sqlite_engine(path))
+
+    @classmethod
+    def postgresql(cls, url: str, connect_timeout: float = 5.0) -> Database:
+        return cls(_postgres_engine(url, connect_timeout))
+
+    @property
+    def location(self) -> str:
+        """Where the data lives, with any password masked."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def ping(self) -> None:
+        """Raise if the database does not answer a trivial query."""
+        with self.engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+
+    # -- transactions -------------------------------------------------------------------------
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A transaction that will write: committed on success, rolled back on any exception."""
+        with self.engine.connect() as conn:
+            conn.execution_options(**{_WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
+
+    # -- migrations ---------------------------------------------------------------------------
+
+    @contextmanager
+    def migration_connection(self) -> Iterator[Connection]:
+        """A write transaction that holds the migration lock, so concurrent starts migrate once."""
+        with self.write() as conn:
+            if self.kind == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK_ID})
+            yield conn
+
+    def alembic_config(self, connection: Connection) -> Any:
+        from alembic.config import Config
+
+        config = Config(str(MIGRATIONS_DIR / "alembic.ini"))
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
+        config.attributes["connection"] = connection
+        return config
+
+    def migrate(self, revision: str = "head") -> None:
+        """Upgrade the schema to ``revision`` (default: the newest)."""
+        from alembic import command
+
+        with self.migration_connection() as conn:
+            command.upgrade(self.alembic_config(conn), revision)
+
+    def downgrade(self, revision: str) -> None:
+        from alembic import command
+
+        with self.migration_connection() as conn:
+            command.downgrade(self.alembic_config(conn), revision)
+
+    def schema_revision(self) -> str | None:
+        """The Alembic revision the database is at, or None when it was never migrated."""
+        with self.read() as conn:
+            if not sa.inspect(conn).has_table("alembic_version"):
+                return None
+            return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+
+    # -- chats --------------------------------------------------------------------------------
+
+    def insert_chat(self, chat: Chat) -> None:
+        with self.write() as conn:
+            conn.execute(schema.chats.insert().values(**chat.__dict__))
+
+    def get_chat(self, chat_id: str) -> Chat:
+        with self.read() as conn:
+            row = conn.execute(sa.select(schema.chats).where(schema.chats.c.id == chat_id)).first()
+        if row is None:
+            raise NotFound(f"chat not found: {chat_id}")
+        return Chat(**row._mapping)
+
+    def list_chats(
+        self, *, user_id: str | None = None, limit: int = 50, offset: int = 0
+    ) -> list[ChatSummary]:
+        """Chats newest first (by last activity), with their message count and first question."""
+        c, m = schema.chats, schema.chat_messages
+        message_count = (
+            sa.select(sa.func.count()).where(m.c.chat_id == c.c.id).scalar_subquery()
+        )
+        first_question = (
+            sa.select(m.c.content)
+            .where(m.c.chat_id == c.c.id, m.c.role == "user")
+            .order_by(m.c.created_at, m.c.id)
+            .limit(1)
+            .scalar_subquery()
+        )
+        query = (
+            sa.select(
+                c.c.id, c.c.title, c.c.user_id, c.c.created_at, c.c.updated_at,
+                message_count.label("message_count"), first_question.label("first_question"),
+            )
+            .order_by(c.c.updated_at.desc(), c.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        if user_id is not None:
+            query = query.where(c.c.user_id == user_id)
+        with self.read() as conn:
+            return [ChatSummary(**row._mapping) for row in conn.execute(query)]
+
+    def count_chats(self, *, user_id: str | None = None) -> int:
+        query = sa.select(sa.func.count()).select_from(schema.chats)
+        if user_id is not None:
+            query = query.where(schema.chats.c.user_id == user_id)
+        with self.read() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def update_chat(self, chat_id: str, **values: Any) -> None:
+        with self.write() as conn:
+            result = conn.execute(
+                schema.chats.update().where(schema.chats.c.id == chat_id).values(**values)
+            )
+        if result.rowcount == 0:
+            raise NotFound(f"chat not found: {chat_id}")
+
+    def delete_chat(self, chat_id: str) -> list[str]:
+        """Delete the chat and all its rows; return the storage keys of its images."""
+        with self.write() as conn:
+            keys = list(
+                conn.execute(
+                    sa.select(schema.chat_images.c.storage_key).where(
+                        schema.chat_images.c.chat_id == chat_id
+                    )
+                ).scalars()
+            )
+            # Explicit deletes, children first, rather than trusting every backend's cascade setup.
+            for table in (schema.search_results, schema.chat_images, schema.chat_messages):
+                conn.execute(table.delete().where(table.c.chat_id == chat_id))
+            result = conn.execute(schema.chats.delete().where(schema.chats.c.id == chat_id))
+        if result.rowcount == 0:
+            raise NotFound(f"chat not found: {chat_id}")
+        return keys
+
+    # -- chat contents ------------------------------------------------------------------------
+
+    def insert_message(self, message: Message) -> None:
+        with self.write() as conn:
+            conn.execute(schema.chat_messages.insert().values(**message.__dict__))
+            self._touch(conn, message.chat_id, message.created_at)
+
+    def insert_image(self, image: ChatImage) -> None:
+        with self.write() as conn:
+            conn.execute(schema.chat_images.insert().values(**image.__dict__))
+
+    def insert_search_results(self, results: Sequence[SearchResult]) -> None:
+        if not results:
+            return
+        with self.write() as conn:
+            conn.execute(schema.search_results.insert(), [r.__dict__ for r in results])
+
+    def chat_view(self, chat_id: str) -> ChatView:
+        chat = self.get_chat(chat_id)
+        with self.read() as conn:
+            messages = [
+                Message(**row._mapping)
+                for row in conn.execute(
+                    sa.select(schema.chat_messages)
+                    .where(schema.chat_messages.c.chat_id == chat_id)
+                    .order_by(schema.chat_messages.c.created_at, schema.chat_messages.c.id)
+                )
+            ]
+            images = [
+                ChatImage(**row._mapping)
+                for row in conn.execute(
+                    sa.select(schema.chat_images)
+                    .where(schema.chat_images.c.chat_id == chat_id)
+                    .order_by(schema.chat_images.c.created_at, schema.chat_images.c.id)
+                )
+            ]
+            results = [
+                SearchResult(**row._mapping)
+                for row in conn.execute(
+                    sa.select(schema.search_results)
+                    .where(schema.search_results.c.chat_id == chat_id)
+                    .order_by(schema.search_results.c.created_at, schema.search_results.c.rank)
+                )
+            ]
+        return ChatView(chat=chat, messages=messages, images=images, search_results=results)
+
+    def _touch(self, conn: Connection, chat_id: str, when: Any) -> None:
+        conn.execute(
+            schema.chats.update().where(schema.chats.c.id == chat_id).values(updated_at=when)
+        )

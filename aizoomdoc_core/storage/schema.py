@@ -1,0 +1,188 @@
+"""The database schema, defined once.
+
+The runtime builds every query from these tables, and the Alembic migrations in ``migrations/versions``
+create exactly this schema (a test compares the migrated database with this metadata on SQLite and on
+PostgreSQL). Change a table here and add a migration in the same commit.
+
+Types are chosen to mean the same thing on both backends: ``Uuid`` is native ``uuid`` on PostgreSQL and
+a 32-character string on SQLite; JSON becomes ``jsonb`` on PostgreSQL; timestamps are timezone-aware and
+written by the application (UTC), so both backends hold identical values.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+# Constraint names follow one convention so that migrations can refer to them on both backends.
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+
+class Timestamp(sa.TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on both backends.
+
+    SQLite has no time zones and hands back naive datetimes; this type stores UTC and gives every
+    value back as aware UTC, so code and tests see the same thing on SQLite and PostgreSQL.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a Timestamp column")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+Json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+Id = sa.Uuid(as_uuid=False)
+
+MESSAGE_ROLES = ("user", "assistant", "tool", "system")
+IMAGE_KINDS = ("viewport", "zoom_crop", "page", "upload")
+DOCUMENT_STATUSES = ("processing", "ready", "image_only", "failed")
+
+documents = sa.Table(
+    "documents",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("mime", sa.String(100), nullable=False),
+    sa.Column("size_bytes", sa.BigInteger, nullable=False),
+    sa.Column("page_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("blob_key", sa.Text, nullable=True),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("metadata", Json, nullable=False),
+    sa.Column("created_at", Timestamp(), nullable=False),
+    sa.CheckConstraint(
+        sa.column("status").in_(DOCUMENT_STATUSES), name="status"
+    ),
+)
+
+pages = sa.Table(
+    "pages",
+    metadata,
+    sa.Column(
+        "document_id", Id, sa.ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("number", sa.Integer, primary_key=True),  # 1-based, as people count pages
+    sa.Column("width_pt", sa.Float, nullable=False),  # as displayed, after /Rotate
+    sa.Column("height_pt", sa.Float, nullable=False),
+    sa.Column("rotation", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("has_text_layer", sa.Boolean, nullable=False),
+    sa.Column("sheet_code", sa.Text, nullable=True),
+    sa.Column("sheet_title", sa.Text, nullable=True),
+    sa.Column("metadata", Json, nullable=False),
+)
+
+blocks = sa.Table(
+    "blocks",
+    metadata,
+    # An integer key so that full-text indexes (SQLite FTS5 rowid) can point at a block directly.
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column(
+        "document_id", Id, sa.ForeignKey("documents.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("page", sa.Integer, nullable=False),
+    sa.Column("block_key", sa.Text, nullable=False),  # the block id shown in hits and citations
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("bbox", Json, nullable=False),  # [x0, y0, x1, y1], 0..1 of the displayed page
+    sa.Column("metadata", Json, nullable=False),
+    sa.UniqueConstraint("document_id", "block_key"),
+    sa.Index(None, "document_id", "page"),
+)
+
+chats = sa.Table(
+    "chats",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("user_id", sa.Text, nullable=False),
+    sa.Column("created_at", Timestamp(), nullable=False),
+    sa.Column("updated_at", Timestamp(), nullable=False),
+    sa.Column("metadata", Json, nullable=False),
+    sa.Index(None, "user_id", "updated_at"),
+    sa.Index(None, "created_at"),
+)
+
+chat_messages = sa.Table(
+    "chat_messages",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("chat_id", Id, sa.ForeignKey("chats.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("content", sa.Text, nullable=False),
+    sa.Column("message_type", sa.String(40), nullable=False, server_default="text"),
+    sa.Column("created_at", Timestamp(), nullable=False),
+    sa.Column("metadata", Json, nullable=False),  # citations, usage, model
+    sa.CheckConstraint(sa.column("role").in_(MESSAGE_ROLES), name="role"),
+    sa.Index(None, "chat_id", "created_at"),
+)
+
+chat_images = sa.Table(
+    "chat_images",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("chat_id", Id, sa.ForeignKey("chats.id", ondelete="CASCADE"), nullable=False),
+    sa.Column(
+        "message_id", Id, sa.ForeignKey("chat_messages.id", ondelete="CASCADE"), nullable=True
+    ),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("storage_key", sa.Text, nullable=False),
+    sa.Column("mime", sa.String(100), nullable=False),
+    sa.Column("width", sa.Integer, nullable=False),
+    sa.Column("height", sa.Integer, nullable=False),
+    # Where the pixels come from. No foreign key to documents: a chat keeps its evidence even after
+    # the document it came from is deleted.
+    sa.Column("document_id", Id, nullable=True),
+    sa.Column("page", sa.Integer, nullable=True),
+    sa.Column("bbox", Json, nullable=True),
+    sa.Column("scale", sa.Float, nullable=True),  # pixels per PDF point
+    sa.Column("created_at", Timestamp(), nullable=False),
+    sa.Column("metadata", Json, nullable=False),
+    sa.CheckConstraint(sa.column("kind").in_(IMAGE_KINDS), name="kind"),
+    sa.Index(None, "chat_id"),
+    sa.Index(None, "message_id"),
+)
+
+search_results = sa.Table(
+    "search_results",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("chat_id", Id, sa.ForeignKey("chats.id", ondelete="CASCADE"), nullable=False),
+    sa.Column(
+        "message_id", Id, sa.ForeignKey("chat_messages.id", ondelete="CASCADE"), nullable=True
+    ),
+    sa.Column("document_id", Id, nullable=False),
+    sa.Column("document_name", sa.Text, nullable=False),
+    sa.Column("block_id", sa.Text, nullable=False),
+    sa.Column("page", sa.Integer, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("bbox", Json, nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("rank", sa.Integer, nullable=False),
+    sa.Column("created_at", Timestamp(), nullable=False),
+    sa.Index(None, "chat_id"),
+    sa.Index(None, "message_id"),
+)
