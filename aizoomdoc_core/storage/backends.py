@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ..config import Settings, describe_error
 from ..models import BackendStatus
-from .blobs import BlobStore, LocalBlobStore, S3BlobStore
+from .blobs import BlobStore, LocalBlobStore
 from .db import Database
 
 log = logging.getLogger("aizoomdoc.storage")
@@ -62,6 +62,8 @@ def open_database(settings: Settings) -> tuple[Database, list[BackendStatus]]:
 def open_blobs(settings: Settings) -> tuple[BlobStore, list[BackendStatus]]:
     statuses: list[BackendStatus] = []
     if settings.s3_configured:
+        from .s3 import S3BlobStore
+
         store = S3BlobStore(
             bucket=settings.s3_bucket or "",
             endpoint_url=settings.s3_endpoint_url,

@@ -1,0 +1,104 @@
+"""The CLI contract: one JSON document on stdout with --json, one line on stderr for a failure."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from aizoomdoc_core.app import Aizoomdoc
+from aizoomdoc_core.config import Settings
+from tests.conftest import ROOT
+from tests.services import free_port
+
+
+def cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("AIZOOMDOC_", "DATABASE_URL", "S3_", "OPENAI_"))}
+    environ |= {"PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "aizoomdoc_core", *args], cwd=cwd, env=environ,
+        capture_output=True, text=True, timeout=120,
+    )
+
+
+def as_json(result: subprocess.CompletedProcess[str]) -> Any:
+    return json.loads(result.stdout)
+
+
+def test_fresh_data_dir_lists_no_chats(tmp_path: Path) -> None:
+    result = cli("--data-dir", str(tmp_path / "x"), "chats", "list", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert as_json(result) == []
+    assert (tmp_path / "x" / "aizoomdoc.sqlite3").is_file()
+
+
+def test_chats_list_show_rename_delete(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    app = Aizoomdoc.open(Settings.load(data_dir=data, environ={}, dotenv_path=None))
+    chat = app.create_chat("Узел 3")
+    app.add_message(chat.id, "user", "Где узел 3?")
+    app.add_image(chat.id, b"png", kind="viewport", width=10, height=20, page=2, bbox=[0, 0, 1, 1])
+    app.close()
+    env = {"AIZOOMDOC_DATA_DIR": str(data)}
+
+    listed = as_json(cli("chats", "list", "--limit", "5", "--json", cwd=tmp_path, env=env))
+    assert [(c["id"], c["title"], c["first_question"]) for c in listed] == [(chat.id, "Узел 3", "Где узел 3?")]
+    shown = as_json(cli("chats", "show", chat.id, "--json", cwd=tmp_path, env=env))
+    assert shown["messages"][0]["content"] == "Где узел 3?"
+    assert shown["images"][0]["kind"] == "viewport" and shown["images"][0]["bbox"] == [0, 0, 1, 1]
+    assert as_json(cli("chats", "rename", chat.id, "Node 3", "--json", cwd=tmp_path, env=env))["title"] == "Node 3"
+    assert "Node 3" in cli("chats", "list", cwd=tmp_path, env=env).stdout
+    assert cli("chats", "delete", chat.id, "--json", cwd=tmp_path, env=env).returncode == 0
+    assert as_json(cli("chats", "list", "--json", cwd=tmp_path, env=env)) == []
+    assert not any((data / "blobs").rglob("*.png"))
+
+
+def test_failures_are_one_line_without_traceback(tmp_path: Path) -> None:
+    env = {"AIZOOMDOC_DATA_DIR": str(tmp_path / "d")}
+    for args, message in (
+        (("chats", "show", "00000000-0000-4000-8000-000000000000"), "chat not found"),
+        (("chats", "show", "nonsense"), "not a valid chat id: 'nonsense'"),
+        (("chats", "delete", "00000000-0000-4000-8000-000000000000"), "chat not found"),
+    ):
+        result = cli(*args, "--json", cwd=tmp_path, env=env)
+        assert result.returncode == 1
+        assert result.stderr.strip().count("\n") == 0 and message in result.stderr
+        assert "Traceback" not in result.stderr and message in as_json(result)["error"]
+    bad = cli("chats", "list", "--limit", "0", cwd=tmp_path, env=env)
+    assert bad.returncode == 2 and "must be at least 1" in bad.stderr
+
+
+def test_check_tells_the_truth_about_each_backend(tmp_path: Path, pg_url: str, s3_settings: dict[str, str]) -> None:
+    env = {"AIZOOMDOC_DATA_DIR": str(tmp_path / "d")}
+    local = cli("check", "--json", cwd=tmp_path, env=env)
+    assert local.returncode == 0
+    assert [(s["component"], s["kind"], s["in_use"]) for s in as_json(local)] == [
+        ("database", "sqlite", True), ("blobs", "local", True), ("llm", "none", False)]
+
+    cloud = cli("check", "--json", cwd=tmp_path, env=env | {"DATABASE_URL": pg_url, **s3_settings})
+    assert cloud.returncode == 0, cloud.stderr
+    assert [(s["kind"], s["reachable"], s["in_use"]) for s in as_json(cloud)][:2] == [
+        ("postgresql", True, True), ("s3", True, True)]
+
+    broken = env | {
+        "DATABASE_URL": f"postgresql://u:pw-secret-123@127.0.0.1:{free_port()}/db",
+        "OPENAI_BASE_URL": f"http://127.0.0.1:{free_port()}/v1", "OPENAI_API_KEY": "sk-secret-456",
+    }
+    result = cli("check", "--json", cwd=tmp_path, env=broken)
+    assert result.returncode == 1
+    report = {s["kind"]: s for s in as_json(result)}
+    assert report["postgresql"]["reachable"] is False and report["sqlite"]["in_use"] is True
+    assert report["openai"]["reachable"] is False
+    assert "pw-secret-123" not in result.stdout + result.stderr and "sk-secret-456" not in result.stdout + result.stderr
+    assert "not connected: PostgreSQL" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_migrate_targets_the_configured_database(tmp_path: Path, pg_url: str) -> None:
+    result = cli("migrate", "--json", cwd=tmp_path, env={"DATABASE_URL": pg_url})
+    assert result.returncode == 0, result.stderr
+    assert as_json(result)["kind"] == "postgresql" and as_json(result)["revision"] == "001"
+    down = cli("migrate", "--json", cwd=tmp_path, env={"DATABASE_URL": pg_url.rsplit("/", 1)[0] + "/absent"})
+    assert down.returncode == 1 and "does not exist" in down.stderr
