@@ -13,16 +13,20 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from .config import Settings, describe_error
 from .errors import InvalidInput
 from .llm import check_llm
-from .models import BackendStatus, Chat, ChatImage, ChatSummary, ChatView, Message, SearchResult
+from .ingest.pdf import Progress
+from .ingest.service import IngestResult, ingest_file
+from .models import BackendStatus, Chat, ChatImage, ChatSummary, ChatView, DocumentInfo, Message, SearchResult
 from .sanitize import clean_text, parse_id
 from .storage import schema
 from .storage.backends import Storage, open_storage
-from .storage.blobs import chat_image_key, chat_prefix
+from .search import Hit, search
+from .storage.blobs import chat_image_key, chat_prefix, document_prefix
 
 log = logging.getLogger("aizoomdoc.app")
 
@@ -221,6 +225,36 @@ class Aizoomdoc:
         self.db.insert_search_results(results)
         log.info("search result added: %d hits to chat %s", len(results), chat_id)
         return results
+
+    # -- documents ----------------------------------------------------------------------------
+
+    def ingest(
+        self, path: Path, *, name: str | None = None, password: str | None = None, progress: Progress | None = None
+    ) -> IngestResult:
+        """Read and store one file; failures come back as a result with ``status == "error"``."""
+        return ingest_file(self.db, self.blobs, self.settings, Path(path), name=name, password=password, progress=progress)
+
+    def list_documents(self) -> list[DocumentInfo]:
+        return self.db.list_documents()
+
+    def get_document(self, document_id: str) -> DocumentInfo:
+        return self.db.get_document(parse_id(document_id, "document id"))
+
+    def document_pages(self, document_id: str) -> list[dict[str, Any]]:
+        return self.db.document_pages(self.get_document(document_id).id)
+
+    def delete_document(self, document_id: str) -> None:
+        """Delete the document's rows and its stored file; chats that cited it keep their evidence."""
+        document_id = parse_id(document_id, "document id")
+        self.db.delete_document(document_id)
+        self.blobs.delete_prefix(document_prefix(document_id))
+        log.info("document deleted: %s", document_id)
+
+    def search(self, query: str, *, top: int = 10, document_ids: Sequence[str] | None = None) -> list[Hit]:
+        if not 1 <= top <= MAX_PAGE_SIZE:
+            raise InvalidInput(f"top must be between 1 and {MAX_PAGE_SIZE}")
+        scope = [self.get_document(d).id for d in document_ids] if document_ids is not None else None
+        return search(self.db, clean_text(query, max_length=2000), top=top, document_ids=scope)
 
     def image_bytes(self, image: ChatImage) -> bytes:
         return self.blobs.get(image.storage_key)

@@ -15,6 +15,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 from .app import Aizoomdoc
@@ -54,6 +55,18 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.set_defaults(handler=cmd_migrate)
     check = commands.add_parser("check", parents=[common], help="say which backends are configured and reachable")
     check.set_defaults(handler=cmd_check)
+
+    ingest = commands.add_parser("ingest", parents=[common], help="read files into documents")
+    ingest.add_argument("paths", nargs="+", metavar="PATH")
+    ingest.add_argument("--password", help="password of encrypted PDFs")
+    ingest.set_defaults(handler=cmd_ingest)
+    documents = commands.add_parser("documents", parents=[common], help="the ingested documents")
+    documents.set_defaults(handler=cmd_documents)
+    search = commands.add_parser("search", parents=[common], help="ranked blocks for a question or a code")
+    search.add_argument("query", metavar="QUERY")
+    search.add_argument("--top", type=_positive, default=10)
+    search.add_argument("--document", action="append", metavar="ID", help="only in this document (repeatable)")
+    search.set_defaults(handler=cmd_search)
 
     chats = commands.add_parser("chats", help="list, show, rename or delete chats")
     chat_commands = chats.add_subparsers(dest="chats_command", required=True, metavar="ACTION")
@@ -107,6 +120,40 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, i
         lines.append(f"{s.component:<9} {s.kind:<11} {state}  ({s.location})")
     failed = any(s.configured and not s.reachable for s in statuses)
     return [s.to_json() for s in statuses], "\n".join(lines), 1 if failed else 0
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, int]:
+    results = []
+    with closing(Aizoomdoc.open(settings)) as app:
+        for path in args.paths:
+            result = app.ingest(Path(path), password=args.password)
+            results.append(result)
+            if result.status == "ok":
+                note = " (already ingested)" if result.duplicate else ""
+                print(f"{path}: {result.pages} pages, {result.document_status}{note}", file=sys.stderr)
+            else:
+                print(f"aizoomdoc: error: {result.error}", file=sys.stderr)
+    ok = sum(r.status == "ok" for r in results)
+    return [r.to_json() for r in results], f"{ok} of {len(results)} files ingested", 0 if ok == len(results) else 1
+
+
+def cmd_documents(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, int]:
+    with closing(Aizoomdoc.open(settings)) as app:
+        documents = app.list_documents()
+    listing = [{"document_id": d.id, "name": d.name, "pages": d.page_count, "status": d.status} for d in documents]
+    text = "\n".join(f"{d.id}  {d.page_count:>4} pages  {d.status:<10}  {d.name}" for d in documents)
+    return listing, text or "no documents", 0
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, int]:
+    with closing(Aizoomdoc.open(settings)) as app:
+        hits = app.search(args.query, top=args.top, document_ids=args.document)
+    text = "\n\n".join(
+        f"{h.score:7.2f}  {h.document_name} p.{h.page}" + (f" [{h.sheet_code}]" if h.sheet_code else "")
+        + f" {h.block_id}\n         " + h.text.replace("\n", " ")[:160]
+        for h in hits
+    )
+    return [h.to_json() for h in hits], text or "no hits", 0
 
 
 def cmd_chats_list(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, int]:

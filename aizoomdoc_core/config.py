@@ -39,6 +39,9 @@ ENV_NAMES = {
     "default_user": "AIZOOMDOC_USER",
     "connect_timeout": "AIZOOMDOC_CONNECT_TIMEOUT",
     "presign_expiry": "AIZOOMDOC_PRESIGN_EXPIRY",
+    "max_file_mb": "AIZOOMDOC_MAX_FILE_MB",
+    "max_pages": "AIZOOMDOC_MAX_PAGES",
+    "ingest_timeout": "AIZOOMDOC_INGEST_TIMEOUT",
 }
 
 
@@ -58,6 +61,9 @@ class Settings:
     default_user: str = "local"
     connect_timeout: float = 5.0  # seconds for a backend to answer before we fall back to local
     presign_expiry: int = 3600  # seconds a presigned S3 URL stays valid
+    max_file_mb: float = 300.0  # larger uploads are refused before they are read
+    max_pages: int = 2000  # per document
+    ingest_timeout: float = 600.0  # seconds to read one file, OCR included
 
     @classmethod
     def load(
@@ -93,7 +99,9 @@ class Settings:
     def _from_strings(cls, values: dict[str, Any]) -> Settings:
         if "data_dir" in values:
             values["data_dir"] = Path(values["data_dir"]).expanduser()
-        for attr, kind in (("connect_timeout", float), ("presign_expiry", int)):
+        numbers = {"connect_timeout": float, "presign_expiry": int, "max_file_mb": float, "max_pages": int,
+                   "ingest_timeout": float}
+        for attr, kind in numbers.items():
             if attr in values:
                 try:
                     values[attr] = kind(values[attr])

@@ -118,6 +118,21 @@ class ChatView(_Record):
 
 
 @dataclass
+class DocumentInfo(_Record):
+    id: str
+    name: str
+    sha256: str
+    mime: str
+    size_bytes: int
+    page_count: int
+    blob_key: str | None
+    status: str  # "ready", or "image_only" when no text could be had
+    error: str | None
+    metadata: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass
 class BackendStatus(_Record):
     """One backend as the app sees it: configured, reachable, in use."""
 

@@ -19,6 +19,7 @@ def run_on(connection: Connection) -> None:
         target_metadata=schema.metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
         compare_type=True,
+        include_name=lambda name, kind, parent: name not in schema.NATIVE_SEARCH_OBJECTS,
     )
     with context.begin_transaction():
         context.run_migrations()

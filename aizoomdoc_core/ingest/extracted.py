@@ -24,6 +24,20 @@ class ExtractedBlock:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
+# ``TitleBlock.fields`` keys every extractor uses, with the label a person reads (and searches for).
+FIELD_LABELS = {
+    "drawn_by": "Drawn by / Разраб.", "checked_by": "Checked by / Пров.", "tech_control": "Т.контр.",
+    "norm_control": "Н.контр.", "approved_by": "Approved by / Утв.", "chief_engineer": "ГИП",
+    "scale": "Scale / Масштаб", "mass": "Масса", "format": "Format / Формат", "date": "Date / Дата",
+    "start_date": "Start date", "sheets_total": "Sheets / Листов", "project": "Project / Объект",
+    "building": "Building / Здание", "client": "Client / Заказчик", "address": "Address / Адрес",
+    "job_number": "Job no.", "revision": "Revision / Изм.", "material": "Material / Материал",
+    "quantity": "Quantity / Кол.", "organization": "Organization / Организация",
+    "drawing_name": "Drawing / Чертёж", "chief_architect": "ГАП", "head_of_department": "Нач. отд.",
+    "chief_specialist": "Гл. спец.",
+}
+
+
 @dataclass
 class TitleBlock:
     """Fields of a sheet's title block (Russian «основная надпись» or an English title block)."""
@@ -32,7 +46,7 @@ class TitleBlock:
     sheet_number: str | None = None  # лист
     sheet_title: str | None = None  # наименование листа / sheet title
     stage: str | None = None  # стадия: П, Р, ...
-    fields: dict[str, str] = field(default_factory=dict)  # anything else found, by label
+    fields: dict[str, str] = field(default_factory=dict)  # by FIELD_LABELS key, else the printed label
     bbox: list[float] | None = None  # where the title block sits on the page
 
     def is_empty(self) -> bool:

@@ -23,11 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 
 from ..errors import InvalidInput, NotFound
-from ..models import Chat, ChatImage, ChatSummary, ChatView, Message, SearchResult
+from ..models import Chat, ChatImage, ChatSummary, ChatView, DocumentInfo, Message, SearchResult
 from . import schema
 
 log = logging.getLogger("aizoomdoc.db")
@@ -296,3 +297,104 @@ class Database:
         conn.execute(
             schema.chats.update().where(schema.chats.c.id == chat_id).values(updated_at=when)
         )
+
+    # -- documents ----------------------------------------------------------------------------
+
+    def insert_document(
+        self, document: dict[str, Any], pages: Sequence[dict[str, Any]], blocks: Sequence[dict[str, Any]]
+    ) -> None:
+        """A document with all its pages and blocks, in one transaction: all of it or nothing."""
+        with self.write() as conn:
+            conn.execute(schema.documents.insert().values(**document))
+            if pages:
+                conn.execute(schema.pages.insert(), list(pages))
+            for start in range(0, len(blocks), 1000):
+                conn.execute(schema.blocks.insert(), list(blocks[start : start + 1000]))
+
+    def document_by_sha256(self, sha256: str) -> DocumentInfo | None:
+        with self.read() as conn:
+            row = conn.execute(_document_query().where(schema.documents.c.sha256 == sha256)).first()
+        return DocumentInfo(**row._mapping) if row else None
+
+    def get_document(self, document_id: str) -> DocumentInfo:
+        with self.read() as conn:
+            row = conn.execute(_document_query().where(schema.documents.c.id == document_id)).first()
+        if row is None:
+            raise NotFound(f"document not found: {document_id}")
+        return DocumentInfo(**row._mapping)
+
+    def list_documents(self, *, limit: int = 1000, offset: int = 0) -> list[DocumentInfo]:
+        query = _document_query().order_by(schema.documents.c.created_at.desc(), schema.documents.c.id)
+        with self.read() as conn:
+            return [DocumentInfo(**row._mapping) for row in conn.execute(query.limit(limit).offset(offset))]
+
+    def document_pages(self, document_id: str) -> list[dict[str, Any]]:
+        with self.read() as conn:
+            rows = conn.execute(
+                sa.select(schema.pages).where(schema.pages.c.document_id == document_id).order_by(schema.pages.c.number)
+            )
+            return [dict(row._mapping) for row in rows]
+
+    def delete_document(self, document_id: str) -> None:
+        with self.write() as conn:
+            for table in (schema.blocks, schema.pages):
+                conn.execute(table.delete().where(table.c.document_id == document_id))
+            result = conn.execute(schema.documents.delete().where(schema.documents.c.id == document_id))
+        if result.rowcount == 0:
+            raise NotFound(f"document not found: {document_id}")
+
+    # -- search -------------------------------------------------------------------------------
+
+    def postings(self, term: str, document_ids: Sequence[str] | None = None) -> list[int]:
+        """Ids of the blocks containing ``term``, found through the backend's full-text index."""
+        b = schema.blocks
+        if self.kind == "sqlite":
+            # A double-quoted FTS5 string is one token; terms never contain quotes (see terms.py).
+            fts = sa.table("blocks_fts", sa.column("rowid", sa.Integer), sa.column("blocks_fts"))
+            matching = sa.select(fts.c.rowid).where(fts.c.blocks_fts.op("MATCH")(f'"{term}"'))
+            query = sa.select(b.c.id).where(b.c.id.in_(matching))
+        else:
+            query = sa.select(b.c.id).where(
+                sa.func.string_to_array(b.c.terms, " ").op("@>")(sa.cast(sa.literal([term]), postgresql.ARRAY(sa.Text)))
+            )
+        if document_ids is not None:
+            query = query.where(b.c.document_id.in_(list(document_ids)))
+        with self.read() as conn:
+            return list(conn.execute(query).scalars())
+
+    def block_statistics(self, document_ids: Sequence[str] | None = None) -> tuple[int, float]:
+        """How many blocks there are (in scope) and their mean number of terms, for BM25."""
+        b = schema.blocks
+        query = sa.select(sa.func.count(), sa.func.coalesce(sa.func.avg(b.c.term_count), 0))
+        if document_ids is not None:
+            query = query.where(b.c.document_id.in_(list(document_ids)))
+        with self.read() as conn:
+            count, mean = conn.execute(query).one()
+        return int(count), float(mean)
+
+    def blocks_for_ranking(self, block_ids: Sequence[int]) -> list[dict[str, Any]]:
+        """The blocks with their page's sheet fields and their document's name."""
+        b, p, d = schema.blocks, schema.pages, schema.documents
+        query = (
+            sa.select(
+                b.c.id, b.c.document_id, d.c.name.label("document_name"), b.c.page, b.c.block_key,
+                b.c.kind, b.c.text, b.c.bbox, b.c.terms, b.c.term_count,
+                p.c.sheet_code, p.c.sheet_title,
+            )
+            .join(d, d.c.id == b.c.document_id)
+            .outerjoin(p, sa.and_(p.c.document_id == b.c.document_id, p.c.number == b.c.page))
+        )
+        rows: list[dict[str, Any]] = []
+        with self.read() as conn:
+            for start in range(0, len(block_ids), 500):
+                chunk = list(block_ids[start : start + 500])
+                rows.extend(dict(r._mapping) for r in conn.execute(query.where(b.c.id.in_(chunk))))
+        return rows
+
+
+def _document_query() -> sa.Select[Any]:
+    d = schema.documents
+    return sa.select(
+        d.c.id, d.c.name, d.c.sha256, d.c.mime, d.c.size_bytes, d.c.page_count, d.c.blob_key,
+        d.c.status, d.c.error, d.c.metadata, d.c.created_at,
+    )

@@ -52,6 +52,14 @@ class Timestamp(sa.TypeDecorator[datetime]):
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
+# Full-text objects that exist on one backend only, created by migration 002 and not expressible as
+# portable metadata: SQLite's FTS5 table over blocks.terms (with its shadow tables and sync triggers)
+# and PostgreSQL's GIN index over the term array. Schema comparisons skip them.
+NATIVE_SEARCH_OBJECTS = frozenset(
+    {"blocks_fts", "blocks_fts_data", "blocks_fts_idx", "blocks_fts_docsize", "blocks_fts_config",
+     "ix_blocks_terms_gin"}
+)
+
 Json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 Id = sa.Uuid(as_uuid=False)
 
@@ -108,6 +116,10 @@ blocks = sa.Table(
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("bbox", Json, nullable=False),  # [x0, y0, x1, y1], 0..1 of the displayed page
     sa.Column("metadata", Json, nullable=False),
+    # Search terms (aizoomdoc_core.terms), space-separated, and how many: the full-text indexes are
+    # built on this column (see NATIVE_SEARCH_OBJECTS).
+    sa.Column("terms", sa.Text, nullable=False, server_default=""),
+    sa.Column("term_count", sa.Integer, nullable=False, server_default="0"),
     sa.UniqueConstraint("document_id", "block_key"),
     sa.Index(None, "document_id", "page"),
 )

@@ -1,0 +1,41 @@
+"""Which extractor reads a file: decided by its bytes first, its name second.
+
+A file named ``.pdf`` that is not one (corpus D18) must say so, and a PDF with junk before its header
+(D10) or none at all (D09) is still a PDF if MuPDF can read it; so the content decides, and the
+extension only breaks ties.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from ..errors import InvalidInput
+from .extracted import ExtractedDocument
+from .pdf import IMAGE_MIMES, Progress, extract_pdf_document, ocr_available, open_image, open_pdf, sniff_image
+from .previous import extract_previous, sniff_previous
+
+SNIFF_BYTES = 64 * 1024
+
+
+def extract_any(
+    data: bytes, name: str, *, password: str | None, max_pages: int, ocr: bool, progress: Progress | None = None
+) -> ExtractedDocument:
+    """The document in ``data``, by whichever extractor its content calls for."""
+    if not data:
+        raise InvalidInput(f"{name}: the file is empty")
+    head = data[:SNIFF_BYTES]
+    extension = PurePath(name).suffix.lower().lstrip(".")
+    image = sniff_image(head)
+    if image:
+        doc = open_image(data, name, image)
+        return extract_pdf_document(doc, name, mime=IMAGE_MIMES[image], max_pages=max_pages, ocr=ocr and ocr_available(), progress=progress)
+    if b"%PDF-" in head[:1024] or extension == "pdf":
+        doc = open_pdf(data, name, password)
+        return extract_pdf_document(doc, name, mime="application/pdf", max_pages=max_pages, ocr=ocr and ocr_available(), progress=progress)
+    previous = sniff_previous(name, head)
+    if previous:
+        document = extract_previous(previous, data, name)
+        if progress:
+            progress(len(document.pages), len(document.pages))
+        return document
+    raise InvalidInput(f"{name}: unsupported file type (expected a PDF, an image, or an earlier OCR output)")

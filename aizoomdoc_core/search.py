@@ -1,0 +1,134 @@
+"""Ranked hits for a question: candidates from the database's full-text index, ranking in Python.
+
+Retrieval runs inside the database: for each term of the question, the backend's index (FTS5 on
+SQLite, GIN on PostgreSQL) returns the ids of the blocks holding it, so the app never loads all
+blocks; only the candidates (rarest terms first, at most ``MAX_CANDIDATES``) are fetched and ranked.
+Both backends return exactly the same posting lists, so the ranking, and the hits, are the same.
+
+Ranking is BM25 over *concepts*: a word in the question matches its exact form or, a little weaker,
+its stem; a code matches only itself and counts double (an engineer who types ``QO120M100`` wants that
+part). A block's score grows with how much of the question it covers, and with how much of the
+question its page covers: a label and its value often sit in different blocks of the same sheet.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from .storage.db import Database
+from .terms import STEM_MARK, is_code, query_concepts
+
+MAX_CANDIDATES = 3000
+K1, B = 1.2, 0.75
+STEM_WEIGHT = 0.8
+CODE_WEIGHT = 2.0
+PAGE_WEIGHT = 0.5
+MAX_HIT_TEXT = 2000
+
+
+@dataclass
+class Hit:
+    """One ranked block, as the search contract in ARCHITECTURE.md describes it."""
+
+    document_id: str
+    document_name: str
+    page: int
+    block_id: str
+    bbox: list[float]
+    text: str
+    score: float
+    kind: str
+    sheet_code: str | None
+    sheet_title: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def search(db: Database, query: str, *, top: int = 10, document_ids: Sequence[str] | None = None) -> list[Hit]:
+    """The ``top`` best blocks for ``query`` (plain words or codes), best first."""
+    concepts = query_concepts(query)
+    if not concepts or top < 1:
+        return []
+    total, mean_length = db.block_statistics(document_ids)
+    if total == 0:
+        return []
+    postings = {term: db.postings(term, document_ids) for concept in concepts for term in concept}
+    idf = {term: _idf(total, len(ids)) for term, ids in postings.items() if ids}
+    if not idf:
+        return []
+    rows = db.blocks_for_ranking(_candidates(postings))
+    factors = [CODE_WEIGHT if is_code(concept[0]) else 1.0 for concept in concepts]
+    # How much each concept matters to coverage: its rarest alternative's idf.
+    weights = [f * max(idf.get(t, 0.0) for t in concept) for f, concept in zip(factors, concepts)]
+    scored = [(row, _contributions(row, concepts, idf, factors, mean_length)) for row in rows]
+    page_best: dict[tuple[str, int], list[float]] = defaultdict(lambda: [0.0] * len(concepts))
+    for row, contributions in scored:
+        best = page_best[(row["document_id"], row["page"])]
+        for i, value in enumerate(contributions):
+            best[i] = max(best[i], value)
+    weight_sum = sum(weights) or 1.0
+    ranked = []
+    for row, contributions in scored:
+        block_cover = sum(w for w, c in zip(weights, contributions) if c > 0) / weight_sum
+        page = page_best[(row["document_id"], row["page"])]
+        page_cover = sum(w for w, c in zip(weights, page) if c > 0) / weight_sum
+        score = sum(contributions) * (0.5 + block_cover) + PAGE_WEIGHT * sum(page) * page_cover
+        ranked.append((score, row))
+    ranked.sort(key=lambda item: (-item[0], str(item[1]["document_id"]), item[1]["page"], item[1]["id"]))
+    return [_hit(row, score) for score, row in ranked[:top] if score > 0]
+
+
+def _idf(total: int, frequency: int) -> float:
+    return math.log(1.0 + (total - frequency + 0.5) / (frequency + 0.5))
+
+
+def _candidates(postings: dict[str, list[int]]) -> list[int]:
+    """Block ids holding any term, taking the rarest terms' blocks first, up to MAX_CANDIDATES."""
+    chosen: dict[int, None] = {}
+    for _term, ids in sorted(postings.items(), key=lambda item: (len(item[1]), item[0])):
+        for block_id in ids:
+            if len(chosen) >= MAX_CANDIDATES:
+                return list(chosen)
+            chosen.setdefault(block_id, None)
+    return list(chosen)
+
+
+def _contributions(
+    row: dict[str, Any], concepts: list[tuple[str, ...]], idf: dict[str, float], factors: list[float], mean_length: float
+) -> list[float]:
+    """Per concept, the BM25 contribution of its best-matching alternative in this block."""
+    counts = Counter(row["terms"].split())
+    length_norm = K1 * (1 - B + B * row["term_count"] / (mean_length or 1.0))
+    result = []
+    for concept, factor in zip(concepts, factors):
+        best = 0.0
+        for term in concept:
+            tf = counts.get(term, 0)
+            if tf and term in idf:
+                value = idf[term] * tf * (K1 + 1) / (tf + length_norm)
+                if term.startswith(STEM_MARK):
+                    value *= STEM_WEIGHT
+                best = max(best, value)
+        result.append(best * factor)
+    return result
+
+
+def _hit(row: dict[str, Any], score: float) -> Hit:
+    text = row["text"]
+    return Hit(
+        document_id=str(row["document_id"]),
+        document_name=row["document_name"],
+        page=row["page"],
+        block_id=row["block_key"],
+        bbox=list(row["bbox"]),
+        text=text if len(text) <= MAX_HIT_TEXT else text[: MAX_HIT_TEXT - 1] + "…",
+        score=round(score, 4),
+        kind=row["kind"],
+        sheet_code=row["sheet_code"],
+        sheet_title=row["sheet_title"],
+    )

@@ -1,0 +1,108 @@
+"""Text to search terms, the same way for blocks at ingest and for questions at search time.
+
+Drawings are full of codes whose characters matter: ``В2`` is not ``В21``, ``ОВ1`` is not ``ОВ1.1``,
+``П/1`` is not ``1``. So a token keeps its inner ``/ . - _ +`` and becomes one *exact* term (lower
+case, ё as е). Only hyphens split a token further, into parts of at least two characters, so that
+``АР1`` finds the sheet code ``133/23-ГК-АР1`` and ``ground-floor`` finds ``ground``; slashes and dots
+never split. Words (letters only) also give a *stem* term (Snowball, Russian or English by script),
+marked with a leading ``~`` so that a stem never collides with an exact code.
+
+Terms contain only letters, digits and ``/ . - _ + ~``: both indexes (SQLite FTS5 with those as token
+characters, a PostgreSQL text array) then treat each term as one indivisible token.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import snowballstemmer
+
+# A token: letters/digits with inner connectors. Diameter and number signs glue to what follows
+# (Ø100, №5), as written on drawings.
+_TOKEN = re.compile(r"[Øø⌀№#]?[^\W_](?:[\w]|[/.\-+](?=[^\W_]))*", re.UNICODE)
+_CYRILLIC = re.compile(r"[а-я]")
+_LETTERS = re.compile(r"^[^\W\d_]+$", re.UNICODE)
+STEM_MARK = "~"
+
+_STEMMERS = {"ru": snowballstemmer.stemmer("russian"), "en": snowballstemmer.stemmer("english")}
+
+# Words that carry no content in a question. Kept short: on drawings, "plan", "лист", "узел" are content.
+STOP_WORDS = frozenset(
+    """
+    a an and are as at be by can could do does for from had has have how i in is it its me my of on or
+    our please show shown tell that the their there these this those to was we what where which who
+    whom why will with you your find give list about into any
+    а в во где да для до же за и из или их к как какая какие каким какой каков какова каково
+    какую когда кто ли на над не нет но о об от по под при про с со так там то тот ту у что чем
+    это этот эта эти мне нам найди найти покажи показать скажи подскажи есть был была были будет
+    можно нужно ли указан указана указано указаны
+    """.split()
+)
+
+
+def normalize(text: str) -> str:
+    """Lower case, ё as е, the diameter sign in one form: what makes two spellings the same term."""
+    return text.lower().replace("ё", "е").replace("⌀", "ø")
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    language = "ru" if _CYRILLIC.search(word) else "en"
+    return _STEMMERS[language].stemWord(word)
+
+
+def tokens(text: str) -> list[str]:
+    """The normalized tokens of ``text``, in order (codes kept whole)."""
+    return _TOKEN.findall(normalize(text))
+
+
+def token_terms(token: str) -> list[str]:
+    """The terms one token contributes to the index: itself, its hyphen parts, and their stems."""
+    terms = [token]
+    if "-" in token:
+        terms.extend(part for part in token.split("-") if len(part) >= 2)
+    for word in terms[:]:
+        if _LETTERS.match(word) and len(word) >= 3:
+            stem = _stem(word)
+            terms.append(STEM_MARK + stem)
+    return terms
+
+
+def index_terms(text: str) -> list[str]:
+    """Every term of ``text`` with repetitions (term frequency matters to ranking)."""
+    return [term for token in tokens(text) for term in token_terms(token)]
+
+
+def query_concepts(text: str) -> list[tuple[str, ...]]:
+    """What a question looks for: per content token, its alternative terms (exact form first).
+
+    Stop words and question words are dropped; a lone letter is dropped too (more often a
+    preposition than an axis name). A word's alternatives are its exact form and its stem; a code
+    has only itself, so ``В2`` never matches ``В21`` and ``ОВ1`` never matches ``ОВ1.1``.
+    """
+    concepts: dict[tuple[str, ...], None] = {}
+    for token in tokens(text):
+        if token in STOP_WORDS or (len(token) == 1 and not token.isdigit()):
+            continue
+        concepts.setdefault(_word_concept(token), None)
+        if "-" in token:
+            for part in token.split("-"):
+                if len(part) >= 2 and _LETTERS.match(part) and part not in STOP_WORDS:
+                    concepts.setdefault(_word_concept(part), None)
+    return list(concepts)
+
+
+def _word_concept(token: str) -> tuple[str, ...]:
+    if _LETTERS.match(token) and len(token) >= 3:
+        return (token, STEM_MARK + _stem(token))
+    return (token,)
+
+
+def is_code(term: str) -> bool:
+    """A term that names something exactly: it mixes letters and digits, or has a connector."""
+    if term.startswith(STEM_MARK):
+        return False
+    has_digit = any(c.isdigit() for c in term)
+    has_alpha = any(c.isalpha() for c in term)
+    return (has_digit and has_alpha) or any(c in "/.-+" for c in term)

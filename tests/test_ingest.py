@@ -1,0 +1,156 @@
+"""Ingest: every corpus file ends as a usable document or one clear error, with nothing left behind."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pymupdf
+import pytest
+
+from aizoomdoc_core.app import Aizoomdoc
+from aizoomdoc_core.ingest.pdf import extract_pdf_document, ocr_available, open_pdf
+from aizoomdoc_core.storage.blobs import document_prefix
+from tests.conftest import CORPUS
+
+# Hostile files (corpus D) that hold a usable document, with the password they need.
+USABLE = {
+    "D09_missing_pdf_header.pdf": None,
+    "D10_junk_before_header.pdf": None,
+    "D11_encrypted_aes_unicode_pw.pdf": "pässwört",
+    "D12_encrypted_pw_abc.pdf": "abc",
+    "D13_encrypted_libreoffice_pw.pdf": "openpassword",
+    "D14_all_pages_rotate90.pdf": None,
+    "D15_broken_xref_subsection.pdf": None,
+    "D16_wide_page_4000x400.pdf": None,
+    "D17_jbig2_decompression_bomb.pdf": None,
+}
+# The others, with the words their one-line error must contain.
+UNUSABLE = {
+    "D01_truncated_no_startxref_0pages.pdf": "no pages",
+    "D02_tiny_broken_0pages.pdf": "no pages",
+    "D03_empty_page_tree_0pages.pdf": "no pages",
+    "D04_fuzzed_ghostscript_0pages.pdf": "no pages",
+    "D05_fuzzed_corrupt_xrefstream_zlib.pdf": "no pages",
+    "D06_cyclic_page_tree.pdf": "cycle in page tree",
+    "D07_fuzzed_unopenable.pdf": "not a readable PDF",
+    "D08_mediabox_int_max_unopenable.pdf": "not a readable PDF",
+    "D18_not_a_pdf_oops.pdf": "not a readable PDF",
+    "D19_valid_zero_pages.pdf": "no pages",
+}
+
+
+def _stored(app: Aizoomdoc) -> tuple[int, list[str]]:
+    return len(app.list_documents()), app.blobs.keys("documents/")
+
+
+def test_corpus_d_usable_or_one_clear_error_and_no_leftovers(app: Aizoomdoc) -> None:
+    assert sorted(USABLE | UNUSABLE) == sorted(p.name for p in (CORPUS / "D").iterdir())
+    for name, expected in UNUSABLE.items():
+        result = app.ingest(CORPUS / "D" / name)
+        assert result.status == "error" and expected in (result.error or ""), (name, result.error)
+        assert "\n" not in (result.error or "") and name in (result.error or "")
+    assert _stored(app) == (0, [])
+    for name, password in USABLE.items():
+        result = app.ingest(CORPUS / "D" / name, password=password)
+        assert result.status == "ok" and (result.pages or 0) >= 1, (name, result.error)
+    documents, blobs = _stored(app)
+    assert documents == len(USABLE) and len(blobs) == len(USABLE)
+
+
+@pytest.mark.parametrize("password, error", [(None, "encrypted; give its password"), ("wrong", "wrong password")])
+def test_encrypted_without_the_right_password(app: Aizoomdoc, password: str | None, error: str) -> None:
+    result = app.ingest(CORPUS / "D" / "D12_encrypted_pw_abc.pdf", password=password)
+    assert result.status == "error" and error in (result.error or "")
+    assert _stored(app) == (0, [])
+
+
+def test_same_file_twice_is_one_document(app: Aizoomdoc, tmp_path: Path) -> None:
+    first = app.ingest(CORPUS / "C" / "C03_ru_spetsifikatsiya.pdf")
+    copy = tmp_path / "другое имя.pdf"
+    copy.write_bytes((CORPUS / "C" / "C03_ru_spetsifikatsiya.pdf").read_bytes())
+    second = app.ingest(copy)
+    assert second.duplicate and second.document_id == first.document_id and not first.duplicate
+    assert len(app.list_documents()) == 1 and len(app.blobs.keys("documents/")) == 1
+
+
+def test_pages_keep_size_rotation_and_title_block(app: Aizoomdoc) -> None:
+    result = app.ingest(CORPUS / "A" / "A01_pismo_restroom_drawing_set.pdf")
+    pages = app.document_pages(result.document_id or "")
+    assert len(pages) == 12
+    first = pages[0]
+    assert (first["width_pt"], first["height_pt"], first["rotation"]) == (2592.0, 1728.0, 270)
+    assert first["has_text_layer"] and first["sheet_code"] == "T-1"
+
+
+def test_rotated_page_bboxes_are_as_displayed(app: Aizoomdoc) -> None:
+    """A01 is stored with /Rotate 270; its sheet number sits bottom right as a person sees the sheet."""
+    document = app.ingest(CORPUS / "A" / "A01_pismo_restroom_drawing_set.pdf").document_id
+    hits = [h for h in app.search("T-1", top=20, document_ids=[document or ""]) if h.page == 1 and h.kind == "text"]
+    assert hits and hits[0].text == "T-1"
+    x0, y0, x1, y1 = hits[0].bbox
+    assert 0.9 < x0 < x1 <= 1.0 and 0.9 < y0 < y1 <= 1.0
+
+
+def test_annotation_only_text_is_indexed_with_its_rectangle(app: Aizoomdoc) -> None:
+    document = app.ingest(CORPUS / "C" / "C06_ru_ventilation_control_schematic.pdf").document_id or ""
+    source = pymupdf.open(CORPUS / "C" / "C06_ru_ventilation_control_schematic.pdf")
+    assert "авария" not in source[0].get_text().lower()  # the labels are strokes, not text
+    hits = app.search("сигнализация авария", top=3, document_ids=[document])
+    assert hits and all(h.kind == "annotation" for h in hits)
+    assert all(0 <= v <= 1 for h in hits for v in h.bbox) and all(h.bbox[0] < h.bbox[2] for h in hits)
+
+
+def test_duplicated_text_layer_gives_single_blocks(app: Aizoomdoc) -> None:
+    document = app.ingest(CORPUS / "C" / "C05_ru_pcb_drawing_SM7.18.00.01.pdf").document_id or ""
+    hits = app.search("комбинированным методом", top=10, document_ids=[document])
+    texts = [h.text for h in hits if "комбинированным" in h.text]
+    assert len(texts) == 1 and texts[0].count("комбинированным") == 1
+
+
+def test_scans_and_raster_images_are_ocrd(app: Aizoomdoc) -> None:
+    assert ocr_available(), "tesseract is installed by the test command"
+    for name in ("B/B03_floorplan_apartment_se_imageonly.pdf", "B/B02_floorplan_apartment_se.png", "B/B05_rpi_hat_mechanical_outlined_text.pdf"):
+        result = app.ingest(CORPUS / name)
+        assert result.status == "ok" and result.document_status == "ready", (name, result)
+    hits = app.search("Raspberry Pi HAT board mechanical", top=3)
+    assert hits and hits[0].document_name.startswith("B05") and hits[0].kind == "ocr"
+
+
+def test_without_ocr_a_scan_is_image_only_and_says_so() -> None:
+    data = (CORPUS / "B" / "B03_floorplan_apartment_se_imageonly.pdf").read_bytes()
+    document = extract_pdf_document(open_pdf(data, "B03.pdf", None), "B03.pdf", mime="application/pdf", max_pages=10, ocr=False)
+    assert document.status == "image_only" and not document.pages[0].has_text_layer
+    assert any("no OCR available" in w for w in document.warnings)
+
+
+def test_progress_is_reported_per_page(app: Aizoomdoc) -> None:
+    seen: list[tuple[int, int]] = []
+    app.ingest(CORPUS / "C" / "C02_ru_perechen_elementov_PE3.pdf", progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(1, 2), (2, 2)]
+
+
+def test_limits_give_clear_errors_and_leave_nothing(app: Aizoomdoc, tmp_path: Path) -> None:
+    cases = [
+        ({"max_pages": 5}, CORPUS / "A" / "A04_eplan_tire_machine_schematics.pdf", "70 pages; the limit is 5"),
+        ({"max_file_mb": 0.01}, CORPUS / "A" / "A04_eplan_tire_machine_schematics.pdf", "over the 0.01 MB limit"),
+        ({"ingest_timeout": 1.0}, CORPUS / "B" / "B01_scanned_pipeline_rohrbuch_de.pdf", "took longer than 1 s"),
+    ]
+    for changes, path, message in cases:
+        limited = Aizoomdoc(dataclasses.replace(app.settings, **changes), app.storage)
+        result = limited.ingest(path)
+        assert result.status == "error" and message in (result.error or ""), result
+    (tmp_path / "empty.pdf").write_bytes(b"")
+    (tmp_path / "random.bin").write_bytes(bytes(range(256)) * 40)
+    assert "the file is empty" in (app.ingest(tmp_path / "empty.pdf").error or "")
+    assert "unsupported file type" in (app.ingest(tmp_path / "random.bin").error or "")
+    assert "cannot be read" in (app.ingest(tmp_path / "missing.pdf").error or "")
+    assert _stored(app) == (0, [])
+
+
+def test_delete_document_removes_rows_and_file(app: Aizoomdoc) -> None:
+    document = app.ingest(CORPUS / "C" / "C04_ru_schema_electric_E3.pdf").document_id or ""
+    assert app.search("Схема электрическая принципиальная", top=1)
+    app.delete_document(document)
+    assert app.list_documents() == [] and app.blobs.keys(document_prefix(document)) == []
+    assert app.search("Схема электрическая принципиальная", top=1) == []

@@ -1,0 +1,86 @@
+"""Search: exact codes, stemmed words, plain questions, and the same hits on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pymupdf
+
+from aizoomdoc_core.app import Aizoomdoc
+from aizoomdoc_core.config import Settings
+from tests.conftest import CORPUS
+
+SHEETS = [
+    ["Трубопровод В2 Ø100 из стальных труб", "Насос К1 подключить к сети"],
+    ["Трубопровод В21 напорный", "Система ОВ1.1 приточная", "Узел П/1 см. лист 5"],
+    ["Система ОВ1 вытяжная", "Автомат QO120M100 в щите ЩР1", "Кабель 0103TR1"],
+    ["Ёмкость для воды 2 м3", "Vent pipes and drains are shown on sheet P-201"],
+]
+
+
+def _drawing(path: Path) -> Path:
+    """A small PDF whose pages hold the labels above, one text box each."""
+    doc = pymupdf.open()
+    for labels in SHEETS:
+        page = doc.new_page(width=842, height=595)
+        for i, label in enumerate(labels):
+            page.insert_htmlbox(pymupdf.Rect(40, 40 + 120 * i, 800, 80 + 120 * i), label)  # Cyrillic-capable fonts
+    doc.save(path)
+    return path
+
+
+def _pages(app: Aizoomdoc, query: str, top: int = 10) -> list[int]:
+    return [h.page for h in app.search(query, top=top)]
+
+
+def test_codes_match_exactly(app: Aizoomdoc, tmp_path: Path) -> None:
+    assert app.ingest(_drawing(tmp_path / "codes.pdf")).status == "ok"
+    assert _pages(app, "В2") == [1]
+    assert _pages(app, "В21") == [2]
+    assert _pages(app, "ОВ1") == [3]
+    assert _pages(app, "ОВ1.1") == [2]
+    assert _pages(app, "П/1") == [2]
+    assert 2 not in _pages(app, "1")
+    assert _pages(app, "qo120m100") == [3] and _pages(app, "0103TR1") == [3]
+    assert _pages(app, "емкость") == [4]  # ё and е are the same letter to a searcher
+
+
+def test_plain_questions_use_stems_and_ignore_question_words(app: Aizoomdoc, tmp_path: Path) -> None:
+    app.ingest(_drawing(tmp_path / "words.pdf"))
+    assert sorted(_pages(app, "Где показаны трубопроводы?")) == [1, 2]  # by stem; "Где" ignored
+    assert _pages(app, "На каком листе приточная система?")[0] == 2
+    assert _pages(app, "Where are the drain pipes?")[0] == 4
+    hit = app.search("Какой автомат стоит в щите ЩР1?", top=1)[0]
+    assert hit.page == 3 and "QO120M100" in hit.text and hit.document_name == "words.pdf"
+    assert app.search("где что как", top=5) == []
+
+
+def test_hits_carry_the_contract_fields(app: Aizoomdoc) -> None:
+    app.ingest(CORPUS / "C" / "C02_ru_perechen_elementov_PE3.pdf")
+    hit = app.search("перечень элементов импульсный модулятор", top=1)[0]
+    assert hit.document_name == "C02_ru_perechen_elementov_PE3.pdf" and hit.page == 1
+    assert hit.sheet_code == "МГТУ.436421.001ПЭ3"
+    assert len(hit.bbox) == 4 and all(0 <= v <= 1 for v in hit.bbox) and hit.score > 0
+    assert set(hit.to_json()) >= {"document_id", "document_name", "page", "block_id", "bbox", "text", "score"}
+
+
+def test_scope_limits_search_to_chosen_documents(app: Aizoomdoc) -> None:
+    c02 = app.ingest(CORPUS / "C" / "C02_ru_perechen_elementov_PE3.pdf").document_id or ""
+    c04 = app.ingest(CORPUS / "C" / "C04_ru_schema_electric_E3.pdf").document_id or ""
+    everywhere = {h.document_id for h in app.search("Импульсный модулятор", top=50)}
+    assert everywhere == {c02, c04}
+    assert {h.document_id for h in app.search("Импульсный модулятор", top=50, document_ids=[c04])} == {c04}
+
+
+def test_sqlite_and_postgresql_give_the_same_hits(tmp_path: Path, pg_url: str) -> None:
+    files = [CORPUS / "A" / "A04_eplan_tire_machine_schematics.pdf", CORPUS / "C" / "C04_ru_schema_electric_E3.pdf",
+             _drawing(tmp_path / "codes.pdf")]
+    queries = ["motor protection switch", "QO120M100", "Схема электрическая", "трубопровод В2", "0103TR1 кабель"]
+    results = []
+    for environ in ({}, {"DATABASE_URL": pg_url}):
+        app = Aizoomdoc.open(Settings.load(data_dir=tmp_path / str(len(results)), environ=environ, dotenv_path=None))
+        for path in files:
+            app.ingest(path)
+        results.append([[(h.document_name, h.page, h.block_id, h.score) for h in app.search(q, top=10)] for q in queries])
+        app.close()
+    assert results[0] == results[1] and all(results[0])
