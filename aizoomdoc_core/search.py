@@ -1,9 +1,9 @@
 """Ranked hits for a question: candidates from the database's full-text index, ranking in Python.
 
-Retrieval runs inside the database: for each term of the question, the backend's index (FTS5 on
-SQLite, GIN on PostgreSQL) returns the ids of the blocks holding it, so the app never loads all
-blocks; only the candidates (rarest terms first, at most ``MAX_CANDIDATES``) are fetched and ranked.
-Both backends return exactly the same posting lists, so the ranking, and the hits, are the same.
+Retrieval runs inside the database: the backend's index (FTS5 on SQLite, GIN on PostgreSQL) finds
+the blocks holding each term, and one query keeps the ``CANDIDATES`` blocks that hold the most of
+the question, weighted by rarity. Only those are fetched and ranked here, so the cost of a question
+follows the index, not the size of the archive, and both backends rank the same candidates.
 
 Ranking is BM25 over *concepts*: a word in the question matches its exact form or, a little weaker,
 its stem; a code matches only itself and counts double (an engineer who types ``QO120M100`` wants that
@@ -20,13 +20,14 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .storage.db import Database
-from .terms import STEM_MARK, is_code, query_concepts
+from .terms import STEM_MARK, index_terms, is_code, query_concepts
 
-MAX_CANDIDATES = 3000
+CANDIDATES = 300
 K1, B = 1.2, 0.75
 STEM_WEIGHT = 0.8
 CODE_WEIGHT = 2.0
 PAGE_WEIGHT = 0.5
+NAME_WEIGHT = 0.3
 MAX_HIT_TEXT = 2000
 
 
@@ -57,12 +58,18 @@ def search(db: Database, query: str, *, top: int = 10, document_ids: Sequence[st
     total, mean_length = db.block_statistics(document_ids)
     if total == 0:
         return []
-    postings = {term: db.postings(term, document_ids) for concept in concepts for term in concept}
-    idf = {term: _idf(total, len(ids)) for term, ids in postings.items() if ids}
+    frequencies = db.term_frequencies(sorted({t for concept in concepts for t in concept}), document_ids)
+    idf = {term: _idf(total, n) for term, n in frequencies.items() if n}
     if not idf:
         return []
-    rows = db.blocks_for_ranking(_candidates(postings))
     factors = [CODE_WEIGHT if is_code(concept[0]) else 1.0 for concept in concepts]
+    weighted = [
+        (i, term, factor * idf[term] * (STEM_WEIGHT if term.startswith(STEM_MARK) else 1.0))
+        for i, (concept, factor) in enumerate(zip(concepts, factors))
+        for term in concept
+        if term in idf
+    ]
+    rows = db.blocks_for_ranking(db.best_blocks(weighted, document_ids, limit=CANDIDATES))
     # How much each concept matters to coverage: its rarest alternative's idf.
     weights = [f * max(idf.get(t, 0.0) for t in concept) for f, concept in zip(factors, concepts)]
     scored = [(row, _contributions(row, concepts, idf, factors, mean_length)) for row in rows]
@@ -71,31 +78,31 @@ def search(db: Database, query: str, *, top: int = 10, document_ids: Sequence[st
         best = page_best[(row["document_id"], row["page"])]
         for i, value in enumerate(contributions):
             best[i] = max(best[i], value)
+    in_name = {name: _named(name, concepts) for name in {row["document_name"] for row in rows}}
     weight_sum = sum(weights) or 1.0
     ranked = []
     for row, contributions in scored:
-        block_cover = sum(w for w, c in zip(weights, contributions) if c > 0) / weight_sum
+        named = in_name[row["document_name"]]
+        # A concept the block lacks but its document's name has (the set a question refers to,
+        # "in the borehole log") counts at a fraction of its weight.
+        context = [NAME_WEIGHT * w if c == 0 and n else 0.0 for w, c, n in zip(weights, contributions, named)]
+        block_cover = (sum(w for w, c in zip(weights, contributions) if c > 0) + sum(context)) / weight_sum
         page = page_best[(row["document_id"], row["page"])]
         page_cover = sum(w for w, c in zip(weights, page) if c > 0) / weight_sum
-        score = sum(contributions) * (0.5 + block_cover) + PAGE_WEIGHT * sum(page) * page_cover
+        score = (sum(contributions) + sum(context)) * (0.5 + block_cover) + PAGE_WEIGHT * sum(page) * page_cover
         ranked.append((score, row))
-    ranked.sort(key=lambda item: (-item[0], str(item[1]["document_id"]), item[1]["page"], item[1]["id"]))
+    ranked.sort(key=lambda item: (-item[0], item[1]["document_name"], item[1]["page"], item[1]["block_key"]))
     return [_hit(row, score) for score, row in ranked[:top] if score > 0]
+
+
+def _named(document_name: str, concepts: list[tuple[str, ...]]) -> list[bool]:
+    """Which concepts a document's file name mentions (underscores read as spaces)."""
+    terms = set(index_terms(document_name.replace("_", " ")))
+    return [any(term in terms for term in concept) for concept in concepts]
 
 
 def _idf(total: int, frequency: int) -> float:
     return math.log(1.0 + (total - frequency + 0.5) / (frequency + 0.5))
-
-
-def _candidates(postings: dict[str, list[int]]) -> list[int]:
-    """Block ids holding any term, taking the rarest terms' blocks first, up to MAX_CANDIDATES."""
-    chosen: dict[int, None] = {}
-    for _term, ids in sorted(postings.items(), key=lambda item: (len(item[1]), item[0])):
-        for block_id in ids:
-            if len(chosen) >= MAX_CANDIDATES:
-                return list(chosen)
-            chosen.setdefault(block_id, None)
-    return list(chosen)
 
 
 def _contributions(

@@ -7,6 +7,10 @@ case, ё as е). Only hyphens split a token further, into parts of at least two 
 never split. Words (letters only) also give a *stem* term (Snowball, Russian or English by script),
 marked with a leading ``~`` so that a stem never collides with an exact code.
 
+Codes are typed with whatever keyboard was at hand: ``АР1`` in Cyrillic on one sheet, ``AP1`` in
+Latin on the next, ``530х8`` with a Cyrillic х. In a token part that holds a digit, Cyrillic letters
+that look like Latin ones are read as Latin, so both spellings are one term; words are left alone.
+
 Terms contain only letters, digits and ``/ . - _ + ~``: both indexes (SQLite FTS5 with those as token
 characters, a PostgreSQL text array) then treat each term as one indivisible token.
 """
@@ -24,6 +28,7 @@ _TOKEN = re.compile(r"[Øø⌀№#]?[^\W_](?:[\w]|[/.\-+](?=[^\W_]))*", re.UNICO
 _CYRILLIC = re.compile(r"[а-я]")
 _LETTERS = re.compile(r"^[^\W\d_]+$", re.UNICODE)
 STEM_MARK = "~"
+_LOOKALIKES = str.maketrans("авекмнорстухі", "abekmhopctyxi")
 
 _STEMMERS = {"ru": snowballstemmer.stemmer("russian"), "en": snowballstemmer.stemmer("english")}
 
@@ -36,7 +41,7 @@ STOP_WORDS = frozenset(
     а в во где да для до же за и из или их к как какая какие каким какой каков какова каково
     какую когда кто ли на над не нет но о об от по под при про с со так там то тот ту у что чем
     это этот эта эти мне нам найди найти покажи показать скажи подскажи есть был была были будет
-    можно нужно ли указан указана указано указаны
+    можно нужно ли указан указана указано указаны сколько какое каких какого каком каково чему
     """.split()
 )
 
@@ -52,9 +57,15 @@ def _stem(word: str) -> str:
     return _STEMMERS[language].stemWord(word)
 
 
+def _fold_code(token: str) -> str:
+    if not any(c.isdigit() for c in token):
+        return token
+    return "-".join(part.translate(_LOOKALIKES) if any(c.isdigit() for c in part) else part for part in token.split("-"))
+
+
 def tokens(text: str) -> list[str]:
-    """The normalized tokens of ``text``, in order (codes kept whole)."""
-    return _TOKEN.findall(normalize(text))
+    """The normalized tokens of ``text``, in order (codes kept whole, their lookalike letters folded)."""
+    return [_fold_code(token) for token in _TOKEN.findall(normalize(text))]
 
 
 def token_terms(token: str) -> list[str]:
@@ -88,7 +99,7 @@ def query_concepts(text: str) -> list[tuple[str, ...]]:
         concepts.setdefault(_word_concept(token), None)
         if "-" in token:
             for part in token.split("-"):
-                if len(part) >= 2 and _LETTERS.match(part) and part not in STOP_WORDS:
+                if len(part) >= 3 and _LETTERS.match(part) and part not in STOP_WORDS:
                     concepts.setdefault(_word_concept(part), None)
     return list(concepts)
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from aizoomdoc_core.app import Aizoomdoc
 from aizoomdoc_core.config import Settings
-from tests.conftest import ROOT
+from tests.conftest import CORPUS, ROOT
 from tests.services import free_port
 
 
@@ -102,3 +102,26 @@ def test_migrate_targets_the_configured_database(tmp_path: Path, pg_url: str) ->
     assert as_json(result)["kind"] == "postgresql" and as_json(result)["revision"] == "002"
     down = cli("migrate", "--json", cwd=tmp_path, env={"DATABASE_URL": pg_url.rsplit("/", 1)[0] + "/absent"})
     assert down.returncode == 1 and "does not exist" in down.stderr
+
+
+def test_ingest_documents_search_contract(tmp_path: Path) -> None:
+    env = {"AIZOOMDOC_DATA_DIR": str(tmp_path / "d")}
+    good, bad = CORPUS / "C" / "C02_ru_perechen_elementov_PE3.pdf", CORPUS / "D" / "D18_not_a_pdf_oops.pdf"
+    result = cli("ingest", str(good), str(bad), "--json", cwd=tmp_path, env=env)
+    assert result.returncode == 1  # one failed, the other is still ingested
+    report = as_json(result)
+    assert [(r["path"], r["status"], r["pages"]) for r in report] == [(str(good), "ok", 2), (str(bad), "error", None)]
+    assert "D18_not_a_pdf_oops.pdf: not a readable PDF" in report[1]["error"]
+    assert "Traceback" not in result.stderr
+
+    again = cli("ingest", str(good), "--json", cwd=tmp_path, env=env)
+    assert again.returncode == 0 and as_json(again)[0]["document_id"] == report[0]["document_id"]
+
+    documents = as_json(cli("documents", "--json", cwd=tmp_path, env=env))
+    assert documents == [{"document_id": report[0]["document_id"], "name": good.name, "pages": 2, "status": "ready"}]
+
+    hits = as_json(cli("search", "Перечень элементов", "--top", "3", "--json", cwd=tmp_path, env=env))
+    assert 1 <= len(hits) <= 3 and hits[0]["document_id"] == report[0]["document_id"]
+    assert {"document_id", "document_name", "page", "block_id", "bbox", "text", "score"} <= set(hits[0])
+    scoped = cli("search", "Перечень", "--document", "00000000-0000-4000-8000-000000000000", "--json", cwd=tmp_path, env=env)
+    assert scoped.returncode == 1 and "document not found" in scoped.stderr

@@ -25,28 +25,39 @@ class Word(NamedTuple):
     line: int
 
 
-def _clamp(value: float) -> float:
-    return min(1.0, max(0.0, value))
+class DisplayFrame:
+    """The transform from a page's unrotated coordinates to its normalized display coordinates.
 
+    Built once per page: PyMuPDF recomputes ``page.rotation_matrix`` on every access, which costs
+    more than reading the page's text when done per word.
+    """
 
-def normalized_bbox(page: pymupdf.Page, rect: pymupdf.Rect | tuple[float, float, float, float]) -> list[float]:
-    """``rect`` (unrotated page coordinates) as ``[x0, y0, x1, y1]`` in 0..1 of the displayed page."""
-    shown = pymupdf.Rect(rect) * page.rotation_matrix
-    shown.normalize()
-    width, height = page.rect.width or 1.0, page.rect.height or 1.0
-    return [
-        round(_clamp(shown.x0 / width), 5),
-        round(_clamp(shown.y0 / height), 5),
-        round(_clamp(shown.x1 / width), 5),
-        round(_clamp(shown.y1 / height), 5),
-    ]
+    def __init__(self, page: pymupdf.Page) -> None:
+        m = page.rotation_matrix
+        self.a, self.b, self.c, self.d, self.e, self.f = m.a, m.b, m.c, m.d, m.e, m.f
+        self.width = page.rect.width or 1.0
+        self.height = page.rect.height or 1.0
+
+    def bbox(self, x0: float, y0: float, x1: float, y1: float) -> list[float]:
+        # The page transform maps axis-aligned rectangles to axis-aligned rectangles (rotations by
+        # multiples of 90 degrees), so the two corners give the whole box.
+        ax, ay = self.a * x0 + self.c * y0 + self.e, self.b * x0 + self.d * y0 + self.f
+        bx, by = self.a * x1 + self.c * y1 + self.e, self.b * x1 + self.d * y1 + self.f
+        if ax > bx:
+            ax, bx = bx, ax
+        if ay > by:
+            ay, by = by, ay
+        w, h = self.width, self.height
+        return [
+            round(min(1.0, max(0.0, ax / w)), 5),
+            round(min(1.0, max(0.0, ay / h)), 5),
+            round(min(1.0, max(0.0, bx / w)), 5),
+            round(min(1.0, max(0.0, by / h)), 5),
+        ]
 
 
 def page_words(page: pymupdf.Page, textpage: pymupdf.TextPage | None = None) -> list[Word]:
     """Every word of the page's text layer (or of an OCR text page) in display coordinates."""
     words = page.get_text("words", textpage=textpage) if textpage is not None else page.get_text("words")
-    result = []
-    for x0, y0, x1, y1, text, block, line, _ in words:
-        bx0, by0, bx1, by1 = normalized_bbox(page, (x0, y0, x1, y1))
-        result.append(Word(bx0, by0, bx1, by1, text, block, line))
-    return result
+    frame = DisplayFrame(page)
+    return [Word(*frame.bbox(x0, y0, x1, y1), text, block, line) for x0, y0, x1, y1, text, block, line, _ in words]

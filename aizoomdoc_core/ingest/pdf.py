@@ -21,7 +21,7 @@ import pymupdf
 
 from ..errors import InvalidInput
 from .extracted import ExtractedBlock, ExtractedDocument, ExtractedPage
-from .geometry import Word, normalized_bbox, page_words
+from .geometry import DisplayFrame, Word, page_words
 from .title_block import extract_title_block
 
 log = logging.getLogger("aizoomdoc.ingest")
@@ -180,6 +180,7 @@ def _blocks_from_words(words: list[Word], page: int, kind: str) -> list[Extracte
 def _annotation_blocks(page: pymupdf.Page, number: int) -> list[ExtractedBlock]:
     """Text that lives only in annotations' contents, placed at the annotation's rectangle."""
     blocks = []
+    frame = DisplayFrame(page)
     for index, annot in enumerate(page.annots() or []):
         content = (annot.info.get("content") or "").strip()
         if not content:
@@ -190,7 +191,7 @@ def _annotation_blocks(page: pymupdf.Page, number: int) -> list[ExtractedBlock]:
                 page=number,
                 kind="annotation",
                 text=content,
-                bbox=normalized_bbox(page, annot.rect),
+                bbox=frame.bbox(*annot.rect),
                 metadata={"annotation": annot.type[1]},
             )
         )

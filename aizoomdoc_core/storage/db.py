@@ -97,6 +97,7 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.kind = "postgresql" if engine.dialect.name == "postgresql" else "sqlite"
+        self._statistics: dict[tuple[Any, ...], tuple[int, float]] = {}
 
     @classmethod
     def sqlite(cls, path: Path) -> Database:
@@ -345,32 +346,91 @@ class Database:
 
     # -- search -------------------------------------------------------------------------------
 
-    def postings(self, term: str, document_ids: Sequence[str] | None = None) -> list[int]:
-        """Ids of the blocks containing ``term``, found through the backend's full-text index."""
+    def _blocks_with(self, term: str, document_ids: Sequence[str] | None) -> sa.Select[Any]:
+        """``SELECT id`` of the blocks holding ``term``, through the backend's full-text index."""
         b = schema.blocks
         if self.kind == "sqlite":
             # A double-quoted FTS5 string is one token; terms never contain quotes (see terms.py).
             fts = sa.table("blocks_fts", sa.column("rowid", sa.Integer), sa.column("blocks_fts"))
-            matching = sa.select(fts.c.rowid).where(fts.c.blocks_fts.op("MATCH")(f'"{term}"'))
-            query = sa.select(b.c.id).where(b.c.id.in_(matching))
-        else:
-            query = sa.select(b.c.id).where(
-                sa.func.string_to_array(b.c.terms, " ").op("@>")(sa.cast(sa.literal([term]), postgresql.ARRAY(sa.Text)))
-            )
+            query = sa.select(fts.c.rowid.label("id")).where(fts.c.blocks_fts.op("MATCH")(f'"{term}"'))
+            if document_ids is not None:
+                query = query.where(fts.c.rowid.in_(sa.select(b.c.id).where(b.c.document_id.in_(list(document_ids)))))
+            return query
+        contains = sa.func.string_to_array(b.c.terms, " ").op("@>")(sa.cast(sa.literal([term]), postgresql.ARRAY(sa.Text)))
+        query = sa.select(b.c.id.label("id")).where(contains)
         if document_ids is not None:
             query = query.where(b.c.document_id.in_(list(document_ids)))
+        return query
+
+    def term_frequencies(self, terms: Sequence[str], document_ids: Sequence[str] | None = None) -> dict[str, int]:
+        """How many blocks hold each term (its document frequency), in one round trip."""
+        if not terms:
+            return {}
+        counts = [
+            sa.select(sa.literal(i).label("i"), sa.func.count().label("n")).select_from(
+                self._blocks_with(term, document_ids).subquery()
+            )
+            for i, term in enumerate(terms)
+        ]
+        with self.read() as conn:
+            rows = conn.execute(sa.union_all(*counts)).all()
+        return {terms[i]: int(n) for i, n in rows}
+
+    def best_blocks(
+        self, weighted: Sequence[tuple[int, str, float]], document_ids: Sequence[str] | None = None, limit: int = 300
+    ) -> list[int]:
+        """Ids of the ``limit`` blocks with the highest summed weight of the concepts they hold.
+
+        ``weighted`` holds (concept, term, weight): a block counts each concept once, at the weight
+        of its best term. Runs inside the database, so its cost follows the index, not the app's
+        memory, and both backends choose the same blocks (ties broken by id).
+        """
+        if not weighted:
+            return []
+        hits = sa.union_all(
+            *(
+                sa.select(
+                    sa.literal_column("id"), sa.literal(concept).label("concept"), sa.literal(weight).label("w")
+                ).select_from(self._blocks_with(term, document_ids).subquery())
+                for concept, term, weight in weighted
+            )
+        ).subquery()
+        per_concept = (
+            sa.select(hits.c.id, sa.func.max(hits.c.w).label("w")).group_by(hits.c.id, hits.c.concept).subquery()
+        )
+        score = sa.func.sum(per_concept.c.w)
+        query = (
+            sa.select(per_concept.c.id)
+            .group_by(per_concept.c.id)
+            .order_by(score.desc(), per_concept.c.id)
+            .limit(limit)
+        )
         with self.read() as conn:
             return list(conn.execute(query).scalars())
 
     def block_statistics(self, document_ids: Sequence[str] | None = None) -> tuple[int, float]:
-        """How many blocks there are (in scope) and their mean number of terms, for BM25."""
+        """How many blocks there are (in scope) and their mean number of terms, for BM25.
+
+        Counting scans every block, so the answer is kept until a document is added or removed
+        (seen from the number of documents and the highest block id, both index lookups).
+        """
         b = schema.blocks
-        query = sa.select(sa.func.count(), sa.func.coalesce(sa.func.avg(b.c.term_count), 0))
-        if document_ids is not None:
-            query = query.where(b.c.document_id.in_(list(document_ids)))
         with self.read() as conn:
+            version = conn.execute(
+                sa.select(sa.select(sa.func.count()).select_from(schema.documents).scalar_subquery(), sa.func.max(b.c.id))
+            ).one()
+            key = (tuple(version), tuple(sorted(document_ids)) if document_ids is not None else None)
+            cached = self._statistics.get(key)
+            if cached is not None:
+                return cached
+            query = sa.select(sa.func.count(), sa.func.coalesce(sa.func.avg(b.c.term_count), 0))
+            if document_ids is not None:
+                query = query.where(b.c.document_id.in_(list(document_ids)))
             count, mean = conn.execute(query).one()
-        return int(count), float(mean)
+        if len(self._statistics) > 256:
+            self._statistics.clear()
+        self._statistics[key] = (int(count), float(mean))
+        return self._statistics[key]
 
     def blocks_for_ranking(self, block_ids: Sequence[int]) -> list[dict[str, Any]]:
         """The blocks with their page's sheet fields and their document's name."""
