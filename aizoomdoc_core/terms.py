@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-import snowballstemmer
+import Stemmer
 
 # A token: letters/digits with inner connectors. Diameter and number signs glue to what follows
 # (Ø100, №5), as written on drawings.
@@ -30,7 +30,8 @@ _LETTERS = re.compile(r"^[^\W\d_]+$", re.UNICODE)
 STEM_MARK = "~"
 _LOOKALIKES = str.maketrans("авекмнорстухі", "abekmhopctyxi")
 
-_STEMMERS = {"ru": snowballstemmer.stemmer("russian"), "en": snowballstemmer.stemmer("english")}
+# PyStemmer: the Snowball stemmers compiled, about ten times faster than pure Python at ingest.
+_STEMMERS = {"ru": Stemmer.Stemmer("russian"), "en": Stemmer.Stemmer("english")}
 
 # Words that carry no content in a question. Kept short: on drawings, "plan", "лист", "узел" are content.
 STOP_WORDS = frozenset(

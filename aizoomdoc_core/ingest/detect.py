@@ -11,27 +11,44 @@ from pathlib import PurePath
 
 from ..errors import InvalidInput
 from .extracted import ExtractedDocument
-from .pdf import IMAGE_MIMES, Progress, extract_pdf_document, ocr_available, open_image, open_pdf, sniff_image
+from .pdf import IMAGE_MIMES, Progress, extract_pdf_document, open_image, open_pdf, sniff_image
 from .previous import extract_previous, sniff_previous
 
 SNIFF_BYTES = 64 * 1024
 
 
+def _is_pdf(head: bytes, name: str) -> bool:
+    return b"%PDF-" in head[:1024] or PurePath(name).suffix.lower() == ".pdf"
+
+
+def splits_by_page(head: bytes, name: str) -> bool:
+    """Whether several readers can share the file page by page (PDFs; not images or text outputs)."""
+    return sniff_image(head) is None and _is_pdf(head, name)
+
+
 def extract_any(
-    data: bytes, name: str, *, password: str | None, max_pages: int, ocr: bool, progress: Progress | None = None
+    data: bytes,
+    name: str,
+    *,
+    password: str | None,
+    max_pages: int,
+    ocr: bool,
+    share: tuple[int, int] = (0, 1),
+    progress: Progress | None = None,
 ) -> ExtractedDocument:
-    """The document in ``data``, by whichever extractor its content calls for."""
+    """The document in ``data`` (or the ``share`` of its pages), by whichever extractor it calls for."""
     if not data:
         raise InvalidInput(f"{name}: the file is empty")
     head = data[:SNIFF_BYTES]
-    extension = PurePath(name).suffix.lower().lstrip(".")
     image = sniff_image(head)
     if image:
         doc = open_image(data, name, image)
-        return extract_pdf_document(doc, name, mime=IMAGE_MIMES[image], max_pages=max_pages, ocr=ocr and ocr_available(), progress=progress)
-    if b"%PDF-" in head[:1024] or extension == "pdf":
+        return extract_pdf_document(doc, name, mime=IMAGE_MIMES[image], max_pages=max_pages, ocr=ocr, progress=progress)
+    if _is_pdf(head, name):
         doc = open_pdf(data, name, password)
-        return extract_pdf_document(doc, name, mime="application/pdf", max_pages=max_pages, ocr=ocr and ocr_available(), progress=progress)
+        return extract_pdf_document(
+            doc, name, mime="application/pdf", max_pages=max_pages, ocr=ocr, share=share, progress=progress
+        )
     previous = sniff_previous(name, head)
     if previous:
         document = extract_previous(previous, data, name)

@@ -11,10 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..sanitize import clean_text
+from ..terms import index_terms
+
 FULL_PAGE = [0.0, 0.0, 1.0, 1.0]
 
 
-@dataclass
+@dataclass(slots=True)
 class ExtractedBlock:
     key: str  # the block id shown in hits and citations, unique within the document
     page: int  # 1-based
@@ -22,6 +25,8 @@ class ExtractedBlock:
     text: str
     bbox: list[float] = field(default_factory=lambda: list(FULL_PAGE))
     metadata: dict[str, Any] = field(default_factory=dict)
+    terms: str = ""  # search terms, space-separated: filled by prepare_for_index
+    term_count: int = 0
 
 
 # ``TitleBlock.fields`` keys every extractor uses, with the label a person reads (and searches for).
@@ -38,7 +43,7 @@ FIELD_LABELS = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class TitleBlock:
     """Fields of a sheet's title block (Russian «основная надпись» or an English title block)."""
 
@@ -50,10 +55,19 @@ class TitleBlock:
     bbox: list[float] | None = None  # where the title block sits on the page
 
     def is_empty(self) -> bool:
-        return not (self.sheet_code or self.sheet_number or self.sheet_title or self.stage or self.fields)
+        return not self.as_text()
+
+    def as_text(self) -> str:
+        """The fields as labelled lines, so that a question about a sheet's code or title finds them."""
+        labelled = [
+            ("Sheet code / Шифр", self.sheet_code), ("Sheet / Лист", self.sheet_number),
+            ("Title / Наименование", self.sheet_title), ("Stage / Стадия", self.stage),
+            *((FIELD_LABELS.get(key, key), value) for key, value in self.fields.items()),
+        ]
+        return "\n".join(f"{label}: {value}" for label, value in labelled if value)
 
 
-@dataclass
+@dataclass(slots=True)
 class ExtractedPage:
     number: int  # 1-based
     width_pt: float  # as displayed (after /Rotate); for images and text documents, pixels or 0
@@ -65,10 +79,33 @@ class ExtractedPage:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class ExtractedDocument:
     mime: str
     pages: list[ExtractedPage]
     status: str = "ready"  # "ready" or "image_only" (no text could be had)
     metadata: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+
+
+def document_status(pages: list[ExtractedPage]) -> str:
+    """"ready" when any page gave text to search, else "image_only" (scans without OCR)."""
+    return "ready" if any(page.blocks for page in pages) else "image_only"
+
+
+def prepare_for_index(document: ExtractedDocument) -> None:
+    """Make every block storable and searchable: clean text, rounded bbox, search terms, title blocks.
+
+    Runs in the reader processes, so that this work is spread over the cores with the reading.
+    """
+    for page in document.pages:
+        title = page.title_block.as_text()
+        if title:
+            page.blocks.insert(
+                0, ExtractedBlock(f"p{page.number}-title", page.number, "title_block", title, page.title_block.bbox or list(FULL_PAGE))
+            )
+        for block in page.blocks:
+            block.bbox = [round(float(v), 5) for v in block.bbox]
+            block.text = clean_text(block.text)
+            terms = index_terms(block.text)
+            block.terms, block.term_count = " ".join(terms), len(terms)

@@ -48,12 +48,7 @@ class DisplayFrame:
         if ay > by:
             ay, by = by, ay
         w, h = self.width, self.height
-        return [
-            round(min(1.0, max(0.0, ax / w)), 5),
-            round(min(1.0, max(0.0, ay / h)), 5),
-            round(min(1.0, max(0.0, bx / w)), 5),
-            round(min(1.0, max(0.0, by / h)), 5),
-        ]
+        return [min(1.0, max(0.0, ax / w)), min(1.0, max(0.0, ay / h)), min(1.0, max(0.0, bx / w)), min(1.0, max(0.0, by / h))]
 
 
 def page_words(page: pymupdf.Page, textpage: pymupdf.TextPage | None = None) -> list[Word]:

@@ -20,7 +20,7 @@ from functools import lru_cache
 import pymupdf
 
 from ..errors import InvalidInput
-from .extracted import ExtractedBlock, ExtractedDocument, ExtractedPage
+from .extracted import ExtractedBlock, ExtractedDocument, ExtractedPage, document_status
 from .geometry import DisplayFrame, Word, page_words
 from .title_block import extract_title_block
 
@@ -94,15 +94,27 @@ def open_image(data: bytes, name: str, kind: str) -> pymupdf.Document:
 
 
 def extract_pdf_document(
-    doc: pymupdf.Document, name: str, *, mime: str, max_pages: int, ocr: bool, progress: Progress | None = None
+    doc: pymupdf.Document,
+    name: str,
+    *,
+    mime: str,
+    max_pages: int,
+    ocr: bool,
+    share: tuple[int, int] = (0, 1),
+    progress: Progress | None = None,
 ) -> ExtractedDocument:
-    """Every page of ``doc`` as an ExtractedPage; OCR for pages without text when ``ocr`` is on."""
+    """The pages of ``doc`` as ExtractedPages; OCR for pages without text when ``ocr`` is on.
+
+    ``share`` = (k, n) reads only every n-th page starting at index k, so that n readers can split a
+    document between them; ``progress`` gets (pages read in this share, pages in the document).
+    """
     total = doc.page_count
     if total > max_pages:
         raise InvalidInput(f"{name}: the document has {total} pages; the limit is {max_pages}")
     pages: list[ExtractedPage] = []
     warnings: list[str] = []
-    for index in range(total):
+    first, step = share
+    for index in range(first, total, step):
         try:
             page = doc.load_page(index)
             pages.append(_extract_page(page, index + 1, ocr=ocr, warnings=warnings))
@@ -111,15 +123,13 @@ def extract_pdf_document(
         except Exception as exc:
             raise InvalidInput(f"{name}: page {index + 1} cannot be read ({_reason(exc)})") from None
         if progress:
-            progress(index + 1, total)
-    image_only = [p.number for p in pages if not p.blocks]
-    if image_only and not ocr and any(not p.has_text_layer for p in pages):
+            progress(len(pages), total)
+    if not ocr and any(not p.has_text_layer for p in pages):
         warnings.append("no OCR available (install tesseract-ocr): pages without a text layer are image-only")
-    has_text = any(p.blocks for p in pages)
     return ExtractedDocument(
         mime=mime,
         pages=pages,
-        status="ready" if has_text else "image_only",
+        status=document_status(pages),
         metadata={"ocr_pages": [p.number for p in pages if p.metadata.get("ocr")], **_pdf_metadata(doc)},
         warnings=warnings,
     )
@@ -152,7 +162,7 @@ def _dedupe(words: list[Word]) -> list[Word]:
     seen: set[tuple[object, ...]] = set()
     unique = []
     for word in words:
-        key = (word.text, round(word.x0, 3), round(word.y0, 3))
+        key = (word.text, int(word.x0 * 1000), int(word.y0 * 1000))
         if key not in seen:
             seen.add(key)
             unique.append(word)

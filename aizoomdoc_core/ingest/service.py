@@ -8,6 +8,7 @@ and not stored twice, also when two sessions upload it at the same moment.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import uuid
@@ -24,9 +25,8 @@ from ..models import DocumentInfo
 from ..sanitize import clean_text
 from ..storage.blobs import BlobStore, document_key, document_prefix
 from ..storage.db import Database
-from ..terms import index_terms
-from .extracted import FIELD_LABELS, FULL_PAGE, ExtractedDocument, ExtractedPage, TitleBlock
-from .pdf import Progress
+from .extracted import ExtractedDocument, ExtractedPage
+from .pdf import Progress, ocr_available
 from .worker import ReadLimits, read_isolated
 
 log = logging.getLogger("aizoomdoc.ingest")
@@ -84,7 +84,8 @@ def _ingest(
     existing = db.document_by_sha256(sha256)
     if existing:
         return _duplicate(shown, existing)
-    limits = ReadLimits(seconds=settings.ingest_timeout, max_pages=settings.max_pages)
+    # Whether Tesseract is installed is asked here, once per process: asking costs a subprocess.
+    limits = ReadLimits(seconds=settings.ingest_timeout, max_pages=settings.max_pages, ocr=ocr_available())
     extracted = read_isolated(path, name, password=password, limits=limits, progress=progress)
     document_id = str(uuid.uuid4())
     key = document_key(document_id, name)
@@ -120,15 +121,16 @@ def _rows(
         "metadata": {**extracted.metadata, "warnings": extracted.warnings},
         "created_at": datetime.now(timezone.utc),
     }
-    pages, blocks = [], []
-    for page in extracted.pages:
-        pages.append(_page_row(document_id, page))
-        title = _title_block_text(page.title_block)
-        if title:
-            blocks.append(_block_row(document_id, page.number, f"p{page.number}-title", "title_block", title,
-                                     page.title_block.bbox or FULL_PAGE, {}))
-        for block in page.blocks:
-            blocks.append(_block_row(document_id, block.page, block.key, block.kind, block.text, block.bbox, block.metadata))
+    pages = [_page_row(document_id, page) for page in extracted.pages]
+    blocks = [
+        {
+            "document_id": document_id, "page": block.page, "block_key": block.key, "kind": block.kind,
+            "text": block.text, "bbox": block.bbox, "metadata": block.metadata,
+            "terms": block.terms, "term_count": block.term_count,
+        }
+        for page in extracted.pages
+        for block in page.blocks
+    ]
     return document, pages, blocks
 
 
@@ -140,28 +142,6 @@ def _page_row(document_id: str, page: ExtractedPage) -> dict[str, Any]:
         "sheet_code": title.sheet_code, "sheet_title": title.sheet_title,
         "metadata": {
             **page.metadata,
-            "title_block": {k: v for k, v in title.__dict__.items() if v not in (None, {}, "")},
+            "title_block": {k: v for k, v in dataclasses.asdict(title).items() if v not in (None, {}, "")},
         },
     }
-
-
-def _block_row(
-    document_id: str, page: int, key: str, kind: str, text: str, bbox: list[float], metadata: dict[str, Any]
-) -> dict[str, Any]:
-    text = clean_text(text)
-    terms = index_terms(text)
-    return {
-        "document_id": document_id, "page": page, "block_key": key, "kind": kind, "text": text,
-        "bbox": [round(float(v), 5) for v in bbox], "metadata": metadata,
-        "terms": " ".join(terms), "term_count": len(terms),
-    }
-
-
-def _title_block_text(title: TitleBlock) -> str:
-    """The title block as searchable lines: a question about a sheet's code or title finds it."""
-    labelled = [
-        ("Sheet code / Шифр", title.sheet_code), ("Sheet / Лист", title.sheet_number),
-        ("Title / Наименование", title.sheet_title), ("Stage / Стадия", title.stage),
-        *((FIELD_LABELS.get(key, key), value) for key, value in title.fields.items()),
-    ]
-    return "\n".join(f"{label}: {value}" for label, value in labelled if value)
