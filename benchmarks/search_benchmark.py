@@ -1,6 +1,6 @@
 """Search quality and speed over the shared corpus, with baselines measured in the same run.
 
-    .venv/bin/python -m benchmarks.search_benchmark [--database-url URL] [--copies 10]
+    .venv/bin/python -m benchmarks.search_benchmark [--postgres | --database-url URL] [--copies 10]
 
 1. Ingest throughput: every PDF of corpus A and C through ``ingest`` (isolated reader, title blocks,
    storage), next to PyMuPDF's bare ``get_text("dict")`` over the same files.
@@ -163,8 +163,24 @@ def copy_corpus(app: Aizoomdoc, copies: int) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", help="PostgreSQL to run on (default: SQLite in a temporary folder)")
+    parser.add_argument("--postgres", action="store_true", help="run on a throwaway local PostgreSQL cluster")
     parser.add_argument("--copies", type=int, default=10)
     args = parser.parse_args()
+    if args.postgres:
+        from tests.services import PostgresCluster
+
+        cluster = PostgresCluster()
+        cluster.start()
+        try:
+            args.database_url = cluster.create_database()
+            run(args)
+        finally:
+            cluster.destroy()
+    else:
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     questions = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
     with tempfile.TemporaryDirectory() as data:
         environ = {"DATABASE_URL": args.database_url} if args.database_url else {}

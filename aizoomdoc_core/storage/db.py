@@ -356,8 +356,8 @@ class Database:
             if document_ids is not None:
                 query = query.where(fts.c.rowid.in_(sa.select(b.c.id).where(b.c.document_id.in_(list(document_ids)))))
             return query
-        contains = sa.func.string_to_array(b.c.terms, " ").op("@>")(sa.cast(sa.literal([term]), postgresql.ARRAY(sa.Text)))
-        query = sa.select(b.c.id.label("id")).where(contains)
+        terms_array = sa.literal_column("blocks.terms_array", postgresql.ARRAY(sa.Text))  # migration 002
+        query = sa.select(b.c.id.label("id")).where(terms_array.op("@>")(sa.cast(sa.literal([term]), postgresql.ARRAY(sa.Text))))
         if document_ids is not None:
             query = query.where(b.c.document_id.in_(list(document_ids)))
         return query

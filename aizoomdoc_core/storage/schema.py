@@ -54,10 +54,10 @@ class Timestamp(sa.TypeDecorator[datetime]):
 
 # Full-text objects that exist on one backend only, created by migration 002 and not expressible as
 # portable metadata: SQLite's FTS5 table over blocks.terms (with its shadow tables and sync triggers)
-# and PostgreSQL's GIN index over the term array. Schema comparisons skip them.
+# and PostgreSQL's generated term array with its GIN index. Schema comparisons skip them.
 NATIVE_SEARCH_OBJECTS = frozenset(
     {"blocks_fts", "blocks_fts_data", "blocks_fts_idx", "blocks_fts_docsize", "blocks_fts_config",
-     "ix_blocks_terms_gin"}
+     "terms_array", "ix_blocks_terms_gin"}
 )
 
 Json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
