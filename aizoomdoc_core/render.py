@@ -1,0 +1,274 @@
+"""Images of a sheet a person (or a model) can read: page overviews, viewports and zoom crops.
+
+Legibility is the point. A 2.5 mm label on an A1 sheet squeezed into a 2000 px preview is 6 px tall:
+nobody reads it. A zoom crop is rendered from the PDF itself (vector, through ``clip``) at the scale
+that makes the text in the region about ``TEXT_PX`` pixels tall (measured from the font sizes of the
+spans inside it), within ``max_side`` pixels on the long side; a scanned page is cropped at its
+native resolution, since upscaling adds no detail. Every image says which page region it shows, its
+pixel size, its scale (pixels per point) and how tall its text came out, so any claim traces back
+to the sheet.
+
+The drawing functions run inside an isolated child (``aizoomdoc_core.isolation``): rendering is
+where a decompression bomb would be decoded. ``Renderer`` does that for stored documents, keeping
+recent originals and images in memory so that a rerun or a repeated zoom renders nothing again.
+"""
+
+from __future__ import annotations
+
+import io
+import statistics
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import pymupdf
+from PIL import Image, ImageDraw
+
+from .errors import InvalidInput
+from .ingest.pdf import open_image, open_pdf, sniff_image
+from .isolation import Report, run_isolated
+from .models import DocumentInfo
+from .storage.blobs import BlobStore
+from .storage.db import Database
+
+TEXT_PX = 20.0  # target height of text in a zoom crop, pixels per font size unit
+MAX_SIDE = 2048  # the model's image size limit, long side
+MIN_SIDE = 768  # a crop of big text is still drawn this large, so that its surroundings can be read
+VIEWPORT_SIDE = 1024
+PAGE_SIDE = 1568
+MIN_REGION = 0.02  # a crop is at least this fraction of the page on each side
+OUTLINE = (220, 20, 60)
+
+
+@dataclass
+class Rendered:
+    png: bytes
+    width: int
+    height: int
+    bbox: list[float]  # the page region shown, normalized to the displayed page
+    scale: float  # pixels per PDF point
+    text_px: float | None  # median rendered text size in the region; None when the region has no text layer
+
+
+def open_renderable(data: bytes, mime: str, name: str) -> pymupdf.Document:
+    """The stored original as a document that can be drawn (PDFs and raster images)."""
+    image = sniff_image(data[:64])
+    if image:
+        return open_image(data, name, image)
+    if mime == "application/pdf":
+        return open_pdf(data, name, None)
+    raise InvalidInput(f"{name}: a text document has no drawing to show")
+
+
+def clamp_bbox(bbox: list[float], minimum: float = MIN_REGION) -> list[float]:
+    """``bbox`` inside the page, ordered, and at least ``minimum`` wide and tall (grown around its centre)."""
+    x0, y0, x1, y1 = (min(1.0, max(0.0, float(v))) for v in bbox)
+    x0, x1 = min(x0, x1), max(x0, x1)
+    y0, y1 = min(y0, y1), max(y0, y1)
+    box = [x0, y0, x1, y1]
+    for axis in (0, 1):
+        lo, hi = box[axis], box[axis + 2]
+        if hi - lo < minimum:
+            centre = (lo + hi) / 2
+            lo = min(max(0.0, centre - minimum / 2), 1.0 - minimum)
+            box[axis], box[axis + 2] = lo, lo + minimum
+    return [round(v, 5) for v in box]
+
+
+def zoom_crop(doc: pymupdf.Document, page_number: int, bbox: list[float], max_side: int = MAX_SIDE) -> Rendered:
+    """The region at the scale that makes its text about TEXT_PX tall (native resolution for scans)."""
+    page = _page(doc, page_number)
+    region = _rect(page, clamp_bbox(bbox))
+    text = _text_size(page, region)
+    if text is not None:
+        wanted = TEXT_PX / text
+    else:
+        wanted = _native_scale(page) or 2.0
+    longest = max(region.width, region.height)
+    scale = min(max(wanted, MIN_SIDE / longest), max_side / longest)
+    return _draw(page, region, scale, text)
+
+
+def viewport(doc: pymupdf.Document, page_number: int, bbox: list[float], max_side: int = VIEWPORT_SIDE) -> Rendered:
+    """The hit with enough surroundings to see where on the sheet it is, the hit outlined."""
+    page = _page(doc, page_number)
+    hit = clamp_bbox(bbox, minimum=0.005)
+    width, height = hit[2] - hit[0], hit[3] - hit[1]
+    span_x, span_y = max(0.35, 3 * width), max(0.35, 3 * height)
+    cx, cy = (hit[0] + hit[2]) / 2, (hit[1] + hit[3]) / 2
+    around = clamp_bbox([cx - span_x / 2, cy - span_y / 2, cx + span_x / 2, cy + span_y / 2])
+    around = _shift_inside(around, cx, cy, span_x, span_y)
+    region = _rect(page, around)
+    scale = max_side / max(region.width, region.height)
+    return _draw(page, region, scale, _text_size(page, region), outline=_rect(page, hit))
+
+
+def page_overview(doc: pymupdf.Document, page_number: int, max_side: int = PAGE_SIDE) -> Rendered:
+    """The whole page with a labelled grid (tenths of the page), so a model can name regions."""
+    page = _page(doc, page_number)
+    region = page.rect
+    scale = max_side / max(region.width, region.height)
+    return _draw(page, region, scale, _text_size(page, region), grid=True)
+
+
+def _page(doc: pymupdf.Document, number: int) -> pymupdf.Page:
+    if not 1 <= number <= doc.page_count:
+        raise InvalidInput(f"page {number} does not exist (the document has {doc.page_count})")
+    return doc.load_page(number - 1)
+
+
+def _rect(page: pymupdf.Page, bbox: list[float]) -> pymupdf.Rect:
+    """A normalized bbox as a rectangle in displayed-page points (what ``clip`` takes)."""
+    width, height = page.rect.width, page.rect.height
+    return pymupdf.Rect(bbox[0] * width, bbox[1] * height, bbox[2] * width, bbox[3] * height)
+
+
+def _shift_inside(box: list[float], cx: float, cy: float, span_x: float, span_y: float) -> list[float]:
+    """Keep the viewport's size when the hit is near an edge, by sliding it inside the page."""
+    span_x, span_y = min(span_x, 1.0), min(span_y, 1.0)
+    x0 = min(max(0.0, cx - span_x / 2), 1.0 - span_x)
+    y0 = min(max(0.0, cy - span_y / 2), 1.0 - span_y)
+    return [round(x0, 5), round(y0, 5), round(x0 + span_x, 5), round(y0 + span_y, 5)]
+
+
+def _text_size(page: pymupdf.Page, region: pymupdf.Rect) -> float | None:
+    """The median font size (points) of the text spans inside ``region``, or None without text.
+
+    Text extraction works in unrotated page space, while ``region`` is on the displayed page.
+    """
+    clip = pymupdf.Rect(region * page.derotation_matrix)
+    clip.normalize()
+    sizes = [
+        span["size"]
+        for block in page.get_text("dict", clip=clip)["blocks"]
+        for line in block.get("lines", [])
+        for span in line["spans"]
+        if span["text"].strip() and span["size"] > 0
+    ]
+    return statistics.median(sizes) if sizes else None
+
+
+def _native_scale(page: pymupdf.Page) -> float | None:
+    """Pixels per point of the largest image on the page (a scan's own resolution)."""
+    best = None
+    for info in page.get_image_info():
+        box = pymupdf.Rect(info["bbox"])
+        if box.width > 0 and info.get("width"):
+            area = box.width * box.height
+            if best is None or area > best[0]:
+                best = (area, info["width"] / box.width)
+    return best[1] if best else None
+
+
+def _draw(
+    page: pymupdf.Page,
+    region: pymupdf.Rect,
+    scale: float,
+    text: float | None,
+    outline: pymupdf.Rect | None = None,
+    grid: bool = False,
+) -> Rendered:
+    pixmap = page.get_pixmap(matrix=pymupdf.Matrix(scale, scale), clip=region, alpha=False)
+    image = Image.frombytes("RGB", (pixmap.width, pixmap.height), pixmap.samples)
+    draw = ImageDraw.Draw(image)
+    if outline is not None:
+        box = [(outline.x0 - region.x0) * scale, (outline.y0 - region.y0) * scale,
+               (outline.x1 - region.x0) * scale, (outline.y1 - region.y0) * scale]
+        draw.rectangle(box, outline=OUTLINE, width=max(2, round(min(image.size) / 300)))
+    if grid:
+        _grid(draw, image.size)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=False, compress_level=6)
+    width, height = page.rect.width, page.rect.height
+    return Rendered(
+        png=buffer.getvalue(),
+        width=image.width,
+        height=image.height,
+        bbox=[round(region.x0 / width, 5), round(region.y0 / height, 5), round(region.x1 / width, 5), round(region.y1 / height, 5)],
+        scale=round(scale, 4),
+        text_px=round(text * scale, 1) if text is not None else None,
+    )
+
+
+def _grid(draw: ImageDraw.ImageDraw, size: tuple[int, int]) -> None:
+    """Lines at every tenth of the page, labelled 0.1 ... 0.9 along the top and left edges."""
+    width, height = size
+    for tenth in range(1, 10):
+        x, y = width * tenth / 10, height * tenth / 10
+        draw.line([(x, 0), (x, height)], fill=(30, 144, 255), width=1)
+        draw.line([(0, y), (width, y)], fill=(30, 144, 255), width=1)
+        label = f"0.{tenth}"
+        draw.text((x + 3, 3), label, fill=(30, 144, 255))
+        draw.text((3, y + 3), label, fill=(30, 144, 255))
+
+
+KINDS = {"zoom_crop": zoom_crop, "viewport": viewport, "page": page_overview}
+
+
+def _render_task(data: bytes, mime: str, name: str, kind: str, page: int, bbox: list[float] | None, _: Report) -> Rendered:
+    doc = open_renderable(data, mime, name)
+    if kind == "page":
+        return page_overview(doc, page)
+    return KINDS[kind](doc, page, bbox or [0.0, 0.0, 1.0, 1.0])
+
+
+class _LRU:
+    """A small thread-safe least-recently-used map bounded by the summed size of its values."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.size = limit, 0
+        self.items: OrderedDict[Any, tuple[Any, int]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self.lock:
+            if key not in self.items:
+                return None
+            self.items.move_to_end(key)
+            return self.items[key][0]
+
+    def put(self, key: Any, value: Any, size: int) -> None:
+        with self.lock:
+            if key in self.items:
+                self.size -= self.items.pop(key)[1]
+            self.items[key] = (value, size)
+            self.size += size
+            while self.size > self.limit and len(self.items) > 1:
+                self.size -= self.items.popitem(last=False)[1][1]
+
+
+class Renderer:
+    """Renders regions of stored documents in isolated children, with caches for reruns."""
+
+    def __init__(self, db: Database, blobs: BlobStore, *, seconds: float = 60.0, memory_bytes: int = 2 * 1024**3) -> None:
+        self.db, self.blobs = db, blobs
+        self.seconds, self.memory_bytes = seconds, memory_bytes
+        self.originals = _LRU(256 * 1024**2)
+        self.images = _LRU(128 * 1024**2)
+
+    def render(self, kind: str, document: DocumentInfo, page: int, bbox: list[float] | None = None) -> Rendered:
+        """``kind`` is "zoom_crop", "viewport" or "page"; raises ``InvalidInput`` when it cannot be drawn."""
+        if kind not in KINDS:
+            raise InvalidInput(f"unknown image kind: {kind!r}")
+        if not 1 <= page <= document.page_count:
+            raise InvalidInput(f"page {page} does not exist in {document.name} ({document.page_count} pages)")
+        key = (document.id, page, kind, tuple(bbox) if bbox else None)
+        cached = self.images.get(key)
+        if cached is not None:
+            return cached
+        data = self._original(document)
+        task = partial(_render_task, data, document.mime, document.name, kind, page, bbox)
+        (rendered,) = run_isolated([task], name=document.name, seconds=self.seconds, memory_bytes=self.memory_bytes)
+        self.images.put(key, rendered, len(rendered.png))
+        return rendered
+
+    def _original(self, document: DocumentInfo) -> bytes:
+        if document.blob_key is None:
+            raise InvalidInput(f"{document.name}: the original file is not stored")
+        data = self.originals.get(document.id)
+        if data is None:
+            data = self.blobs.get(document.blob_key)
+            self.originals.put(document.id, data, len(data))
+        return data
