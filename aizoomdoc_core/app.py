@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from . import agent
 from .config import Settings, describe_error
+from .events import Event
 from .errors import InvalidInput
 from .llm import check_llm
 from .ingest.pdf import Progress
@@ -25,7 +27,8 @@ from .models import BackendStatus, Chat, ChatImage, ChatSummary, ChatView, Docum
 from .sanitize import clean_text, parse_id
 from .storage import schema
 from .storage.backends import Storage, open_storage
-from .search import Hit, search
+from .render import Renderer
+from .search import Hit, hit_from_row, search
 from .storage.blobs import chat_image_key, chat_prefix, document_prefix
 
 log = logging.getLogger("aizoomdoc.app")
@@ -51,6 +54,7 @@ class Aizoomdoc:
         self.storage = storage
         self.db = storage.db
         self.blobs = storage.blobs
+        self.renderer = Renderer(storage.db, storage.blobs)
 
     @classmethod
     def open(cls, settings: Settings) -> Aizoomdoc:
@@ -255,6 +259,43 @@ class Aizoomdoc:
             raise InvalidInput(f"top must be between 1 and {MAX_PAGE_SIZE}")
         scope = [self.get_document(d).id for d in document_ids] if document_ids is not None else None
         return search(self.db, clean_text(query, max_length=2000), top=top, document_ids=scope)
+
+    def sheet_of(self, document_id: str, page: int) -> str | None:
+        row = self.db.page_row(document_id, page)
+        return row["sheet_code"] if row else None
+
+    def title_block_of(self, document_id: str, page: int) -> dict[str, Any]:
+        row = self.db.page_row(document_id, page)
+        return dict(row["metadata"].get("title_block", {})) if row else {}
+
+    def blocks_in_region(self, document_id: str, page: int, bbox: Sequence[float]) -> list[Hit]:
+        """The page's blocks that overlap ``bbox``, top to bottom."""
+        x0, y0, x1, y1 = bbox
+        rows = [r for r in self.db.page_blocks(document_id, page)
+                if r["bbox"][0] < x1 and r["bbox"][2] > x0 and r["bbox"][1] < y1 and r["bbox"][3] > y0]
+        return [hit_from_row(r) for r in sorted(rows, key=lambda r: (r["bbox"][1], r["bbox"][0]))]
+
+    # -- questions ----------------------------------------------------------------------------
+
+    def ask(
+        self, question: str, *, chat_id: str | None = None, offline: bool = False, user_id: str | None = None
+    ) -> Iterator[Event]:
+        """Answer a question in a chat, yielding events as it goes (see ``agent`` and ``events``)."""
+        return agent.ask(self, question, chat_id=chat_id, offline=offline, user_id=user_id)
+
+    def finish_message(self, message_id: str, content: str, *, message_type: str, metadata: dict[str, Any]) -> None:
+        """Fill in an answer that was saved as pending when the question arrived."""
+        self.db.update_message(
+            parse_id(message_id, "message id"), content=clean_text(content, max_length=MAX_MESSAGE),
+            message_type=message_type, metadata=metadata,
+        )
+
+    def set_chat_scope(self, chat_id: str, document_ids: Sequence[str] | None) -> Chat:
+        """Limit the chat's questions to these documents (None: all documents)."""
+        chat = self.get_chat(chat_id)
+        scope = [self.get_document(d).id for d in document_ids] if document_ids else None
+        self.db.update_chat(chat.id, metadata={**chat.metadata, "document_ids": scope}, updated_at=now())
+        return self.db.get_chat(chat.id)
 
     def image_bytes(self, image: ChatImage) -> bytes:
         return self.blobs.get(image.storage_key)

@@ -20,6 +20,7 @@ from typing import Any
 
 from .app import Aizoomdoc
 from .config import Settings, describe_error
+from .events import AnswerDelta, AnswerDone, ImageReady, Notice, ToolCalled
 from .errors import AizoomdocError
 from .storage.db import Database
 
@@ -67,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--top", type=_positive, default=10)
     search.add_argument("--document", action="append", metavar="ID", help="only in this document (repeatable)")
     search.set_defaults(handler=cmd_search)
+
+    ask = commands.add_parser("ask", parents=[common], help="answer a question with cited evidence")
+    ask.add_argument("question", metavar="QUESTION")
+    ask.add_argument("--chat", metavar="ID", help="continue this chat")
+    ask.add_argument("--offline", action="store_true", help="extractive answer even when an LLM is configured")
+    ask.set_defaults(handler=cmd_ask)
 
     chats = commands.add_parser("chats", help="list, show, rename or delete chats")
     chat_commands = chats.add_subparsers(dest="chats_command", required=True, metavar="ACTION")
@@ -154,6 +161,26 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, 
         for h in hits
     )
     return [h.to_json() for h in hits], text or "no hits", 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, int]:
+    """Streams the answer to stdout as it comes (without --json); the JSON is the saved result."""
+    result = None
+    with closing(Aizoomdoc.open(settings)) as app:
+        for event in app.ask(args.question, chat_id=args.chat, offline=args.offline):
+            if isinstance(event, AnswerDelta) and not args.json:
+                print(event.text, end="", flush=True)
+            elif isinstance(event, Notice):
+                print(f"aizoomdoc: {event.text}", file=sys.stderr)
+            elif isinstance(event, ImageReady):
+                print(f"image {event.image.kind}: {event.caption} -> {app.image_url(event.image)}", file=sys.stderr)
+            elif isinstance(event, ToolCalled):
+                print(f"tool {event.name}: {event.summary}", file=sys.stderr)
+            elif isinstance(event, AnswerDone):
+                result = event.result
+    assert result is not None  # ask always ends with AnswerDone or raises
+    cited = "\n".join(f"[{c['marker']}] page {c['page']} {c['bbox']}" for c in result.citations)
+    return result.to_json(), f"\n\n{cited}\nchat {result.chat_id}", 0
 
 
 def cmd_chats_list(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, int]:

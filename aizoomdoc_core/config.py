@@ -42,6 +42,10 @@ ENV_NAMES = {
     "max_file_mb": "AIZOOMDOC_MAX_FILE_MB",
     "max_pages": "AIZOOMDOC_MAX_PAGES",
     "ingest_timeout": "AIZOOMDOC_INGEST_TIMEOUT",
+    "llm_timeout": "AIZOOMDOC_LLM_TIMEOUT",
+    "llm_vision": "LLM_VISION",
+    "max_steps": "AIZOOMDOC_MAX_STEPS",
+    "max_images": "AIZOOMDOC_MAX_IMAGES",
 }
 
 
@@ -57,7 +61,11 @@ class Settings:
     s3_addressing_style: str | None = None  # "path" or "virtual"; path when an endpoint is given
     openai_api_key: str | None = field(default=None, repr=False)
     openai_base_url: str | None = None
-    llm_model: str | None = None
+    llm_model: str = "gpt-4.1-mini"
+    llm_vision: bool = True  # False for a text-only model: it gets region text instead of pixels
+    llm_timeout: float = 120.0  # seconds for one model call
+    max_steps: int = 8  # model turns per question
+    max_images: int = 8  # images per question, those shown before the model is asked included
     default_user: str = "local"
     connect_timeout: float = 5.0  # seconds for a backend to answer before we fall back to local
     presign_expiry: int = 3600  # seconds a presigned S3 URL stays valid
@@ -100,13 +108,15 @@ class Settings:
         if "data_dir" in values:
             values["data_dir"] = Path(values["data_dir"]).expanduser()
         numbers = {"connect_timeout": float, "presign_expiry": int, "max_file_mb": float, "max_pages": int,
-                   "ingest_timeout": float}
+                   "ingest_timeout": float, "llm_timeout": float, "max_steps": int, "max_images": int}
         for attr, kind in numbers.items():
             if attr in values:
                 try:
                     values[attr] = kind(values[attr])
                 except ValueError:
                     raise InvalidInput(f"{ENV_NAMES[attr]} must be a number, got {values[attr]!r}") from None
+        if "llm_vision" in values:
+            values["llm_vision"] = str(values["llm_vision"]).lower() not in ("0", "false", "no", "off")
         style = values.get("s3_addressing_style")
         if style is not None and style not in ("path", "virtual", "auto"):
             raise InvalidInput("S3_ADDRESSING_STYLE must be 'path', 'virtual' or 'auto'")

@@ -92,7 +92,7 @@ def search(db: Database, query: str, *, top: int = 10, document_ids: Sequence[st
         score = (sum(contributions) + sum(context)) * (0.5 + block_cover) + PAGE_WEIGHT * sum(page) * page_cover
         ranked.append((score, row))
     ranked.sort(key=lambda item: (-item[0], item[1]["document_name"], item[1]["page"], item[1]["block_key"]))
-    return [_hit(row, score) for score, row in ranked[:top] if score > 0]
+    return [hit_from_row(row, score) for score, row in ranked[:top] if score > 0]
 
 
 def _named(document_name: str, concepts: list[tuple[str, ...]]) -> list[bool]:
@@ -125,7 +125,7 @@ def _contributions(
     return result
 
 
-def _hit(row: dict[str, Any], score: float) -> Hit:
+def hit_from_row(row: dict[str, Any], score: float = 0.0) -> Hit:
     text = row["text"]
     return Hit(
         document_id=str(row["document_id"]),

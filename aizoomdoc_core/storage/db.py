@@ -255,6 +255,14 @@ class Database:
             conn.execute(schema.chat_messages.insert().values(**message.__dict__))
             self._touch(conn, message.chat_id, message.created_at)
 
+    def update_message(self, message_id: str, **values: Any) -> None:
+        with self.write() as conn:
+            result = conn.execute(
+                schema.chat_messages.update().where(schema.chat_messages.c.id == message_id).values(**values)
+            )
+        if result.rowcount == 0:
+            raise NotFound(f"message not found: {message_id}")
+
     def insert_image(self, image: ChatImage) -> None:
         with self.write() as conn:
             conn.execute(schema.chat_images.insert().values(**image.__dict__))
@@ -335,6 +343,19 @@ class Database:
                 sa.select(schema.pages).where(schema.pages.c.document_id == document_id).order_by(schema.pages.c.number)
             )
             return [dict(row._mapping) for row in rows]
+
+    def page_row(self, document_id: str, number: int) -> dict[str, Any] | None:
+        p = schema.pages
+        with self.read() as conn:
+            row = conn.execute(sa.select(p).where(p.c.document_id == document_id, p.c.number == number)).first()
+        return dict(row._mapping) if row else None
+
+    def page_blocks(self, document_id: str, page: int) -> list[dict[str, Any]]:
+        """The blocks of one page, with the fields of ``blocks_for_ranking``."""
+        b = schema.blocks
+        with self.read() as conn:
+            ids = list(conn.execute(sa.select(b.c.id).where(b.c.document_id == document_id, b.c.page == page)).scalars())
+        return self.blocks_for_ranking(ids)
 
     def delete_document(self, document_id: str) -> None:
         with self.write() as conn:

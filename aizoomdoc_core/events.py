@@ -1,0 +1,74 @@
+"""What a question reports while it is answered: one code path, shown by the UI and by the CLI.
+
+``Aizoomdoc.ask`` yields these in order: ``ChatStarted``, ``SearchDone``, ``ImageReady`` (as each
+image is stored), ``ToolCalled`` (each step of the model), ``AnswerDelta`` (the answer as it
+streams), ``Notice`` (something the user should know: no model asked, a fault, a limit), and last
+``AnswerDone`` with the saved result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .models import Chat, ChatImage, Message
+from .search import Hit
+
+
+@dataclass
+class ChatStarted:
+    chat: Chat
+    question: Message
+
+
+@dataclass
+class SearchDone:
+    hits: list[Hit]
+
+
+@dataclass
+class ImageReady:
+    image: ChatImage
+    caption: str
+
+
+@dataclass
+class ToolCalled:
+    name: str
+    arguments: dict[str, Any]
+    summary: str  # what came of it, in one line
+
+
+@dataclass
+class AnswerDelta:
+    text: str
+
+
+@dataclass
+class Notice:
+    text: str
+
+
+@dataclass
+class AskResult:
+    """The contract of ``ask --json`` (ARCHITECTURE.md)."""
+
+    chat_id: str
+    message_id: str
+    answer: str
+    citations: list[dict[str, Any]] = field(default_factory=list)
+    images: list[dict[str, Any]] = field(default_factory=list)
+    search_results: list[dict[str, Any]] = field(default_factory=list)
+    model: str | None = None
+    extractive: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class AnswerDone:
+    result: AskResult
+
+
+Event = ChatStarted | SearchDone | ImageReady | ToolCalled | AnswerDelta | Notice | AnswerDone

@@ -1,0 +1,247 @@
+"""Asking: the saved, cited answer with legible evidence, offline and through a scripted model."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from aizoomdoc_core.app import Aizoomdoc
+from aizoomdoc_core.config import Settings
+from aizoomdoc_core.events import AnswerDelta, AnswerDone, AskResult, ImageReady, Notice, SearchDone, ToolCalled
+from aizoomdoc_core.storage.blobs import chat_prefix
+from tests.conftest import CORPUS
+from tests.llm_server import Reply, ScriptedLLM, ToolCall
+
+C02 = CORPUS / "C" / "C02_ru_perechen_elementov_PE3.pdf"
+A01 = CORPUS / "A" / "A01_pismo_restroom_drawing_set.pdf"
+
+
+def run(app: Aizoomdoc, question: str, **options: Any) -> tuple[AskResult, list[Any]]:
+    events = list(app.ask(question, **options))
+    done = events[-1]
+    assert isinstance(done, AnswerDone)
+    return done.result, events
+
+
+def assert_traceable(app: Aizoomdoc, result: AskResult) -> None:
+    """Every image and citation points at a stored document, an existing page and a stored block."""
+    for image in result.images:
+        document = app.get_document(image["document_id"])
+        assert 1 <= image["page"] <= document.page_count
+        assert all(0 <= v <= 1 for v in image["bbox"]) and image["bbox"][0] < image["bbox"][2]
+    view = app.chat_view(result.chat_id)
+    stored = {i.id: i for i in view.images}
+    for image in result.images:
+        row = stored[image["id"]]
+        png = Image.open(io.BytesIO(app.image_bytes(row)))
+        assert png.size == (row.width, row.height) == (image["width"], image["height"])
+    for citation in result.citations:
+        document = app.get_document(citation["document_id"])
+        assert 1 <= citation["page"] <= document.page_count
+        if citation["block_id"]:
+            keys = {h.block_id for h in app.blocks_in_region(document.id, citation["page"], [0, 0, 1, 1])}
+            assert citation["block_id"] in keys
+
+
+@pytest.fixture
+def drawings(app: Aizoomdoc) -> Aizoomdoc:
+    for path in (C02, A01):
+        assert app.ingest(path).status == "ok"
+    return app
+
+
+def test_offline_answer_is_extractive_cited_and_kept(drawings: Aizoomdoc) -> None:
+    app = drawings
+    result, events = run(app, "Перечень элементов импульсного модулятора", offline=True)
+    assert result.extractive and result.answer.startswith("Модель не запрашивалась")
+    assert any(isinstance(e, Notice) for e in events) and isinstance(events[1], SearchDone)
+    assert result.citations and result.citations[0]["document_id"] == result.search_results[0]["document_id"]
+    kinds = [i["kind"] for i in result.images]
+    assert kinds.count("viewport") >= 1 and kinds.count("zoom_crop") >= 1
+    assert_traceable(app, result)
+    view = app.chat_view(result.chat_id)
+    assert [(m.role, m.message_type) for m in view.messages] == [("user", "question"), ("assistant", "extractive")]
+    assert view.messages[1].content == result.answer
+    assert view.messages[1].metadata["citations"] == result.citations
+    assert {i.message_id for i in view.images} == {result.message_id}
+    assert len(view.search_results) == len(result.search_results) and view.search_results[0].message_id == view.messages[0].id
+    assert app.list_chats()[0].title == "Перечень элементов импульсного модулятора"
+
+
+def test_zoom_crops_make_small_text_legible(drawings: Aizoomdoc) -> None:
+    result, _ = run(drawings, "ACCESSIBILITY COMPLIANCE grab bar mounting height", offline=True)
+    view = drawings.chat_view(result.chat_id)
+    crops = [i for i in view.images if i.kind == "zoom_crop"]
+    assert crops and all(i.metadata["text_px"] >= 16 for i in crops)
+    assert all(max(i.width, i.height) <= 2048 for i in view.images)
+
+
+def test_text_documents_answer_without_images(app: Aizoomdoc) -> None:
+    app.ingest(CORPUS / "C" / "C09_ru_133-23-GK-KR3_ocr.html")
+    result, _ = run(app, "категория сложности инженерно-геологических условий", offline=True)
+    assert result.citations and result.images == []
+
+
+def test_empty_question_and_unknown_chat_are_refused(drawings: Aizoomdoc) -> None:
+    with pytest.raises(Exception, match="the question is empty"):
+        run(drawings, "   ")
+    with pytest.raises(Exception, match="chat not found"):
+        run(drawings, "x", chat_id="00000000-0000-4000-8000-000000000000")
+    assert drawings.list_chats() == []
+
+
+# -- with a model ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def llm() -> Iterator[ScriptedLLM]:
+    with ScriptedLLM() as server:
+        yield server
+
+
+def with_model(app: Aizoomdoc, llm: ScriptedLLM, **changes: Any) -> Aizoomdoc:
+    model = {"openai_base_url": llm.base_url, "openai_api_key": "test-key", "llm_model": "scripted-model", "llm_timeout": 5.0}
+    settings = dataclasses.replace(app.settings, **(model | changes))
+    return Aizoomdoc(settings, app.storage)
+
+
+def test_agent_looks_then_zooms_then_answers_with_citations(drawings: Aizoomdoc, llm: ScriptedLLM) -> None:
+    app = with_model(drawings, llm)
+    a01 = next(d for d in app.list_documents() if d.name.startswith("A01"))
+    llm.add(
+        Reply(tool_calls=[ToolCall("view_page", {"document_id": a01.id, "page": 1})]),
+        Reply(tool_calls=[ToolCall("zoom", {"document_id": a01.id, "page": 1, "bbox": [0.9, 0.9, 1.2, 1.0], "reason": "sheet number"})]),
+        Reply(content="The sheet number is T-1 [I2], in the title block [B1]."),
+    )
+    result, events = run(app, "What is the sheet number of the title sheet?")
+    assert not result.extractive and result.model == "scripted-model"
+    assert result.answer == "The sheet number is T-1 [I2], in the title block [B1]."
+    assert "".join(e.text for e in events if isinstance(e, AnswerDelta)) == result.answer
+    assert [e.name for e in events if isinstance(e, ToolCalled)] == ["view_page", "zoom"]
+    kinds = [e.image.kind for e in events if isinstance(e, ImageReady)]
+    assert kinds[-2:] == ["page", "zoom_crop"]
+    zoom = next(i for i in result.images if i["kind"] == "zoom_crop" and i["bbox"][2] == 1.0 and i["bbox"][0] == 0.9)
+    assert zoom["page"] == 1  # the out-of-range bbox was clamped to the page
+    markers = {c["marker"] for c in result.citations}
+    assert markers == {"I2", "B1"}
+    assert_traceable(app, result)
+    requests = llm.requests
+    assert len(requests) == 3 and requests[0]["model"] == "scripted-model" and requests[0]["tools"]
+    assert ScriptedLLM.images_in(requests[0])  # the first images reach the model as image parts
+    page_view = ScriptedLLM.tool_results_in(requests[1])[0]["content"]
+    assert "A01_pismo_restroom_drawing_set.pdf, page 1, sheet T-1: the whole page" in page_view
+    assert "drawn_by: NS / EVE" in page_view  # the title block's fields come with the page
+    assert len(ScriptedLLM.images_in(requests[2])) > len(ScriptedLLM.images_in(requests[1]))
+    saved = app.chat_view(result.chat_id).messages[1]
+    assert saved.message_type == "answer" and saved.metadata["model"] == "scripted-model"
+    assert saved.metadata["usage"]["completion_tokens"] > 0
+
+
+def test_guards_answer_bad_tool_calls_with_errors_the_model_can_use(drawings: Aizoomdoc, llm: ScriptedLLM) -> None:
+    app = with_model(drawings, llm)
+    c02 = next(d for d in app.list_documents() if d.name.startswith("C02"))
+    llm.add(
+        Reply(tool_calls=[
+            ToolCall("zoom", {"document_id": "00000000-0000-4000-8000-000000000000", "page": 1, "bbox": [0, 0, 0.5, 0.5]}),
+            ToolCall("zoom", {"document_id": c02.id, "page": 9, "bbox": [0, 0, 0.5, 0.5]}),
+            ToolCall("zoom", {"document_id": c02.id, "page": 1, "bbox": [0.3, 0.3, 0.3, 0.6]}),
+            ToolCall("zoom", '{"document_id": "' + c02.id + '", "page": 1, "bbox": [0,0'),
+            ToolCall("fly", {}),
+            ToolCall("zoom", {"document_id": c02.id, "page": 1, "bbox": [0, 0, 1, 1]}),
+        ]),
+        Reply(content="Done."),
+    )
+    result, events = run(app, "Перечень элементов")
+    results = [m["content"] for m in ScriptedLLM.tool_results_in(llm.requests[1])]
+    assert results[0].startswith("Error: document not found")
+    assert results[1].startswith("Error: page 9 does not exist")
+    assert results[2].startswith("Error: the bbox has no area")
+    assert results[3].startswith("Error: the arguments are not valid JSON")
+    assert results[4].startswith("Error: there is no tool named 'fly'")
+    assert "the whole page with a grid" in results[5]  # a zoom on the whole page is a page view
+    assert [e.image.kind for e in events if isinstance(e, ImageReady)][-1] == "page"
+    assert result.answer == "Done."
+
+
+def test_repeating_the_same_call_ends_the_loop(drawings: Aizoomdoc, llm: ScriptedLLM) -> None:
+    app = with_model(drawings, llm)
+    same = ToolCall("search_documents", {"query": "резистор"})
+    llm.add(Reply(tool_calls=[same]), Reply(tool_calls=[same]), Reply(tool_calls=[same]), Reply(content="Резисторы R1-R4 [B1]."))
+    result, events = run(app, "Какие резисторы?")
+    assert any(isinstance(e, Notice) and "three times" in e.text for e in events)
+    assert "tools" not in llm.requests[-1] and llm.remaining == 0
+    assert result.answer == "Резисторы R1-R4 [B1]." and result.citations[0]["marker"] == "B1"
+
+
+def test_step_limit_forces_an_answer(drawings: Aizoomdoc, llm: ScriptedLLM) -> None:
+    app = with_model(drawings, llm, max_steps=2)
+    llm.add(Reply(tool_calls=[ToolCall("search_documents", {"query": "конденсатор"})]), Reply(content="Ответ."))
+    result, _ = run(app, "Какие конденсаторы?")
+    assert "tools" in llm.requests[0] and "tools" not in llm.requests[1] and result.answer == "Ответ."
+
+
+@pytest.mark.parametrize(
+    "replies, reason",
+    [
+        ([Reply(status=500), Reply(status=500)], "refused the request (HTTP 500)"),
+        ([Reply(status=429), Reply(status=429)], "refused the request (HTTP 429)"),
+        ([Reply(content="slow", delay=3), Reply(content="slow", delay=3)], "did not answer within 1 s"),
+        ([Reply(content="a b c d e f g", cut_stream_after=2)], "broke off"),
+    ],
+)
+def test_model_faults_keep_the_question_and_fall_back(drawings: Aizoomdoc, llm: ScriptedLLM, replies: list[Reply], reason: str) -> None:
+    app = with_model(drawings, llm, llm_timeout=1.0)
+    llm.add(*replies)
+    result, events = run(app, "Перечень элементов")
+    assert any(isinstance(e, Notice) and reason in e.text for e in events)
+    assert result.extractive and reason in result.answer and result.citations
+    saved = app.chat_view(result.chat_id).messages
+    assert [m.role for m in saved] == ["user", "assistant"] and saved[1].message_type == "extractive"
+
+
+def test_follow_up_sees_earlier_turns(drawings: Aizoomdoc, llm: ScriptedLLM) -> None:
+    app = with_model(drawings, llm)
+    llm.add(Reply(content="First answer."), Reply(content="Second answer."))
+    first, _ = run(app, "Перечень элементов")
+    second, _ = run(app, "А конденсаторы?", chat_id=first.chat_id)
+    sent = [(m["role"], m["content"]) for m in llm.requests[1]["messages"] if isinstance(m["content"], str)]
+    assert ("user", "Перечень элементов") in sent and ("assistant", "First answer.") in sent
+    assert second.chat_id == first.chat_id and len(app.chat_view(first.chat_id).messages) == 4
+
+
+def test_text_only_model_gets_region_text_instead_of_pixels(drawings: Aizoomdoc, llm: ScriptedLLM) -> None:
+    app = with_model(drawings, llm, llm_vision=False)
+    c02 = next(d for d in app.list_documents() if d.name.startswith("C02"))
+    llm.add(Reply(tool_calls=[ToolCall("zoom", {"document_id": c02.id, "page": 1, "bbox": [0, 0, 1, 0.5]})]), Reply(content="ok"))
+    run(app, "Перечень элементов")
+    assert all(ScriptedLLM.images_in(r) == [] for r in llm.requests)
+    assert "Text in this region:" in ScriptedLLM.tool_results_in(llm.requests[1])[0]["content"]
+
+
+def test_deleting_a_chat_removes_its_images(drawings: Aizoomdoc) -> None:
+    result, _ = run(drawings, "Перечень элементов", offline=True)
+    assert drawings.blobs.keys(chat_prefix(result.chat_id))
+    drawings.delete_chat(result.chat_id)
+    assert drawings.blobs.keys(chat_prefix(result.chat_id)) == []
+
+
+def test_cli_ask_contract(tmp_path: Path) -> None:
+    from tests.test_cli import as_json, cli
+
+    env = {"AIZOOMDOC_DATA_DIR": str(tmp_path / "d")}
+    assert cli("ingest", str(C02), cwd=tmp_path, env=env).returncode == 0
+    done = cli("ask", "Перечень элементов", "--offline", "--json", cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    result = as_json(done)
+    assert set(result) >= {"chat_id", "message_id", "answer", "citations", "images", "search_results"}
+    assert result["images"] and Path(result["images"][0]["path_or_url"]).is_file()
+    follow = as_json(cli("ask", "А резисторы?", "--chat", result["chat_id"], "--offline", "--json", cwd=tmp_path, env=env))
+    assert follow["chat_id"] == result["chat_id"]
+    shown = as_json(cli("chats", "show", result["chat_id"], "--json", cwd=tmp_path, env=env))
+    assert len(shown["messages"]) == 4 and len(shown["images"]) == len(result["images"]) + len(follow["images"])
