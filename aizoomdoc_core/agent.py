@@ -42,7 +42,7 @@ PROMPTS = Path(__file__).with_name("prompts")
 TOOLS: list[dict[str, Any]] = json.loads((PROMPTS / "tools.json").read_text(encoding="utf-8"))
 MAX_QUESTION = 4000
 TOP_HITS = 8
-EVIDENCE_PAGES = 2  # pages shown with a viewport and a zoom crop before the model is asked
+EVIDENCE_CROPS = 3  # legible crops around the best hits, shown before the model is asked
 HISTORY_MESSAGES = 6
 _MARKER = re.compile(r"\[([BI])(\d+)\]")
 _CYRILLIC = re.compile(r"[А-Яа-яЁё]")
@@ -154,27 +154,38 @@ def ask(
 
 
 def _show_hits(app: Aizoomdoc, chat_id: str, message_id: str, hits: list[Hit], evidence: Evidence) -> Iterator[Event]:
-    """A viewport and a zoom crop for each of the best pages that can be drawn."""
-    pages: list[Hit] = []
+    """A viewport of the best drawable page, and legible crops around the best hits.
+
+    A hit already inside an earlier crop gets no crop of its own: the budget (EVIDENCE_CROPS crops,
+    about 4 megapixels with the viewport) goes to different places.
+    """
+    crops: list[ChatImage] = []
     for hit in hits:
-        if (hit.document_id, hit.page) not in {(p.document_id, p.page) for p in pages}:
-            pages.append(hit)
-    shown = 0
-    for hit in pages:
-        if shown == EVIDENCE_PAGES:
+        if len(crops) == EVIDENCE_CROPS:
             break
+        if any(c.document_id == hit.document_id and c.page == hit.page and _inside(hit.bbox, c.bbox) for c in crops):
+            continue
         document = app.get_document(hit.document_id)
         if not _drawable(document):
             continue
-        margin_x = max(0.02, (hit.bbox[2] - hit.bbox[0]) / 2)
-        margin_y = max(0.02, (hit.bbox[3] - hit.bbox[1]) / 2)
-        around = [hit.bbox[0] - margin_x, hit.bbox[1] - margin_y, hit.bbox[2] + margin_x, hit.bbox[3] + margin_y]
-        for kind, bbox in (("viewport", hit.bbox), ("zoom_crop", around)):
+        for kind in ["viewport", "zoom_crop"] if not crops else ["zoom_crop"]:
             try:
-                yield _store_image(app, chat_id, message_id, evidence, kind, document, hit.page, bbox)
+                ready = _store_image(app, chat_id, message_id, evidence, kind, document, hit.page, hit.bbox,
+                                     render_as="context_crop" if kind == "zoom_crop" else kind)
             except InvalidInput as exc:
                 yield Notice(text=f"no image of {document.name} page {hit.page}: {exc}")
-        shown += 1
+                break
+            if kind == "zoom_crop":
+                crops.append(ready.image)
+            yield ready
+
+
+def _inside(bbox: list[float], region: list[float] | None) -> bool:
+    """Whether the centre of ``bbox`` lies in ``region``."""
+    if region is None:
+        return False
+    cx, cy = (bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2
+    return region[0] <= cx <= region[2] and region[1] <= cy <= region[3]
 
 
 def _drawable(document: DocumentInfo) -> bool:
@@ -183,9 +194,11 @@ def _drawable(document: DocumentInfo) -> bool:
 
 def _store_image(
     app: Aizoomdoc, chat_id: str, message_id: str, evidence: Evidence, kind: str, document: DocumentInfo,
-    page: int, bbox: list[float] | None,
+    page: int, bbox: list[float] | None, render_as: str | None = None,
 ) -> ImageReady:
-    rendered = app.renderer.render(kind, document, page, clamp_bbox(bbox) if bbox else None)
+    """Render, store and register one image; ``render_as`` picks the drawing when it differs from the kind."""
+    region = clamp_bbox(bbox, minimum=0.001) if bbox else None
+    rendered = app.renderer.render(render_as or kind, document, page, region)
     sheet = app.sheet_of(document.id, page)
     caption = f"{document.name}, page {page}" + (f", sheet {sheet}" if sheet else "")
     image = app.add_image(
@@ -200,7 +213,8 @@ def _store_image(
 
 def _image_json(app: Aizoomdoc, image: ChatImage) -> dict[str, Any]:
     return {"id": image.id, "kind": image.kind, "document_id": image.document_id, "page": image.page,
-            "bbox": image.bbox, "width": image.width, "height": image.height, "path_or_url": app.image_url(image)}
+            "bbox": image.bbox, "width": image.width, "height": image.height, "scale": image.scale,
+            "path_or_url": app.image_url(image)}
 
 
 # -- the extractive answer ---------------------------------------------------------------------

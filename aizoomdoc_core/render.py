@@ -49,7 +49,7 @@ class Rendered:
     height: int
     bbox: list[float]  # the page region shown, normalized to the displayed page
     scale: float  # pixels per PDF point
-    text_px: float | None  # median rendered text size in the region; None when the region has no text layer
+    text_px: float | None  # rendered size of the text it was drawn for (the hit's, else the region's median)
 
 
 def open_renderable(data: bytes, mime: str, name: str) -> pymupdf.Document:
@@ -88,6 +88,30 @@ def zoom_crop(doc: pymupdf.Document, page_number: int, bbox: list[float], max_si
         wanted = _native_scale(page) or 2.0
     longest = max(region.width, region.height)
     scale = min(max(wanted, MIN_SIDE / longest), max_side / longest)
+    return _draw(page, region, scale, text)
+
+
+def context_crop(
+    doc: pymupdf.Document, page_number: int, bbox: list[float], canvas: tuple[int, int] = (1216, 832)
+) -> Rendered:
+    """A hit with as much of its surroundings as fits ``canvas`` pixels at a legible scale.
+
+    The value a question asks for is rarely inside the block that matched it: it is the cell to the
+    right of the label, the line under the heading. So the crop is centred on the hit and as large
+    as the canvas allows at the scale that makes the hit's text TEXT_PX tall. Along a side where the
+    hit is larger than the canvas, the crop starts where the hit starts (its heading, its first
+    lines), rather than shrinking the text below legibility.
+    """
+    page = _page(doc, page_number)
+    hit = _rect(page, clamp_bbox(bbox, minimum=0.001))
+    text = _text_size(page, hit) or _text_size(page, _rect(page, clamp_bbox(bbox, minimum=0.1)))
+    scale = TEXT_PX / text if text else (_native_scale(page) or 2.0)
+    width, height = canvas[0] / scale, canvas[1] / scale
+    x0 = hit.x0 if hit.width > width else (hit.x0 + hit.x1) / 2 - width / 2
+    y0 = hit.y0 if hit.height > height else (hit.y0 + hit.y1) / 2 - height / 2
+    x0 = min(max(0.0, x0), max(0.0, page.rect.width - width))
+    y0 = min(max(0.0, y0), max(0.0, page.rect.height - height))
+    region = pymupdf.Rect(x0, y0, min(page.rect.width, x0 + width), min(page.rect.height, y0 + height))
     return _draw(page, region, scale, text)
 
 
@@ -204,7 +228,7 @@ def _grid(draw: ImageDraw.ImageDraw, size: tuple[int, int]) -> None:
         draw.text((3, y + 3), label, fill=(30, 144, 255))
 
 
-KINDS = {"zoom_crop": zoom_crop, "viewport": viewport, "page": page_overview}
+KINDS = {"zoom_crop": zoom_crop, "context_crop": context_crop, "viewport": viewport, "page": page_overview}
 
 
 def _render_task(data: bytes, mime: str, name: str, kind: str, page: int, bbox: list[float] | None, _: Report) -> Rendered:
@@ -249,7 +273,7 @@ class Renderer:
         self.images = _LRU(128 * 1024**2)
 
     def render(self, kind: str, document: DocumentInfo, page: int, bbox: list[float] | None = None) -> Rendered:
-        """``kind`` is "zoom_crop", "viewport" or "page"; raises ``InvalidInput`` when it cannot be drawn."""
+        """``kind`` is one of KINDS; raises ``InvalidInput`` when it cannot be drawn."""
         if kind not in KINDS:
             raise InvalidInput(f"unknown image kind: {kind!r}")
         if not 1 <= page <= document.page_count:
