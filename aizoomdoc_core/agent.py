@@ -42,7 +42,7 @@ PROMPTS = Path(__file__).with_name("prompts")
 TOOLS: list[dict[str, Any]] = json.loads((PROMPTS / "tools.json").read_text(encoding="utf-8"))
 MAX_QUESTION = 4000
 TOP_HITS = 8
-EVIDENCE_CROPS = 3  # legible crops around the best hits, shown before the model is asked
+EVIDENCE_CROPS = 4  # legible crops around the best hits, shown before the model is asked
 HISTORY_MESSAGES = 6
 _MARKER = re.compile(r"\[([BI])(\d+)\]")
 _CYRILLIC = re.compile(r"[А-Яа-яЁё]")

@@ -92,7 +92,7 @@ def zoom_crop(doc: pymupdf.Document, page_number: int, bbox: list[float], max_si
 
 
 def context_crop(
-    doc: pymupdf.Document, page_number: int, bbox: list[float], canvas: tuple[int, int] = (1216, 832)
+    doc: pymupdf.Document, page_number: int, bbox: list[float], canvas: tuple[int, int] = (1024, 704)
 ) -> Rendered:
     """A hit with as much of its surroundings as fits ``canvas`` pixels at a legible scale.
 
