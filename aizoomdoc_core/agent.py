@@ -122,6 +122,7 @@ def ask(
                 text, usage = yield from loop.run(question, history)
                 model, message_type = loop.model, "answer"
             except ModelFailure as failure:
+                log.warning("model failed for chat %s: %s", chat.id, failure)
                 yield Notice(text=str(failure))
                 text = f"{failure}\n\n{_extractive(question, hits, evidence)}"
                 message_type = "extractive"
@@ -136,6 +137,7 @@ def ask(
         metadata = {"citations": citations, "model": model, "usage": usage,
                     "images": [image.id for image in evidence.images.values()]}
         app.finish_message(answer.id, text, message_type=message_type, metadata=metadata)
+        log.info("answer saved: %s in chat %s (%s, %d citations)", answer.id, chat.id, message_type, len(citations))
     except BaseException as exc:
         reason = str(exc) if isinstance(exc, AizoomdocError) else f"internal error ({type(exc).__name__})"
         app.finish_message(answer.id, f"The answer could not be completed: {reason}", message_type="error",
@@ -300,7 +302,8 @@ class ToolLoop:
             images: list[ChatImage] = []
             stop = None
             for call in calls:
-                result, new_images, stop = yield from self._tool(call)
+                result, new_images, reason = yield from self._tool(call)
+                stop = stop or reason
                 messages.append({"role": "tool", "tool_call_id": call.id, "content": result})
                 images.extend(new_images)
             if images and self.settings.llm_vision:

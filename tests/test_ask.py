@@ -12,7 +12,6 @@ import pytest
 from PIL import Image
 
 from aizoomdoc_core.app import Aizoomdoc
-from aizoomdoc_core.config import Settings
 from aizoomdoc_core.events import AnswerDelta, AnswerDone, AskResult, ImageReady, Notice, SearchDone, ToolCalled
 from aizoomdoc_core.storage.blobs import chat_prefix
 from tests.conftest import CORPUS

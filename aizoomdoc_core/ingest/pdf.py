@@ -12,7 +12,6 @@ files can make MuPDF loop or allocate without bound.
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from collections.abc import Callable
 from functools import lru_cache
@@ -23,8 +22,6 @@ from ..errors import InvalidInput
 from .extracted import ExtractedBlock, ExtractedDocument, ExtractedPage, document_status
 from .geometry import DisplayFrame, Word, page_words
 from .title_block import extract_title_block
-
-log = logging.getLogger("aizoomdoc.ingest")
 
 Progress = Callable[[int, int], None]
 OCR_LANGUAGES = "eng+rus"
