@@ -43,6 +43,7 @@ TOOLS: list[dict[str, Any]] = json.loads((PROMPTS / "tools.json").read_text(enco
 MAX_QUESTION = 4000
 TOP_HITS = 8
 EVIDENCE_CROPS = 4  # legible crops around the best hits, shown before the model is asked
+EVIDENCE_PIXELS = 4_000_000  # all of those images together
 HISTORY_MESSAGES = 6
 _MARKER = re.compile(r"\[([BI])(\d+)\]")
 _CYRILLIC = re.compile(r"[А-Яа-яЁё]")
@@ -158,10 +159,11 @@ def ask(
 def _show_hits(app: Aizoomdoc, chat_id: str, message_id: str, hits: list[Hit], evidence: Evidence) -> Iterator[Event]:
     """A viewport of the best drawable page, and legible crops around the best hits.
 
-    A hit already inside an earlier crop gets no crop of its own: the budget (EVIDENCE_CROPS crops,
-    about 4 megapixels with the viewport) goes to different places.
+    A hit already inside an earlier crop gets no crop of its own, and no image goes past
+    EVIDENCE_PIXELS in all: the budget goes to different places.
     """
     crops: list[ChatImage] = []
+    pixels = 0
     for hit in hits:
         if len(crops) == EVIDENCE_CROPS:
             break
@@ -171,12 +173,16 @@ def _show_hits(app: Aizoomdoc, chat_id: str, message_id: str, hits: list[Hit], e
         if not _drawable(document):
             continue
         for kind in ["viewport", "zoom_crop"] if not crops else ["zoom_crop"]:
+            drawing = "context_crop" if kind == "zoom_crop" else kind
             try:
-                ready = _store_image(app, chat_id, message_id, evidence, kind, document, hit.page, hit.bbox,
-                                     render_as="context_crop" if kind == "zoom_crop" else kind)
+                size = app.renderer.render(drawing, document, hit.page, clamp_bbox(hit.bbox, minimum=0.001))
+                if pixels + size.width * size.height > EVIDENCE_PIXELS:
+                    break
+                ready = _store_image(app, chat_id, message_id, evidence, kind, document, hit.page, hit.bbox, render_as=drawing)
             except InvalidInput as exc:
                 yield Notice(text=f"no image of {document.name} page {hit.page}: {exc}")
                 break
+            pixels += ready.image.width * ready.image.height
             if kind == "zoom_crop":
                 crops.append(ready.image)
             yield ready

@@ -97,18 +97,22 @@ def context_crop(
     """A hit with as much of its surroundings as fits ``canvas`` pixels at a legible scale.
 
     The value a question asks for is rarely inside the block that matched it: it is the cell to the
-    right of the label, the line under the heading. So the crop is centred on the hit and as large
-    as the canvas allows at the scale that makes the hit's text TEXT_PX tall. Along a side where the
-    hit is larger than the canvas, the crop starts where the hit starts (its heading, its first
-    lines), rather than shrinking the text below legibility.
+    right of the label, the line under the heading, and often smaller than the label. So the scale
+    makes the small text around the hit (the lower quartile of the font sizes near it) TEXT_PX tall,
+    and the crop is as large as the canvas allows at that scale, the hit near its top-left; a wide
+    hit (a table row) widens the canvas up to MAX_SIDE. Along a side where the hit is still larger,
+    the crop starts where the hit starts (its heading, its first lines) rather than shrink the text.
     """
     page = _page(doc, page_number)
     hit = _rect(page, clamp_bbox(bbox, minimum=0.001))
-    text = _text_size(page, hit) or _text_size(page, _rect(page, clamp_bbox(bbox, minimum=0.1)))
+    text = _text_size(page, _rect(page, clamp_bbox(bbox, minimum=0.15)), quantile=0.25) or _text_size(page, hit)
     scale = TEXT_PX / text if text else (_native_scale(page) or 2.0)
-    width, height = canvas[0] / scale, canvas[1] / scale
-    x0 = hit.x0 if hit.width > width else (hit.x0 + hit.x1) / 2 - width / 2
-    y0 = hit.y0 if hit.height > height else (hit.y0 + hit.y1) / 2 - height / 2
+    width = min(MAX_SIDE, max(canvas[0], hit.width * scale * 1.1)) / scale
+    height = canvas[1] / scale
+    # Labels and headings come before what they name: the value right of the label, the table or
+    # the notes under the heading. So the hit sits near the crop's top-left rather than its centre.
+    x0 = hit.x0 - (0.2 * width if hit.width <= width else 0.0)
+    y0 = hit.y0 - (0.15 * height if hit.height <= height else 0.0)
     x0 = min(max(0.0, x0), max(0.0, page.rect.width - width))
     y0 = min(max(0.0, y0), max(0.0, page.rect.height - height))
     region = pymupdf.Rect(x0, y0, min(page.rect.width, x0 + width), min(page.rect.height, y0 + height))
@@ -157,8 +161,8 @@ def _shift_inside(box: list[float], cx: float, cy: float, span_x: float, span_y:
     return [round(x0, 5), round(y0, 5), round(x0 + span_x, 5), round(y0 + span_y, 5)]
 
 
-def _text_size(page: pymupdf.Page, region: pymupdf.Rect) -> float | None:
-    """The median font size (points) of the text spans inside ``region``, or None without text.
+def _text_size(page: pymupdf.Page, region: pymupdf.Rect, quantile: float = 0.5) -> float | None:
+    """A font size (points; the median by default) of the text spans in ``region``, None without text.
 
     Text extraction works in unrotated page space, while ``region`` is on the displayed page.
     """
@@ -171,7 +175,10 @@ def _text_size(page: pymupdf.Page, region: pymupdf.Rect) -> float | None:
         for span in line["spans"]
         if span["text"].strip() and span["size"] > 0
     ]
-    return statistics.median(sizes) if sizes else None
+    if not sizes:
+        return None
+    sizes.sort()
+    return sizes[min(len(sizes) - 1, int(quantile * len(sizes)))] if quantile != 0.5 else statistics.median(sizes)
 
 
 def _native_scale(page: pymupdf.Page) -> float | None:
