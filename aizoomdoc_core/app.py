@@ -98,16 +98,19 @@ class Aizoomdoc:
         log.info("chat created: %s", chat.id)
         return chat
 
-    def list_chats(self, *, user_id: str | None = None, limit: int = 50, offset: int = 0) -> list[ChatSummary]:
-        """Chats newest first; ``user_id`` None lists every user's chats (the CLI's view)."""
+    def list_chats(
+        self, *, user_id: str | None = None, limit: int = 50, offset: int = 0, text: str | None = None
+    ) -> list[ChatSummary]:
+        """Chats newest first; ``user_id`` None lists every user's chats (the CLI's view); ``text``
+        keeps those whose title or messages contain it."""
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_SIZE}")
         if offset < 0:
             raise InvalidInput("offset must not be negative")
-        return self.db.list_chats(user_id=user_id, limit=limit, offset=offset)
+        return self.db.list_chats(user_id=user_id, limit=limit, offset=offset, text=clean_text(text or "").strip() or None)
 
-    def count_chats(self, *, user_id: str | None = None) -> int:
-        return self.db.count_chats(user_id=user_id)
+    def count_chats(self, *, user_id: str | None = None, text: str | None = None) -> int:
+        return self.db.count_chats(user_id=user_id, text=clean_text(text or "").strip() or None)
 
     def get_chat(self, chat_id: str) -> Chat:
         return self.db.get_chat(parse_id(chat_id, "chat id"))

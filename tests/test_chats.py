@@ -144,3 +144,15 @@ def test_concurrent_sessions_lose_nothing(app: Aizoomdoc) -> None:
     contents = sorted(m.content for m in app.chat_view(chat.id).messages)
     assert contents == sorted(f"{n}-{i}" for n in range(8) for i in range(15))
     assert app.count_chats() == 9
+
+
+def test_history_search_by_title_and_content_any_case(app: Aizoomdoc) -> None:
+    node = app.create_chat("Узел 3 на листе АР-5")
+    pipe = app.create_chat("Pipes")
+    app.add_message(pipe.id, "user", "Какой ДИАМЕТР трубы В2?")
+    app.create_chat("unrelated 100%")
+    assert [c.id for c in app.list_chats(text="узел")] == [node.id]
+    assert [c.id for c in app.list_chats(text="диаметр")] == [pipe.id]
+    assert app.count_chats(text="диаметр") == 1
+    assert [c.title for c in app.list_chats(text="100%")] == ["unrelated 100%"]
+    assert app.list_chats(text="_") == []  # LIKE wildcards are taken literally

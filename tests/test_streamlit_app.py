@@ -1,4 +1,4 @@
-"""The app starts on the embedded default with no secrets at all, in AppTest and as a real server."""
+"""The app in Streamlit's AppTest and as a real server: ask, see the answer and images, find it in History."""
 
 from __future__ import annotations
 
@@ -14,21 +14,62 @@ from streamlit.testing.v1 import AppTest
 
 from aizoomdoc_core.app import Aizoomdoc
 from aizoomdoc_core.config import Settings
-from tests.conftest import ROOT
+from tests.conftest import CORPUS, ROOT
 from tests.services import free_port
 
 
-def test_app_shows_local_storage_and_kept_chats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    data = tmp_path / "data"
-    seeded = Aizoomdoc.open(Settings.load(data_dir=data, environ={}, dotenv_path=None))
-    seeded.create_chat("Где узел 3?")
-    seeded.close()
-    monkeypatch.setenv("AIZOOMDOC_DATA_DIR", str(data))
+@pytest.fixture
+def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A data directory with one drawing ingested, used by the app through AIZOOMDOC_DATA_DIR."""
+    folder = tmp_path / "data"
+    app = Aizoomdoc.open(Settings.load(data_dir=folder, environ={}, dotenv_path=None))
+    assert app.ingest(CORPUS / "C" / "C02_ru_perechen_elementov_PE3.pdf").status == "ok"
+    app.close()
+    for name in ("DATABASE_URL", "S3_BUCKET", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AIZOOMDOC_DATA_DIR", str(folder))
     monkeypatch.chdir(tmp_path)
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60).run()
-    assert not at.exception
-    assert any("sqlite" in m.value for m in at.sidebar.markdown)
-    assert any("Где узел 3?" in m.value for m in at.markdown)
+    return folder
+
+
+def app_test() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_ask_then_find_the_chat_in_history(data: Path) -> None:
+    at = app_test()
+    assert any("sqlite" in c.value for c in at.sidebar.caption)
+    assert any("no LLM configured" in c.value for c in at.sidebar.caption)
+    at.chat_input[0].set_value("Перечень элементов импульсного модулятора").run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Перечень элементов импульсного модулятора"
+    answers = [m for m in at.chat_message if m.name == "assistant"]
+    assert answers and "Модель не запрашивалась" in answers[0].markdown[0].value
+    images = at.get("image")
+    assert images, "the answer shows its images inline"
+    chat_id = at.query_params["chat"]
+    assert chat_id
+
+    at.switch_page("pages/history.py").run()
+    assert not at.exception, at.exception
+    assert any("Перечень элементов" in m.value for m in at.markdown)
+    at.button(key=f"open-{chat_id[0] if isinstance(chat_id, list) else chat_id}").click().run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Перечень элементов импульсного модулятора"
+    assert len(at.get("image")) == len(images)
+
+
+def test_documents_page_lists_and_searches(data: Path) -> None:
+    at = app_test()
+    at.switch_page("pages/documents.py").run()
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    assert list(table["name"]) == ["C02_ru_perechen_elementov_PE3.pdf"] and list(table["pages"]) == [2]
+    at.text_input[0].set_value("Импульсный модулятор").run()
+    assert any("C02_ru_perechen_elementov_PE3.pdf" in m.value for m in at.markdown)
 
 
 def test_streamlit_run_serves_the_app(tmp_path: Path) -> None:

@@ -68,6 +68,8 @@ def _sqlite_engine(path: Path) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=60000")
         cursor.close()
+        # SQLite's lower() knows only ASCII; Python's knows Cyrillic, as PostgreSQL's does.
+        dbapi_connection.create_function("lower", 1, lambda s: s.lower() if isinstance(s, str) else s, deterministic=True)
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -187,9 +189,12 @@ class Database:
         return Chat(**row._mapping)
 
     def list_chats(
-        self, *, user_id: str | None = None, limit: int = 50, offset: int = 0
+        self, *, user_id: str | None = None, limit: int = 50, offset: int = 0, text: str | None = None
     ) -> list[ChatSummary]:
-        """Chats newest first (by last activity), with their message count and first question."""
+        """Chats newest first (by last activity), with their message count and first question.
+
+        ``text`` keeps the chats whose title or any message contains it (case-insensitive).
+        """
         c, m = schema.chats, schema.chat_messages
         message_count = (
             sa.select(sa.func.count()).where(m.c.chat_id == c.c.id).scalar_subquery()
@@ -210,15 +215,23 @@ class Database:
             .limit(limit)
             .offset(offset)
         )
-        if user_id is not None:
-            query = query.where(c.c.user_id == user_id)
+        query = self._chat_filter(query, user_id, text)
         with self.read() as conn:
             return [ChatSummary(**row._mapping) for row in conn.execute(query)]
 
-    def count_chats(self, *, user_id: str | None = None) -> int:
-        query = sa.select(sa.func.count()).select_from(schema.chats)
+    @staticmethod
+    def _chat_filter(query: sa.Select[Any], user_id: str | None, text: str | None) -> sa.Select[Any]:
+        c, m = schema.chats, schema.chat_messages
         if user_id is not None:
-            query = query.where(schema.chats.c.user_id == user_id)
+            query = query.where(c.c.user_id == user_id)
+        if text:
+            pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            in_messages = sa.select(m.c.id).where(m.c.chat_id == c.c.id, sa.func.lower(m.c.content).like(pattern, escape="\\"))
+            query = query.where(sa.or_(sa.func.lower(c.c.title).like(pattern, escape="\\"), in_messages.exists()))
+        return query
+
+    def count_chats(self, *, user_id: str | None = None, text: str | None = None) -> int:
+        query = self._chat_filter(sa.select(sa.func.count()).select_from(schema.chats), user_id, text)
         with self.read() as conn:
             return int(conn.execute(query).scalar_one())
 

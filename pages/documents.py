@@ -1,0 +1,56 @@
+"""Documents: upload drawing sets (a progress bar per file), see what each became, search, delete."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from pages.shared import core
+
+app = core()
+st.title("Documents")
+
+uploads = st.file_uploader(
+    "Add drawings: PDF, scans, images, or the earlier pipeline's OCR outputs (md, html, json)",
+    accept_multiple_files=True, type=["pdf", "png", "jpg", "jpeg", "tif", "tiff", "md", "html", "json"],
+)
+if uploads and st.button("Ingest", type="primary"):
+    for upload in uploads:
+        bar = st.progress(0.0, text=f"{upload.name}: reading…")
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "upload"
+            path.write_bytes(upload.getvalue())
+            result = app.ingest(
+                path, name=upload.name,
+                progress=lambda done, total, bar=bar, name=upload.name: bar.progress(
+                    min(1.0, done / max(total, 1)), text=f"{name}: page {done} of {total}"),
+            )
+        if result.status == "ok":
+            bar.progress(1.0, text=f"{upload.name}: {result.pages} pages, {result.document_status}"
+                         + (" (already ingested)" if result.duplicate else ""))
+            for warning in result.warnings:
+                st.warning(f"{upload.name}: {warning}")
+        else:
+            bar.empty()
+            st.error(result.error)
+
+documents = app.list_documents()
+if not documents:
+    st.info("No documents yet.")
+else:
+    st.dataframe(
+        [{"name": d.name, "pages": d.page_count, "status": d.status, "added": f"{d.created_at:%Y-%m-%d %H:%M}"} for d in documents],
+        hide_index=True, width="stretch",
+    )
+    query = st.text_input("Search in the documents")
+    if query:
+        for hit in app.search(query, top=10):
+            sheet = f" · sheet {hit.sheet_code}" if hit.sheet_code else ""
+            st.markdown(f"**{hit.document_name}**, page {hit.page}{sheet}  \n{hit.text[:300]}")
+    with st.expander("Delete a document"):
+        doomed = st.selectbox("Document", [d.id for d in documents], format_func=lambda i: next(d.name for d in documents if d.id == i))
+        if st.button("Delete for good", type="primary"):
+            app.delete_document(doomed)
+            st.rerun()
