@@ -11,7 +11,7 @@ import streamlit as st
 
 from pages.shared import core, current_user
 
-st.set_page_config(page_title="aizoomdoc", page_icon="🔎", layout="wide")
+st.set_page_config(page_title="aizoomdoc", page_icon=":material/zoom_in:", layout="wide")
 app = core()
 
 with st.sidebar:
@@ -28,9 +28,9 @@ with st.sidebar:
 
 navigation = st.navigation(
     [
-        st.Page("pages/chat.py", title="Chat", icon="💬", default=True),
-        st.Page("pages/history.py", title="History", icon="🕘"),
-        st.Page("pages/documents.py", title="Documents", icon="📄"),
+        st.Page("pages/chat.py", title="Chat", icon=":material/chat:", default=True),
+        st.Page("pages/history.py", title="History", icon=":material/history:"),
+        st.Page("pages/documents.py", title="Documents", icon=":material/description:"),
     ]
 )
 navigation.run()

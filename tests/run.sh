@@ -3,12 +3,14 @@
 #   bash tests/run.sh            # whole suite
 #   bash tests/run.sh -k chats   # any pytest arguments
 # Debian packages: what the app needs (packages.txt, as Streamlit Community Cloud installs it) plus
-# the real servers the tests start themselves (PostgreSQL). Python packages go to .venv.
+# what the tests use for real (PostgreSQL servers they start themselves, Chromium for the browser
+# test; never a browser downloaded by Playwright). Python packages go to .venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ -f packages.txt ]; then
   while read -r pkg; do
     [ -n "$pkg" ] && ! dpkg -s "$pkg" >/dev/null 2>&1 && missing+=("$pkg")

@@ -1,0 +1,97 @@
+"""End to end in a real browser: Debian's Chromium driven by Playwright against ``streamlit run``.
+
+Upload a drawing, ask, see the streamed answer and an inline image, reload (the chat id is in the
+URL), and open the chat again from History. Screenshots go to ``test-artifacts/`` for a person to
+look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from tests.conftest import CORPUS, ROOT
+from tests.services import free_port
+
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "S3_", "OPENAI_"))}
+    env["AIZOOMDOC_DATA_DIR"] = str(tmp_path / "data")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).close()
+                break
+            except OSError:
+                assert process.poll() is None and time.monotonic() < deadline, "streamlit did not start"
+                time.sleep(0.5)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@pytest.fixture
+def page(server: str) -> Iterator[Page]:
+    assert Path(CHROMIUM).exists(), "Debian's chromium is installed by the test command"
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        tab = context.new_page()
+        tab.set_default_timeout(60_000)
+        tab.goto(server)
+        yield tab
+        browser.close()
+
+
+def test_upload_ask_reload_and_reopen_from_history(page: Page) -> None:
+    expect(page.get_by_text("database: sqlite")).to_be_visible()  # the app's own navigation is up
+    page.get_by_role("link", name="Documents", exact=True).click()
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(CORPUS / "C" / "C02_ru_perechen_elementov_PE3.pdf"))
+    page.get_by_role("button", name="Ingest").click()
+    expect(page.get_by_text("2 pages, ready")).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "1-documents.png", full_page=True)
+
+    page.get_by_role("link", name="Chat", exact=True).click()
+    page.locator('[data-testid="stChatInputTextArea"]').fill("Перечень элементов импульсного модулятора")
+    page.keyboard.press("Enter")
+    answer = page.locator('[data-testid="stChatMessage"]').filter(has_text="Модель не запрашивалась")
+    expect(answer.first).to_be_visible()
+    expect(answer.first.locator("img").first).to_be_visible()
+    page.wait_for_url("**chat=*")
+    page.screenshot(path=ARTIFACTS / "2-answer.png", full_page=True)
+
+    page.reload()
+    expect(page.get_by_role("heading", name="Перечень элементов импульсного модулятора")).to_be_visible()
+    expect(page.locator('[data-testid="stChatMessage"]').filter(has_text="Модель не запрашивалась").first.locator("img").first).to_be_visible()
+
+    page.get_by_role("link", name="History", exact=True).click()
+    expect(page.get_by_text("Перечень элементов импульсного модулятора").first).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "3-history.png", full_page=True)
+    page.get_by_role("button", name="Open").first.click()
+    expect(page.get_by_role("heading", name="Перечень элементов импульсного модулятора")).to_be_visible()
+    expect(page.locator('[data-testid="stChatMessage"] img').first).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "4-reopened.png", full_page=True)
