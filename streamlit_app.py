@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.shared import core, current_user
+from pages.shared import core, current_user, login_configured
 
 st.set_page_config(page_title="aizoomdoc", page_icon=":material/zoom_in:", layout="wide")
 app = core()
+
+if login_configured() and not st.user.is_logged_in:
+    st.title("aizoomdoc")
+    st.write("Sign in to see your chats.")
+    st.button("Log in", on_click=st.login)
+    st.stop()
 
 with st.sidebar:
     for status in app.status():
@@ -25,6 +31,8 @@ with st.sidebar:
     else:
         st.caption("no LLM configured: extractive answers")
     st.caption(f"user: {current_user(app)}")
+    if login_configured():
+        st.button("Log out", on_click=st.logout)
 
 navigation = st.navigation(
     [

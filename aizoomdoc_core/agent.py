@@ -71,10 +71,8 @@ class Evidence:
         self.hits[marker] = hit
         return marker
 
-    def add_image(self, image: ChatImage) -> str:
-        marker = f"I{len(self.images) + 1}"
-        self.images[marker] = image
-        return marker
+    def next_image_marker(self) -> str:
+        return f"I{len(self.images) + 1}"
 
     def citations(self, text: str) -> list[dict[str, Any]]:
         """The markers ``text`` uses, as citations that trace back to a document, page and bbox."""
@@ -209,13 +207,13 @@ def _store_image(
     rendered = app.renderer.render(render_as or kind, document, page, region)
     sheet = app.sheet_of(document.id, page)
     caption = f"{document.name}, page {page}" + (f", sheet {sheet}" if sheet else "")
+    marker = evidence.next_image_marker()
     image = app.add_image(
         chat_id, rendered.png, kind=kind, width=rendered.width, height=rendered.height, message_id=message_id,
         document_id=document.id, page=page, bbox=rendered.bbox, scale=rendered.scale,
-        metadata={"text_px": rendered.text_px, "caption": caption},
+        metadata={"text_px": rendered.text_px, "caption": caption, "marker": marker},  # kept for History
     )
-    marker = evidence.add_image(image)
-    image.metadata["marker"] = marker
+    evidence.images[marker] = image
     return ImageReady(image=image, caption=f"[{marker}] {caption}")
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from . import agent
 from .config import Settings, describe_error
 from .events import Event
+from .export import export_chat
 from .errors import InvalidInput
 from .llm import check_llm
 from .ingest.pdf import Progress
@@ -292,6 +293,10 @@ class Aizoomdoc:
             parse_id(message_id, "message id"), content=clean_text(content, max_length=MAX_MESSAGE),
             message_type=message_type, metadata=metadata,
         )
+
+    def export_chat(self, chat_id: str) -> tuple[str, bytes]:
+        """(file name, zip) of the chat: chat.md with its images (see ``export``)."""
+        return export_chat(self, chat_id)
 
     def set_chat_scope(self, chat_id: str, document_ids: Sequence[str] | None) -> Chat:
         """Limit the chat's questions to these documents (None: all documents)."""

@@ -141,6 +141,13 @@ def page_overview(doc: pymupdf.Document, page_number: int, max_side: int = PAGE_
     return _draw(page, region, scale, _text_size(page, region), grid=True)
 
 
+def page_with_blocks(doc: pymupdf.Document, page_number: int, boxes: list[list[float]], max_side: int = PAGE_SIDE) -> Rendered:
+    """The whole page with the given regions (the indexed text blocks) outlined."""
+    page = _page(doc, page_number)
+    scale = max_side / max(page.rect.width, page.rect.height)
+    return _draw(page, page.rect, scale, _text_size(page, page.rect), outlines=[_rect(page, box) for box in boxes])
+
+
 def _page(doc: pymupdf.Document, number: int) -> pymupdf.Page:
     if not 1 <= number <= doc.page_count:
         raise InvalidInput(f"page {number} does not exist (the document has {doc.page_count})")
@@ -200,14 +207,15 @@ def _draw(
     text: float | None,
     outline: pymupdf.Rect | None = None,
     grid: bool = False,
+    outlines: list[pymupdf.Rect] | None = None,
 ) -> Rendered:
     pixmap = page.get_pixmap(matrix=pymupdf.Matrix(scale, scale), clip=region, alpha=False)
     image = Image.frombytes("RGB", (pixmap.width, pixmap.height), pixmap.samples)
     draw = ImageDraw.Draw(image)
-    if outline is not None:
-        box = [(outline.x0 - region.x0) * scale, (outline.y0 - region.y0) * scale,
-               (outline.x1 - region.x0) * scale, (outline.y1 - region.y0) * scale]
-        draw.rectangle(box, outline=OUTLINE, width=max(2, round(min(image.size) / 300)))
+    for box in ([outline] if outline is not None else []) + (outlines or []):
+        corners = [(box.x0 - region.x0) * scale, (box.y0 - region.y0) * scale,
+                   (box.x1 - region.x0) * scale, (box.y1 - region.y0) * scale]
+        draw.rectangle(corners, outline=OUTLINE, width=1 if outlines else max(2, round(min(image.size) / 300)))
     if grid:
         _grid(draw, image.size)
     buffer = io.BytesIO()
@@ -243,6 +251,10 @@ def _render_task(data: bytes, mime: str, name: str, kind: str, page: int, bbox: 
     if kind == "page":
         return page_overview(doc, page)
     return KINDS[kind](doc, page, bbox or [0.0, 0.0, 1.0, 1.0])
+
+
+def _blocks_task(data: bytes, mime: str, name: str, page: int, boxes: list[list[float]], _: Report) -> Rendered:
+    return page_with_blocks(open_renderable(data, mime, name), page, boxes)
 
 
 class _LRU:
@@ -291,6 +303,17 @@ class Renderer:
             return cached
         data = self._original(document)
         task = partial(_render_task, data, document.mime, document.name, kind, page, bbox)
+        (rendered,) = run_isolated([task], name=document.name, seconds=self.seconds, memory_bytes=self.memory_bytes)
+        self.images.put(key, rendered, len(rendered.png))
+        return rendered
+
+    def page_blocks(self, document: DocumentInfo, page: int, boxes: list[list[float]]) -> Rendered:
+        """The page with ``boxes`` outlined (the Documents page's viewer), cached like any image."""
+        key = (document.id, page, "blocks", tuple(tuple(b) for b in boxes))
+        cached = self.images.get(key)
+        if cached is not None:
+            return cached
+        task = partial(_blocks_task, self._original(document), document.mime, document.name, page, boxes)
         (rendered,) = run_isolated([task], name=document.name, seconds=self.seconds, memory_bytes=self.memory_bytes)
         self.images.put(key, rendered, len(rendered.png))
         return rendered

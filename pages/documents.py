@@ -49,6 +49,17 @@ else:
         for hit in app.search(query, top=10):
             sheet = f" · sheet {hit.sheet_code}" if hit.sheet_code else ""
             st.markdown(f"**{hit.document_name}**, page {hit.page}{sheet}  \n{hit.text[:300]}")
+    with st.expander("Page viewer: the text blocks found on a page"):
+        shown = st.selectbox("Document", [d.id for d in documents], key="viewer_document",
+                             format_func=lambda i: next(d.name for d in documents if d.id == i))
+        document = next(d for d in documents if d.id == shown)
+        number = st.number_input("Page", min_value=1, max_value=max(1, document.page_count), value=1, step=1)
+        blocks = app.blocks_in_region(document.id, int(number), [0, 0, 1, 1])
+        st.caption(f"{len(blocks)} blocks" + (f" · sheet {blocks[0].sheet_code}" if blocks and blocks[0].sheet_code else ""))
+        try:
+            st.image(app.renderer.page_blocks(document, int(number), [b.bbox for b in blocks]).png, width="stretch")
+        except Exception as exc:  # text documents have no drawing; say so
+            st.info(f"No picture: {exc}")
     with st.expander("Delete a document"):
         doomed = st.selectbox("Document", [d.id for d in documents], format_func=lambda i: next(d.name for d in documents if d.id == i))
         if st.button("Delete for good", type="primary"):

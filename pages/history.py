@@ -21,7 +21,7 @@ if not chats:
 
 for chat in chats:
     with st.container(border=True):
-        head = st.columns([5, 1, 1, 1])
+        head = st.columns([5, 1, 1, 1, 1])
         head[0].markdown(f"**{chat.title}**  \n{chat.updated_at:%Y-%m-%d %H:%M} · {chat.message_count} messages")
         if chat.first_question and chat.first_question != chat.title:
             head[0].caption(chat.first_question)
@@ -33,7 +33,11 @@ for chat in chats:
             if st.button("Save", key=f"save-{chat.id}"):
                 app.rename_chat(chat.id, title)
                 st.rerun()
-        with head[3].popover("Delete"):
+        head[3].download_button(
+            "Export", data=lambda chat_id=chat.id: app.export_chat(chat_id)[1], file_name=f"{chat.title[:60]}.zip",
+            mime="application/zip", key=f"export-{chat.id}", on_click="ignore",
+        )
+        with head[4].popover("Delete"):
             st.write("Delete this chat with its images? This cannot be undone.")
             if st.button("Delete for good", key=f"delete-{chat.id}", type="primary"):
                 app.delete_chat(chat.id)

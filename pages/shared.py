@@ -30,6 +30,14 @@ def core() -> Aizoomdoc:
     return Aizoomdoc.open(Settings.load(secrets=_secrets()))
 
 
+def login_configured() -> bool:
+    """Whether Streamlit authentication (``[auth]`` in secrets) is set up."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
 def current_user(app: Aizoomdoc) -> str:
     """The signed-in user when Streamlit authentication is configured, else the configured default."""
     try:
@@ -89,9 +97,24 @@ def show_chat(app: Aizoomdoc, view: ChatView) -> None:
             citations = message.metadata.get("citations") or []
             if citations:
                 with st.expander(f"Sources ({len(citations)})"):
-                    for citation in citations:
+                    for number, citation in enumerate(citations):
                         name = _document_name(app, citation.get("document_id"))
-                        st.write(f"[{citation.get('marker')}] {name}, page {citation.get('page')}, region {citation.get('bbox')}")
+                        label = f"[{citation.get('marker')}] {name}, page {citation.get('page')}"
+                        if st.button(label, key=f"source-{message.id}-{number}", type="tertiary"):
+                            show_source(app, citation, label)
+
+
+@st.dialog("Source", width="large")
+def show_source(app: Aizoomdoc, citation: dict[str, Any], label: str) -> None:
+    """The cited page around the cited region, the region outlined."""
+    st.write(label)
+    try:
+        document = app.get_document(citation["document_id"])
+        rendered = app.renderer.render("viewport", document, int(citation["page"]), citation.get("bbox") or [0, 0, 1, 1])
+    except Exception as exc:  # a deleted document or a text-only one: say so instead of a picture
+        st.info(f"No picture of this source: {exc}")
+        return
+    st.image(rendered.png, width="stretch")
 
 
 def _document_name(app: Aizoomdoc, document_id: str | None) -> str:

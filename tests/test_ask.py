@@ -244,3 +244,16 @@ def test_cli_ask_contract(tmp_path: Path) -> None:
     assert follow["chat_id"] == result["chat_id"]
     shown = as_json(cli("chats", "show", result["chat_id"], "--json", cwd=tmp_path, env=env))
     assert len(shown["messages"]) == 4 and len(shown["images"]) == len(result["images"]) + len(follow["images"])
+
+
+def test_export_holds_the_chat_and_its_images(drawings: Aizoomdoc) -> None:
+    import zipfile
+
+    result, _ = run(drawings, "Перечень элементов", offline=True)
+    name, data = drawings.export_chat(result.chat_id)
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    markdown = archive.read("chat.md").decode()
+    assert name.endswith(".zip") and "## Question" in markdown and result.answer in markdown
+    images = [n for n in archive.namelist() if n.startswith("images/")]
+    assert len(images) == len(result.images) and all(f"]({n})" in markdown for n in images)
+    assert all(archive.read(n).startswith(b"\x89PNG") for n in images)

@@ -52,6 +52,10 @@ def test_ask_then_find_the_chat_in_history(data: Path) -> None:
     assert images, "the answer shows its images inline"
     chat_id = at.query_params["chat"]
     assert chat_id
+    source = next(b for b in at.button if str(b.key).startswith("source-"))
+    source.click().run()  # a citation opens its page with the region outlined
+    assert not at.exception, at.exception
+    assert len(at.get("image")) == len(images) + 1
 
     at.switch_page("pages/history.py").run()
     assert not at.exception, at.exception
@@ -70,6 +74,8 @@ def test_documents_page_lists_and_searches(data: Path) -> None:
     assert list(table["name"]) == ["C02_ru_perechen_elementov_PE3.pdf"] and list(table["pages"]) == [2]
     at.text_input[0].set_value("Импульсный модулятор").run()
     assert any("C02_ru_perechen_elementov_PE3.pdf" in m.value for m in at.markdown)
+    assert any(c.value.endswith("· sheet МГТУ.436421.001ПЭ3") for c in at.caption)  # the page viewer
+    assert len(at.get("image")) == 1 and not at.exception
 
 
 def test_streamlit_run_serves_the_app(tmp_path: Path) -> None:
