@@ -113,6 +113,10 @@ class Aizoomdoc:
     def count_chats(self, *, user_id: str | None = None, text: str | None = None) -> int:
         return self.db.count_chats(user_id=user_id, text=clean_text(text or "").strip() or None)
 
+    def chat_documents(self, chat_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Names of the documents each chat found its answers in."""
+        return self.db.chat_documents([parse_id(c, "chat id") for c in chat_ids])
+
     def get_chat(self, chat_id: str) -> Chat:
         return self.db.get_chat(parse_id(chat_id, "chat id"))
 
@@ -244,6 +248,10 @@ class Aizoomdoc:
 
     def list_documents(self) -> list[DocumentInfo]:
         return self.db.list_documents()
+
+    def sheet_codes(self, document_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Each document's sheet codes (from the title blocks), in page order."""
+        return self.db.sheet_codes([parse_id(d, "document id") for d in document_ids])
 
     def get_document(self, document_id: str) -> DocumentInfo:
         return self.db.get_document(parse_id(document_id, "document id"))

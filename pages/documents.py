@@ -40,8 +40,10 @@ documents = app.list_documents()
 if not documents:
     st.info("No documents yet.")
 else:
+    codes = app.sheet_codes([d.id for d in documents])
     st.dataframe(
-        [{"name": d.name, "pages": d.page_count, "status": d.status, "added": f"{d.created_at:%Y-%m-%d %H:%M}"} for d in documents],
+        [{"name": d.name, "pages": d.page_count, "status": d.status, "sheets": ", ".join(codes[d.id][:5]),
+          "added": f"{d.created_at:%Y-%m-%d %H:%M}"} for d in documents],
         hide_index=True, width="stretch",
     )
     query = st.text_input("Search in the documents")

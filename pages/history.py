@@ -18,6 +18,7 @@ page = st.number_input(f"Page (of {pages})", min_value=1, max_value=pages, value
 chats = app.list_chats(user_id=user, text=text, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
 if not chats:
     st.info("No chats yet." if not text else "No chat matches.")
+documents = app.chat_documents([chat.id for chat in chats])
 
 for chat in chats:
     with st.container(border=True):
@@ -25,6 +26,8 @@ for chat in chats:
         head[0].markdown(f"**{chat.title}**  \n{chat.updated_at:%Y-%m-%d %H:%M} · {chat.message_count} messages")
         if chat.first_question and chat.first_question != chat.title:
             head[0].caption(chat.first_question)
+        if documents.get(chat.id):
+            head[0].caption("in " + ", ".join(documents[chat.id][:3]) + (" …" if len(documents[chat.id]) > 3 else ""))
         if head[1].button("Open", key=f"open-{chat.id}"):
             open_chat(chat.id)
             st.switch_page("pages/chat.py")

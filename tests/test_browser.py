@@ -1,7 +1,7 @@
 """End to end in a real browser: Debian's Chromium driven by Playwright against ``streamlit run``.
 
 Upload a drawing, ask, see the streamed answer and an inline image, reload (the chat id is in the
-URL), and open the chat again from History. Screenshots go to ``test-artifacts/`` for a person to
+URL), open the chat again from History, and again after the server restarts. Screenshots go to ``test-artifacts/`` for a person to
 look at.
 """
 
@@ -28,33 +28,50 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-q
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "S3_", "OPENAI_"))}
-    env["AIZOOMDOC_DATA_DIR"] = str(tmp_path / "data")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
+class Server:
+    """``streamlit run`` on a free local port over one data directory; can be restarted."""
+
+    def __init__(self, data: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "S3_", "OPENAI_"))}
+        self.env["AIZOOMDOC_DATA_DIR"] = str(data)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(self.port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 60
         while True:
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).close()
-                break
+                urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2).close()
+                return
             except OSError:
-                assert process.poll() is None and time.monotonic() < deadline, "streamlit did not start"
+                assert self.process.poll() is None and time.monotonic() < deadline, "streamlit did not start"
                 time.sleep(0.5)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+            self.process = None
 
 
 @pytest.fixture
-def page(server: str) -> Iterator[Page]:
+def server(tmp_path: Path) -> Iterator[Server]:
+    running = Server(tmp_path / "data")
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def page(server: Server) -> Iterator[Page]:
     assert Path(CHROMIUM).exists(), "Debian's chromium is installed by the test command"
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
@@ -62,12 +79,12 @@ def page(server: str) -> Iterator[Page]:
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         tab = context.new_page()
         tab.set_default_timeout(60_000)
-        tab.goto(server)
+        tab.goto(server.url)
         yield tab
         browser.close()
 
 
-def test_upload_ask_reload_and_reopen_from_history(page: Page) -> None:
+def test_upload_ask_reload_and_reopen_from_history(page: Page, server: Server) -> None:
     expect(page.get_by_text("database: sqlite")).to_be_visible()  # the app's own navigation is up
     page.get_by_role("link", name="Documents", exact=True).click()
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(CORPUS / "C" / "C02_ru_perechen_elementov_PE3.pdf"))
@@ -95,3 +112,12 @@ def test_upload_ask_reload_and_reopen_from_history(page: Page) -> None:
     expect(page.get_by_role("heading", name="Перечень элементов импульсного модулятора")).to_be_visible()
     expect(page.locator('[data-testid="stChatMessage"] img').first).to_be_visible()
     page.screenshot(path=ARTIFACTS / "4-reopened.png", full_page=True)
+
+    server.stop()  # the app restarts: the chat is still in History
+    server.start()
+    page.goto(server.url)
+    expect(page.get_by_text("database: sqlite")).to_be_visible()
+    page.get_by_role("link", name="History", exact=True).click()
+    page.get_by_role("button", name="Open").first.click()
+    expect(page.locator('[data-testid="stChatMessage"] img').first).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "5-after-restart.png", full_page=True)

@@ -60,6 +60,7 @@ def test_ask_then_find_the_chat_in_history(data: Path) -> None:
     at.switch_page("pages/history.py").run()
     assert not at.exception, at.exception
     assert any("Перечень элементов" in m.value for m in at.markdown)
+    assert any(c.value == "in C02_ru_perechen_elementov_PE3.pdf" for c in at.caption)
     at.button(key=f"open-{chat_id[0] if isinstance(chat_id, list) else chat_id}").click().run()
     assert not at.exception, at.exception
     assert at.title[0].value == "Перечень элементов импульсного модулятора"
@@ -72,10 +73,27 @@ def test_documents_page_lists_and_searches(data: Path) -> None:
     assert not at.exception, at.exception
     table = at.dataframe[0].value
     assert list(table["name"]) == ["C02_ru_perechen_elementov_PE3.pdf"] and list(table["pages"]) == [2]
+    assert list(table["sheets"]) == ["МГТУ.436421.001ПЭ3"]
     at.text_input[0].set_value("Импульсный модулятор").run()
     assert any("C02_ru_perechen_elementov_PE3.pdf" in m.value for m in at.markdown)
     assert any(c.value.endswith("· sheet МГТУ.436421.001ПЭ3") for c in at.caption)  # the page viewer
     assert len(at.get("image")) == 1 and not at.exception
+
+
+def test_a_guessed_chat_id_of_another_user_shows_nothing(data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    owner = Aizoomdoc.open(Settings.load(data_dir=data, environ={"AIZOOMDOC_USER": "alice"}, dotenv_path=None))
+    secret = owner.create_chat("Alice's chat")
+    owner.add_message(secret.id, "user", "alice's private question")
+    owner.close()
+    monkeypatch.setenv("AIZOOMDOC_USER", "bob")
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+    at.query_params["chat"] = secret.id
+    at.run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "New chat" and any("does not exist" in w.value for w in at.warning)
+    assert not any("private question" in m.value for m in at.markdown)
+    at.switch_page("pages/history.py").run()
+    assert not any("Alice" in m.value for m in at.markdown)
 
 
 def test_streamlit_run_serves_the_app(tmp_path: Path) -> None:

@@ -230,6 +230,16 @@ class Database:
             query = query.where(sa.or_(sa.func.lower(c.c.title).like(pattern, escape="\\"), in_messages.exists()))
         return query
 
+    def chat_documents(self, chat_ids: Sequence[str]) -> dict[str, list[str]]:
+        """The names of the documents each chat's search results came from, for History's list."""
+        r = schema.search_results
+        query = sa.select(r.c.chat_id, r.c.document_name).where(r.c.chat_id.in_(list(chat_ids))).distinct()
+        names: dict[str, list[str]] = {chat_id: [] for chat_id in chat_ids}
+        with self.read() as conn:
+            for chat_id, name in conn.execute(query.order_by(r.c.document_name)):
+                names[str(chat_id)].append(name)
+        return names
+
     def count_chats(self, *, user_id: str | None = None, text: str | None = None) -> int:
         query = self._chat_filter(sa.select(sa.func.count()).select_from(schema.chats), user_id, text)
         with self.read() as conn:
@@ -356,6 +366,21 @@ class Database:
                 sa.select(schema.pages).where(schema.pages.c.document_id == document_id).order_by(schema.pages.c.number)
             )
             return [dict(row._mapping) for row in rows]
+
+    def sheet_codes(self, document_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Each document's distinct sheet codes, in page order, for the Documents list."""
+        p = schema.pages
+        query = (
+            sa.select(p.c.document_id, p.c.sheet_code)
+            .where(p.c.document_id.in_(list(document_ids)), p.c.sheet_code.is_not(None))
+            .order_by(p.c.document_id, p.c.number)
+        )
+        codes: dict[str, list[str]] = {document_id: [] for document_id in document_ids}
+        with self.read() as conn:
+            for document_id, code in conn.execute(query):
+                if code not in codes[str(document_id)]:
+                    codes[str(document_id)].append(code)
+        return codes
 
     def page_row(self, document_id: str, number: int) -> dict[str, Any] | None:
         p = schema.pages
