@@ -18,18 +18,18 @@ from typing import Any
 
 from . import agent
 from .config import Settings, describe_error
+from .errors import InvalidInput
 from .events import Event
 from .export import export_chat
-from .errors import InvalidInput
-from .llm import check_llm
 from .ingest.pdf import Progress
 from .ingest.service import IngestResult, ingest_file
+from .llm import check_llm
 from .models import BackendStatus, Chat, ChatImage, ChatSummary, ChatView, DocumentInfo, Message, SearchResult
+from .render import Renderer
 from .sanitize import clean_text, parse_id
+from .search import Hit, hit_from_row, search
 from .storage import schema
 from .storage.backends import Storage, open_storage
-from .render import Renderer
-from .search import Hit, hit_from_row, search
 from .storage.blobs import chat_image_key, chat_prefix, document_prefix
 
 log = logging.getLogger("aizoomdoc.app")
@@ -50,6 +50,8 @@ def new_id() -> str:
 
 
 class Aizoomdoc:
+    """Chats, documents, search and questions over the storage chosen at start (one per process)."""
+
     def __init__(self, settings: Settings, storage: Storage) -> None:
         self.settings = settings
         self.storage = storage

@@ -20,8 +20,8 @@ from typing import Any
 
 from .app import Aizoomdoc
 from .config import Settings, describe_error
-from .events import AnswerDelta, AnswerDone, ImageReady, Notice, ToolCalled
 from .errors import AizoomdocError
+from .events import AnswerDelta, AnswerDone, ImageReady, Notice, ToolCalled
 from .storage.db import Database
 
 Handler = Callable[[argparse.Namespace, Settings], tuple[Any, str, int]]
