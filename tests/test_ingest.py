@@ -154,3 +154,38 @@ def test_delete_document_removes_rows_and_file(app: Aizoomdoc) -> None:
     app.delete_document(document)
     assert app.list_documents() == [] and app.blobs.keys(document_prefix(document)) == []
     assert app.search("Схема электрическая принципиальная", top=1) == []
+
+
+@pytest.mark.parametrize(
+    "name", ["../../etc/passwd.pdf", "con.pdf", "Ч" * 300 + ".pdf", "/abs/path.pdf", "a\x00b\x1f.pdf", "..", ""]
+)
+def test_hostile_names_stay_inside_their_prefix(app: Aizoomdoc, name: str) -> None:
+    result = app.ingest(CORPUS / "C" / "C03_ru_spetsifikatsiya.pdf", name=name)
+    assert result.status == "ok"
+    document = app.get_document(result.document_id or "")
+    assert "\x00" not in document.name and len(document.name) <= 300
+    (key,) = app.blobs.keys("documents/")
+    assert key.startswith(document_prefix(document.id)) and key.count("/") == 2 and ".." not in key.split("/")
+
+
+def test_truncated_and_random_files_leave_nothing(app: Aizoomdoc, tmp_path: Path) -> None:
+    good = (CORPUS / "A" / "A03_existing_site_plan.pdf").read_bytes()
+    cases = {
+        "truncated.pdf": good[: len(good) // 3],
+        "header-only.pdf": b"%PDF-1.7\n",
+        "random.pdf": bytes((i * 7919) % 256 for i in range(50_000)),
+        "random.png": b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 10,
+        "noise.json": b'{"pages": [{"page_number": "x", "blocks": 5}]}',
+    }
+    outcomes = {}
+    for name, data in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        result = app.ingest(path)
+        outcomes[name] = result.status
+        if result.status == "error":
+            assert "\n" not in (result.error or "") and name in (result.error or "")
+    usable = [n for n, s in outcomes.items() if s == "ok"]
+    documents, blobs = _stored(app)
+    assert documents == len(usable) and len(blobs) == len(usable)
+    assert outcomes["header-only.pdf"] == outcomes["random.pdf"] == outcomes["random.png"] == "error"
