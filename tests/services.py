@@ -12,7 +12,10 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
+import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -120,3 +123,35 @@ class S3Server:
             aws_access_key_id=self.access_key, aws_secret_access_key=self.secret_key,
         ).create_bucket(Bucket=name)
         return name
+
+
+class StreamlitServer:
+    """``streamlit run`` on a free local port over one data directory; can be restarted."""
+
+    def __init__(self, data: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "S3_", "OPENAI_"))}
+        self.env["AIZOOMDOC_DATA_DIR"] = str(data)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(self.port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=Path(__file__).resolve().parents[1], env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2).close()
+                return
+            except OSError:
+                assert self.process.poll() is None and time.monotonic() < deadline, "streamlit did not start"
+                time.sleep(0.5)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+            self.process = None

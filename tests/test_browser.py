@@ -7,12 +7,7 @@ look at.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.conftest import CORPUS, ROOT
-from tests.services import free_port
+from tests.services import StreamlitServer
 
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -28,41 +23,9 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-q
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-class Server:
-    """``streamlit run`` on a free local port over one data directory; can be restarted."""
-
-    def __init__(self, data: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "S3_", "OPENAI_"))}
-        self.env["AIZOOMDOC_DATA_DIR"] = str(data)
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(self.port),
-             "--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2).close()
-                return
-            except OSError:
-                assert self.process.poll() is None and time.monotonic() < deadline, "streamlit did not start"
-                time.sleep(0.5)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=20)
-            self.process = None
-
-
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    running = Server(tmp_path / "data")
+def server(tmp_path: Path) -> Iterator[StreamlitServer]:
+    running = StreamlitServer(tmp_path / "data")
     running.start()
     try:
         yield running
@@ -71,7 +34,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
 
 
 @pytest.fixture
-def page(server: Server) -> Iterator[Page]:
+def page(server: StreamlitServer) -> Iterator[Page]:
     assert Path(CHROMIUM).exists(), "Debian's chromium is installed by the test command"
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
@@ -84,7 +47,7 @@ def page(server: Server) -> Iterator[Page]:
         browser.close()
 
 
-def test_upload_ask_reload_and_reopen_from_history(page: Page, server: Server) -> None:
+def test_upload_ask_reload_and_reopen_from_history(page: Page, server: StreamlitServer) -> None:
     expect(page.get_by_text("database: sqlite")).to_be_visible()  # the app's own navigation is up
     page.get_by_role("link", name="Documents", exact=True).click()
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(CORPUS / "C" / "C02_ru_perechen_elementov_PE3.pdf"))

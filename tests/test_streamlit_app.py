@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -15,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from aizoomdoc_core.app import Aizoomdoc
 from aizoomdoc_core.config import Settings
 from tests.conftest import CORPUS, ROOT
-from tests.services import free_port
+from tests.services import StreamlitServer
 
 
 @pytest.fixture
@@ -97,27 +93,10 @@ def test_a_guessed_chat_id_of_another_user_shows_nothing(data: Path, monkeypatch
 
 
 def test_streamlit_run_serves_the_app(tmp_path: Path) -> None:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "S3_", "OPENAI_"))}
-    env["AIZOOMDOC_DATA_DIR"] = str(tmp_path / "data")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
+    server = StreamlitServer(tmp_path / "data")
+    server.start()  # waits for the health endpoint
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                    assert r.read() == b"ok"
-                    break
-            except OSError:
-                assert server.poll() is None, server.stdout.read().decode() if server.stdout else ""
-                assert time.monotonic() < deadline, "streamlit did not start within 60 s"
-                time.sleep(0.5)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as page:
+        with urllib.request.urlopen(f"{server.url}/", timeout=5) as page:
             assert b"<title>Streamlit</title>" in page.read()
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        server.stop()
