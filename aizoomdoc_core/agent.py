@@ -41,7 +41,7 @@ log = logging.getLogger("aizoomdoc.agent")
 PROMPTS = Path(__file__).with_name("prompts")
 TOOLS: list[dict[str, Any]] = json.loads((PROMPTS / "tools.json").read_text(encoding="utf-8"))
 MAX_QUESTION = 4000
-TOP_HITS = 8
+TOP_HITS = 12
 EVIDENCE_CROPS = 4  # legible crops around the best hits, shown before the model is asked
 EVIDENCE_PIXELS = 4_000_000  # all of those images together
 HISTORY_MESSAGES = 6
@@ -162,7 +162,10 @@ def _show_hits(app: Aizoomdoc, chat_id: str, message_id: str, hits: list[Hit], e
     """
     crops: list[ChatImage] = []
     pixels = 0
-    for hit in hits:
+    # The best page's hits come first: the answer to a question about a sheet is usually near
+    # another of that sheet's hits (a row of the schedule whose heading matched).
+    best = (hits[0].document_id, hits[0].page) if hits else None
+    for hit in sorted(hits, key=lambda h: (h.document_id, h.page) != best):
         if len(crops) == EVIDENCE_CROPS:
             break
         if any(c.document_id == hit.document_id and c.page == hit.page and _inside(hit.bbox, c.bbox) for c in crops):
