@@ -47,15 +47,23 @@ def page(server: StreamlitServer) -> Iterator[Page]:
         browser.close()
 
 
+def settle(page: Page) -> None:
+    """Wait until the script has finished running: a click during a rerun can be dropped."""
+    page.wait_for_timeout(300)
+    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=60_000)
+
+
 def test_upload_ask_reload_and_reopen_from_history(page: Page, server: StreamlitServer) -> None:
     expect(page.get_by_text("database: sqlite")).to_be_visible()  # the app's own navigation is up
     page.get_by_role("link", name="Documents", exact=True).click()
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(CORPUS / "C" / "C02_ru_perechen_elementov_PE3.pdf"))
+    settle(page)
     page.get_by_role("button", name="Ingest").click()
     expect(page.get_by_text("2 pages, ready")).to_be_visible()
     page.screenshot(path=ARTIFACTS / "1-documents.png", full_page=True)
 
     page.get_by_role("link", name="Chat", exact=True).click()
+    settle(page)
     page.locator('[data-testid="stChatInputTextArea"]').fill("Перечень элементов импульсного модулятора")
     page.keyboard.press("Enter")
     answer = page.locator('[data-testid="stChatMessage"]').filter(has_text="Модель не запрашивалась")
@@ -71,6 +79,7 @@ def test_upload_ask_reload_and_reopen_from_history(page: Page, server: Streamlit
     page.get_by_role("link", name="History", exact=True).click()
     expect(page.get_by_text("Перечень элементов импульсного модулятора").first).to_be_visible()
     page.screenshot(path=ARTIFACTS / "3-history.png", full_page=True)
+    settle(page)
     page.get_by_role("button", name="Open").first.click()
     expect(page.get_by_role("heading", name="Перечень элементов импульсного модулятора")).to_be_visible()
     expect(page.locator('[data-testid="stChatMessage"] img').first).to_be_visible()
@@ -81,6 +90,8 @@ def test_upload_ask_reload_and_reopen_from_history(page: Page, server: Streamlit
     page.goto(server.url)
     expect(page.get_by_text("database: sqlite")).to_be_visible()
     page.get_by_role("link", name="History", exact=True).click()
+    expect(page.get_by_text("Перечень элементов импульсного модулятора").first).to_be_visible()
+    settle(page)
     page.get_by_role("button", name="Open").first.click()
     expect(page.locator('[data-testid="stChatMessage"] img').first).to_be_visible()
     page.screenshot(path=ARTIFACTS / "5-after-restart.png", full_page=True)
