@@ -130,8 +130,6 @@ def ask(
             text, message_type = _extractive(question, hits, evidence), "extractive"
             yield Notice(text=_no_model_notice(question, offline))
             yield AnswerDelta(text=text)
-        if message_type == "extractive" and not hits:
-            text = _nothing_found(question)
         citations = evidence.citations(text) if message_type == "answer" else _extractive_citations(hits, evidence)
         metadata = {"citations": citations, "model": model, "usage": usage,
                     "images": [image.id for image in evidence.images.values()]}
@@ -235,23 +233,21 @@ def _no_model_notice(question: str, offline: bool) -> str:
     return "No model was asked (offline)." if offline else "No LLM configured: the answer is made of what search found."
 
 
-def _nothing_found(question: str) -> str:
-    if language(question) == "ru":
-        return "Модель не запрашивалась. В документах ничего не найдено по этому вопросу."
-    return "No model was asked. Nothing in the documents matches this question."
-
-
 def _extractive(question: str, hits: list[Hit], evidence: Evidence) -> str:
     """The best hits quoted with their document, sheet and page, labelled as not a model's answer."""
     russian = language(question) == "ru"
+    if not hits:
+        return (
+            "Модель не запрашивалась. В документах ничего не найдено по этому вопросу." if russian
+            else "No model was asked. Nothing in the documents matches this question."
+        )
     lines = [
         "Модель не запрашивалась: вот лучшие совпадения в документах." if russian
         else "No model was asked: these are the best matches in the documents."
     ]
     for hit in hits[:3]:
         marker = evidence.add_hit(hit)
-        quote = " ".join(hit.text.split())
-        quote = quote if len(quote) <= 300 else quote[:299] + "…"
+        quote = _snippet(hit.text)
         sheet = f", {'лист' if russian else 'sheet'} {hit.sheet_code}" if hit.sheet_code else ""
         title = f" ({hit.sheet_title})" if hit.sheet_title else ""
         page = "стр." if russian else "page"
@@ -487,13 +483,18 @@ class ToolLoop:
         if self.settings.llm_vision:
             return ""
         blocks = self.app.blocks_in_region(document.id, page, bbox)
-        lines = [f"[{self.evidence.add_hit(hit)}] {' '.join(hit.text.split())[:300]}" for hit in blocks[:40]]
+        lines = [f"[{self.evidence.add_hit(hit)}] {_snippet(hit.text)}" for hit in blocks[:40]]
         return "\nText in this region:\n" + ("\n".join(lines) or "(none)")
 
 
 def _hit_line(marker: str, hit: Hit) -> str:
     sheet = f" sheet {hit.sheet_code}" if hit.sheet_code else ""
     title = f" «{hit.sheet_title}»" if hit.sheet_title else ""
-    text = " ".join(hit.text.split())
-    text = text if len(text) <= 300 else text[:299] + "…"
+    text = _snippet(hit.text)
     return f"[{marker}] {hit.document_name} (document_id {hit.document_id}) page {hit.page}{sheet}{title} bbox {hit.bbox}: {text}"
+
+
+def _snippet(text: str, limit: int = 300) -> str:
+    """A block's text on one line, cut visibly at ``limit`` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -19,6 +19,7 @@ import io
 import statistics
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -28,7 +29,7 @@ from PIL import Image, ImageDraw
 
 from .errors import InvalidInput
 from .ingest.pdf import open_image, open_pdf, sniff_image
-from .isolation import Report, run_isolated
+from .isolation import Report, Task, run_isolated
 from .models import DocumentInfo
 from .storage.blobs import BlobStore
 from .storage.db import Database
@@ -297,24 +298,27 @@ class Renderer:
             raise InvalidInput(f"unknown image kind: {kind!r}")
         if not 1 <= page <= document.page_count:
             raise InvalidInput(f"page {page} does not exist in {document.name} ({document.page_count} pages)")
-        key = (document.id, page, kind, tuple(bbox) if bbox else None)
-        cached = self.images.get(key)
-        if cached is not None:
-            return cached
-        data = self._original(document)
-        task = partial(_render_task, data, document.mime, document.name, kind, page, bbox)
-        (rendered,) = run_isolated([task], name=document.name, seconds=self.seconds, memory_bytes=self.memory_bytes)
-        self.images.put(key, rendered, len(rendered.png))
-        return rendered
+        return self._cached(
+            (document.id, page, kind, tuple(bbox) if bbox else None), document.name,
+            lambda: partial(_render_task, self._original(document), document.mime, document.name, kind, page, bbox),
+        )
 
     def page_blocks(self, document: DocumentInfo, page: int, boxes: list[list[float]]) -> Rendered:
         """The page with ``boxes`` outlined (the Documents page's viewer), cached like any image."""
-        key = (document.id, page, "blocks", tuple(tuple(b) for b in boxes))
+        return self._cached(
+            (document.id, page, "blocks", tuple(tuple(b) for b in boxes)), document.name,
+            lambda: partial(_blocks_task, self._original(document), document.mime, document.name, page, boxes),
+        )
+
+    def _cached(self, key: Any, name: str, make_task: Callable[[], Task]) -> Rendered:
+        """The image for ``key`` from the cache, else drawn by the task in an isolated child.
+
+        The task is made only on a miss: making it fetches the original from the blob store.
+        """
         cached = self.images.get(key)
         if cached is not None:
             return cached
-        task = partial(_blocks_task, self._original(document), document.mime, document.name, page, boxes)
-        (rendered,) = run_isolated([task], name=document.name, seconds=self.seconds, memory_bytes=self.memory_bytes)
+        (rendered,) = run_isolated([make_task()], name=name, seconds=self.seconds, memory_bytes=self.memory_bytes)
         self.images.put(key, rendered, len(rendered.png))
         return rendered
 

@@ -246,30 +246,23 @@ class Database:
             return int(conn.execute(query).scalar_one())
 
     def update_chat(self, chat_id: str, **values: Any) -> None:
-        with self.write() as conn:
-            result = conn.execute(
-                schema.chats.update().where(schema.chats.c.id == chat_id).values(**values)
-            )
-        if result.rowcount == 0:
-            raise NotFound(f"chat not found: {chat_id}")
+        self._update_one(schema.chats, chat_id, "chat", values)
 
-    def delete_chat(self, chat_id: str) -> list[str]:
-        """Delete the chat and all its rows; return the storage keys of its images."""
+    def _update_one(self, table: sa.Table, row_id: str, noun: str, values: dict[str, Any]) -> None:
         with self.write() as conn:
-            keys = list(
-                conn.execute(
-                    sa.select(schema.chat_images.c.storage_key).where(
-                        schema.chat_images.c.chat_id == chat_id
-                    )
-                ).scalars()
-            )
+            result = conn.execute(table.update().where(table.c.id == row_id).values(**values))
+        if result.rowcount == 0:
+            raise NotFound(f"{noun} not found: {row_id}")
+
+    def delete_chat(self, chat_id: str) -> None:
+        """Delete the chat and all its rows (its blobs live under one prefix: the caller removes them)."""
+        with self.write() as conn:
             # Explicit deletes, children first, rather than trusting every backend's cascade setup.
             for table in (schema.search_results, schema.chat_images, schema.chat_messages):
                 conn.execute(table.delete().where(table.c.chat_id == chat_id))
             result = conn.execute(schema.chats.delete().where(schema.chats.c.id == chat_id))
         if result.rowcount == 0:
             raise NotFound(f"chat not found: {chat_id}")
-        return keys
 
     # -- chat contents ------------------------------------------------------------------------
 
@@ -279,12 +272,7 @@ class Database:
             self._touch(conn, message.chat_id, message.created_at)
 
     def update_message(self, message_id: str, **values: Any) -> None:
-        with self.write() as conn:
-            result = conn.execute(
-                schema.chat_messages.update().where(schema.chat_messages.c.id == message_id).values(**values)
-            )
-        if result.rowcount == 0:
-            raise NotFound(f"message not found: {message_id}")
+        self._update_one(schema.chat_messages, message_id, "message", values)
 
     def insert_image(self, image: ChatImage) -> None:
         with self.write() as conn:
@@ -392,8 +380,7 @@ class Database:
         """The blocks of one page, with the fields of ``blocks_for_ranking``."""
         b = schema.blocks
         with self.read() as conn:
-            ids = list(conn.execute(sa.select(b.c.id).where(b.c.document_id == document_id, b.c.page == page)).scalars())
-        return self.blocks_for_ranking(ids)
+            return [dict(r._mapping) for r in conn.execute(_blocks_query().where(b.c.document_id == document_id, b.c.page == page))]
 
     def delete_document(self, document_id: str) -> None:
         with self.write() as conn:
@@ -493,22 +480,28 @@ class Database:
 
     def blocks_for_ranking(self, block_ids: Sequence[int]) -> list[dict[str, Any]]:
         """The blocks with their page's sheet fields and their document's name."""
-        b, p, d = schema.blocks, schema.pages, schema.documents
-        query = (
-            sa.select(
-                b.c.id, b.c.document_id, d.c.name.label("document_name"), b.c.page, b.c.block_key,
-                b.c.kind, b.c.text, b.c.bbox, b.c.terms, b.c.term_count,
-                p.c.sheet_code, p.c.sheet_title,
-            )
-            .join(d, d.c.id == b.c.document_id)
-            .outerjoin(p, sa.and_(p.c.document_id == b.c.document_id, p.c.number == b.c.page))
-        )
+        b = schema.blocks
+        query = _blocks_query()
         rows: list[dict[str, Any]] = []
         with self.read() as conn:
             for start in range(0, len(block_ids), 500):
                 chunk = list(block_ids[start : start + 500])
                 rows.extend(dict(r._mapping) for r in conn.execute(query.where(b.c.id.in_(chunk))))
         return rows
+
+
+def _blocks_query() -> sa.Select[Any]:
+    """Blocks with their document's name and their page's sheet code and title."""
+    b, p, d = schema.blocks, schema.pages, schema.documents
+    return (
+        sa.select(
+            b.c.id, b.c.document_id, d.c.name.label("document_name"), b.c.page, b.c.block_key,
+            b.c.kind, b.c.text, b.c.bbox, b.c.terms, b.c.term_count,
+            p.c.sheet_code, p.c.sheet_title,
+        )
+        .join(d, d.c.id == b.c.document_id)
+        .outerjoin(p, sa.and_(p.c.document_id == b.c.document_id, p.c.number == b.c.page))
+    )
 
 
 def _document_query() -> sa.Select[Any]:
