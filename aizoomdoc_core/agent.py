@@ -133,11 +133,11 @@ def ask(
         citations = evidence.citations(text) if message_type == "answer" else _extractive_citations(hits, evidence)
         metadata = {"citations": citations, "model": model, "usage": usage,
                     "images": [image.id for image in evidence.images.values()]}
-        app.finish_message(answer.id, text, message_type=message_type, metadata=metadata)
+        app.finish_message(answer, text, message_type=message_type, metadata=metadata)
         log.info("answer saved: %s in chat %s (%s, %d citations)", answer.id, chat.id, message_type, len(citations))
     except BaseException as exc:
         reason = str(exc) if isinstance(exc, AizoomdocError) else f"internal error ({type(exc).__name__})"
-        app.finish_message(answer.id, f"The answer could not be completed: {reason}", message_type="error",
+        app.finish_message(answer, f"The answer could not be completed: {reason}", message_type="error",
                            metadata={"images": [image.id for image in evidence.images.values()]})
         raise
     yield AnswerDone(

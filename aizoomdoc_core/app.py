@@ -30,6 +30,7 @@ from .sanitize import clean_text, parse_id
 from .search import Hit, hit_from_row, search
 from .storage import schema
 from .storage.backends import Storage, open_storage
+from .storage.fallback import SyncReport
 from .storage.blobs import chat_image_key, chat_prefix, document_prefix
 
 log = logging.getLogger("aizoomdoc.app")
@@ -60,20 +61,34 @@ class Aizoomdoc:
         self.renderer = Renderer(storage.db, storage.blobs)
 
     @classmethod
-    def open(cls, settings: Settings) -> Aizoomdoc:
-        return cls(settings, open_storage(settings))
+    def open(cls, settings: Settings, *, background_sync: bool = False) -> Aizoomdoc:
+        """``background_sync``: push writes that waited for the cloud from a daemon thread (the UI's
+        choice; the CLI syncs at start and with ``sync``)."""
+        app = cls(settings, open_storage(settings))
+        if background_sync:
+            app.storage.start_background_sync()
+        return app
 
     def close(self) -> None:
         self.storage.close()
 
     def status(self) -> list[BackendStatus]:
-        """Storage backends as chosen at start: configured, reachable, in use."""
-        return list(self.storage.statuses)
+        """Storage backends as they stand: configured, reachable (as last tried), in use."""
+        return self.storage.statuses()
+
+    def waiting(self) -> dict[str, int]:
+        """Writes waiting in the local spool for the cloud, per lane (``database``, ``blobs``), and
+        those the cloud refused (``failed``)."""
+        return self.storage.waiting()
+
+    def sync(self) -> SyncReport:
+        """Push what waits to the cloud now (retrying an unreachable backend at once)."""
+        return self.storage.run_sync(force=True)
 
     def check(self) -> list[BackendStatus]:
         """Every backend, tried now: storage as in use, plus the LLM endpoint when configured."""
         statuses = []
-        for status in self.storage.statuses:
+        for status in self.storage.statuses():
             if status.in_use:
                 store = self.db if status.component == "database" else self.blobs
                 try:
@@ -97,7 +112,7 @@ class Aizoomdoc:
             updated_at=created,
             metadata=metadata or {},
         )
-        self.db.insert_chat(chat)
+        self.db.save_chat(chat)
         log.info("chat created: %s", chat.id)
         return chat
 
@@ -126,9 +141,9 @@ class Aizoomdoc:
         return self.db.chat_view(parse_id(chat_id, "chat id"))
 
     def rename_chat(self, chat_id: str, title: str) -> Chat:
-        chat_id = parse_id(chat_id, "chat id")
-        self.db.update_chat(chat_id, title=_title(title), updated_at=now())
-        return self.db.get_chat(chat_id)
+        chat = replace(self.get_chat(chat_id), title=_title(title), updated_at=now())
+        self.db.save_chat(chat)
+        return chat
 
     def delete_chat(self, chat_id: str) -> None:
         """Delete the chat's rows, then its blobs (every key under the chat's prefix)."""
@@ -160,7 +175,7 @@ class Aizoomdoc:
             created_at=now(),
             metadata=metadata or {},
         )
-        self.db.insert_message(message)
+        self.db.save_message(message)
         log.info("message added: %s to chat %s", message.id, chat_id)
         return message
 
@@ -206,7 +221,7 @@ class Aizoomdoc:
         )
         self.blobs.put(image.storage_key, data, mime)
         try:
-            self.db.insert_image(image)
+            self.db.save_image(image)
         except BaseException:
             self.blobs.delete(image.storage_key)
             raise
@@ -236,7 +251,7 @@ class Aizoomdoc:
             )
             for rank, hit in enumerate(hits, start=1)
         ]
-        self.db.insert_search_results(results)
+        self.db.save_search_results(results)
         log.info("search result added: %d hits to chat %s", len(results), chat_id)
         return results
 
@@ -297,12 +312,17 @@ class Aizoomdoc:
         """Answer a question in a chat, yielding events as it goes (see ``agent`` and ``events``)."""
         return agent.ask(self, question, chat_id=chat_id, offline=offline, user_id=user_id)
 
-    def finish_message(self, message_id: str, content: str, *, message_type: str, metadata: dict[str, Any]) -> None:
-        """Fill in an answer that was saved as pending when the question arrived."""
-        self.db.update_message(
-            parse_id(message_id, "message id"), content=clean_text(content, max_length=MAX_MESSAGE),
-            message_type=message_type, metadata=metadata,
+    def finish_message(self, pending: Message, content: str, *, message_type: str, metadata: dict[str, Any]) -> Message:
+        """Fill in an answer that was saved as pending when the question arrived.
+
+        The whole row is written again (from the pending message the caller holds), so finishing
+        needs no read and lands in the local spool like any other write when the cloud is away.
+        """
+        message = replace(
+            pending, content=clean_text(content, max_length=MAX_MESSAGE), message_type=message_type, metadata=metadata
         )
+        self.db.save_message(message)
+        return message
 
     def export_chat(self, chat_id: str) -> tuple[str, bytes]:
         """(file name, zip) of the chat: chat.md with its images (see ``export``)."""
@@ -312,8 +332,9 @@ class Aizoomdoc:
         """Limit the chat's questions to these documents (None: all documents)."""
         chat = self.get_chat(chat_id)
         scope = [self.get_document(d).id for d in document_ids] if document_ids else None
-        self.db.update_chat(chat.id, metadata={**chat.metadata, "document_ids": scope}, updated_at=now())
-        return self.db.get_chat(chat.id)
+        chat = replace(chat, metadata={**chat.metadata, "document_ids": scope}, updated_at=now())
+        self.db.save_chat(chat)
+        return chat
 
     def image_bytes(self, image: ChatImage) -> bytes:
         return self.blobs.get(image.storage_key)

@@ -142,6 +142,11 @@ class Settings:
     def blob_dir(self) -> Path:
         return self.data_dir / "blobs"
 
+    @property
+    def spool_dir(self) -> Path:
+        """Where writes wait while a configured cloud backend is unreachable (storage/fallback.py)."""
+        return self.data_dir / "spool"
+
     def database_url_redacted(self) -> str | None:
         """The database URL with its password masked, for messages and logs."""
         if self.database_url is None:

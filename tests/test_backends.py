@@ -36,41 +36,60 @@ def test_cloud_in_use_when_reachable(tmp_path: Path, pg_url: str, s3_settings: d
     [
         (lambda pg: f"postgresql://postgres:{PASSWORD}@127.0.0.1:{free_port()}/postgres", "Connection refused"),
         (lambda pg: f"postgres://postgres:{PASSWORD}@127.0.0.1:{pg.port}/no_such_db", 'database "no_such_db" does not exist'),
-        (lambda pg: f"mysql://root:{PASSWORD}@127.0.0.1/db", "must be a PostgreSQL URL"),
-        (lambda pg: "not a url at all", "not a valid connection URL"),
     ],
 )
-def test_wrong_database_url_falls_back_to_sqlite(
+def test_unreachable_database_at_start_queues_in_the_spool(
     tmp_path: Path, postgres: PostgresCluster, caplog: pytest.LogCaptureFixture, make_url, expected: str
 ) -> None:
     caplog.set_level(logging.WARNING)
     app = _open(tmp_path, {"DATABASE_URL": make_url(postgres)})
     try:
-        pg, sqlite = app.status()[:2]
-        assert (pg.kind, pg.configured, pg.reachable, pg.in_use) == ("postgresql", True, False, False)
-        assert expected in (pg.error or "") and "\n" not in (pg.error or "")
-        assert (sqlite.kind, sqlite.in_use) == ("sqlite", True) and app.storage.fallback
+        pg = app.status()[0]
+        assert (pg.kind, pg.configured, pg.reachable, pg.in_use) == ("postgresql", True, False, True)
+        assert expected in (pg.error or "") and "\n" not in (pg.error or "") and app.storage.fallback
         assert PASSWORD not in repr(app.status()) and PASSWORD not in caplog.text
         assert "not connected: PostgreSQL" in caplog.text
-        chat = app.create_chat("still works")  # the embedded default keeps working
+        chat = app.create_chat("still works")  # kept in the spool until the database answers
         assert app.get_chat(chat.id).title == "still works"
+        assert [c.id for c in app.list_chats()] == [chat.id]
+        assert app.waiting()["database"] == 1
     finally:
         app.close()
 
 
-def test_unreachable_or_missing_bucket_falls_back_to_local_blobs(tmp_path: Path, s3_server: S3Server) -> None:
-    for environ, expected in (
+@pytest.mark.parametrize(
+    "url, expected",
+    [(f"mysql://root:{PASSWORD}@127.0.0.1/db", "must be a PostgreSQL URL"), ("not a url at all", "not a valid connection URL")],
+)
+def test_database_url_that_can_never_work_falls_back_to_sqlite(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, url: str, expected: str
+) -> None:
+    caplog.set_level(logging.WARNING)
+    app = _open(tmp_path, {"DATABASE_URL": url})
+    try:
+        pg, sqlite = app.status()[:2]
+        assert (pg.kind, pg.configured, pg.in_use) == ("postgresql", True, False) and expected in (pg.error or "")
+        assert (sqlite.kind, sqlite.in_use) == ("sqlite", True) and app.storage.fallback
+        assert PASSWORD not in repr(app.status()) and PASSWORD not in caplog.text
+        chat = app.create_chat("local")
+        assert app.get_chat(chat.id).title == "local" and app.waiting()["database"] == 0
+    finally:
+        app.close()
+
+
+def test_unreachable_or_missing_bucket_keeps_images_in_the_spool(tmp_path: Path, s3_server: S3Server) -> None:
+    for case, (environ, expected) in enumerate((
         ({"S3_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}", "S3_BUCKET": "b"}, "Could not connect"),
         ({"S3_ENDPOINT_URL": s3_server.endpoint_url, "S3_BUCKET": "missing-bucket"}, "does not exist"),
-    ):
+    )):
         environ |= {"S3_ACCESS_KEY_ID": "k", "S3_SECRET_ACCESS_KEY": PASSWORD, "AIZOOMDOC_CONNECT_TIMEOUT": "2"}
-        app = _open(tmp_path, environ)
+        app = _open(tmp_path / str(case), environ)
         try:
             s3 = next(s for s in app.status() if s.kind == "s3")
-            assert not s3.in_use and expected in (s3.error or "") and PASSWORD not in (s3.error or "")
-            assert app.blobs.kind == "local"
+            assert not s3.reachable and expected in (s3.error or "") and PASSWORD not in (s3.error or "")
             chat = app.create_chat("x")
             image = app.add_image(chat.id, b"kept locally", kind="page", width=1, height=1)
             assert app.image_bytes(image) == b"kept locally"
+            assert app.waiting()["blobs"] == 1
         finally:
             app.close()

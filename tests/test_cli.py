@@ -90,7 +90,7 @@ def test_check_tells_the_truth_about_each_backend(tmp_path: Path, pg_url: str, s
     result = cli("check", "--json", cwd=tmp_path, env=broken)
     assert result.returncode == 1
     report = {s["kind"]: s for s in as_json(result)}
-    assert report["postgresql"]["reachable"] is False and report["sqlite"]["in_use"] is True
+    assert report["postgresql"]["reachable"] is False and report["postgresql"]["in_use"] is True  # the spool stands in
     assert report["openai"]["reachable"] is False
     assert "pw-secret-123" not in result.stdout + result.stderr and "sk-secret-456" not in result.stdout + result.stderr
     assert "not connected: PostgreSQL" in result.stderr and len(result.stderr.strip().splitlines()) == 1
@@ -99,7 +99,7 @@ def test_check_tells_the_truth_about_each_backend(tmp_path: Path, pg_url: str, s
 def test_migrate_targets_the_configured_database(tmp_path: Path, pg_url: str) -> None:
     result = cli("migrate", "--json", cwd=tmp_path, env={"DATABASE_URL": pg_url})
     assert result.returncode == 0, result.stderr
-    assert as_json(result)["kind"] == "postgresql" and as_json(result)["revision"] == "002"
+    assert as_json(result)["kind"] == "postgresql" and as_json(result)["revision"] == "003"
     down = cli("migrate", "--json", cwd=tmp_path, env={"DATABASE_URL": pg_url.rsplit("/", 1)[0] + "/absent"})
     assert down.returncode == 1 and "does not exist" in down.stderr
 

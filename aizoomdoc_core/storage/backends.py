@@ -1,70 +1,121 @@
-"""Choosing the storage at start: the cloud when it is configured and answers, local otherwise.
+"""Choosing the storage at start: the cloud when it is configured, the embedded default otherwise.
 
-Each configured backend (PostgreSQL, S3) is tried once with a short timeout. One that fails is
-reported in one line naming what failed (never a password), logged once, and replaced by the
-embedded default (SQLite under the data directory, a blob folder beside it), so the app always
-starts. The result records, per component, what is configured, what answered and what is in use:
-``check`` prints it and the UI's sidebar shows it.
+A configured cloud backend (PostgreSQL, S3) is tried once with a short timeout. One that does not
+answer is reported in one line naming what failed (never a password) and logged once; the app then
+starts anyway, writing to the local spool until the backend answers and ``sync`` pushes what waited
+(see ``fallback``). A configuration that can never work (a URL that is not a PostgreSQL URL) is
+not an outage: the embedded default (SQLite under the data directory, a blob folder beside it)
+takes its place, as it does when nothing is configured.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..config import Settings, describe_error
+from ..errors import InvalidInput
 from ..models import BackendStatus
 from .blobs import BlobStore, LocalBlobStore
 from .db import Database
+from .fallback import BackgroundSync, CloudSync, FallbackBlobStore, FallbackDatabase, Lane, Outbox, SyncReport
 
 log = logging.getLogger("aizoomdoc.storage")
 
 
 @dataclass
 class Storage:
-    db: Database
-    blobs: BlobStore
-    statuses: list[BackendStatus]
+    db: Database | FallbackDatabase
+    blobs: BlobStore | FallbackBlobStore
+    fixed: list[BackendStatus]  # statuses that do not change while the app runs
+    lanes: list[Lane] = field(default_factory=list)
+    sync: CloudSync | None = None
+    background: BackgroundSync | None = None
+
+    def statuses(self) -> list[BackendStatus]:
+        """Each backend as it stands now: configured, reachable, in use."""
+        statuses = [lane.status() for lane in self.lanes] + self.fixed
+        return sorted(statuses, key=lambda s: s.component != "database")
 
     @property
     def fallback(self) -> bool:
-        """True when a configured cloud backend could not be used and local storage stands in."""
-        return any(s.configured and not s.in_use for s in self.statuses)
+        """True when a configured cloud backend is not answering or not usable."""
+        return any(s.configured and not (s.in_use and s.reachable) for s in self.statuses())
+
+    def waiting(self) -> dict[str, int]:
+        """Items waiting for the cloud per lane (and ``failed``): all zero without a cloud."""
+        return self.sync.outbox.counts() if self.sync else {"database": 0, "blobs": 0, "failed": 0}
+
+    def run_sync(self, *, force: bool = False) -> SyncReport:
+        return self.sync.run(force=force) if self.sync else SyncReport(waiting=self.waiting())
+
+    def start_background_sync(self) -> None:
+        """Retry down backends and push queued items from a daemon thread (the app does this)."""
+        if self.sync and self.background is None:
+            self.background = BackgroundSync(self.sync)
+            for store in self.sync.stores:
+                store.on_queued = self.background.wake
+            self.background.start()
 
     def close(self) -> None:
+        if self.background:
+            self.background.stop()
         self.db.close()
 
 
-def open_database(settings: Settings) -> tuple[Database, list[BackendStatus]]:
-    statuses: list[BackendStatus] = []
-    if settings.database_configured:
-        location = settings.database_url_redacted() or ""
-        db: Database | None = None
-        try:
-            db = Database.postgresql(settings.database_url or "", settings.connect_timeout)
-            db.ping()
-            db.migrate()
-            log.info("client initialized: PostgreSQL at %s", location)
-            statuses.append(BackendStatus("database", "postgresql", True, True, True, location))
-            return db, statuses
-        except Exception as exc:  # any failure means: use the local default
-            if db is not None:
-                db.close()
-            error = describe_error(exc, settings)
-            log.warning("not connected: PostgreSQL at %s: %s; using local SQLite", location, error)
-            statuses.append(BackendStatus("database", "postgresql", True, False, False, location, error))
+def _local_database(settings: Settings) -> tuple[Database, BackendStatus]:
     local = Database.sqlite(settings.sqlite_path)
     local.migrate()
-    statuses.append(BackendStatus("database", "sqlite", False, True, True, str(settings.sqlite_path)))
-    return local, statuses
+    return local, BackendStatus("database", "sqlite", False, True, True, str(settings.sqlite_path))
 
 
-def open_blobs(settings: Settings) -> tuple[BlobStore, list[BackendStatus]]:
-    statuses: list[BackendStatus] = []
-    if settings.s3_configured:
+def _local_blobs(settings: Settings) -> tuple[LocalBlobStore, BackendStatus]:
+    local = LocalBlobStore(settings.blob_dir)
+    return local, BackendStatus("blobs", "local", False, True, True, local.location)
+
+
+def _connect(store: FallbackDatabase | FallbackBlobStore) -> None:
+    try:
+        store.connect()
+        log.info("client initialized: %s %s", store.lane.label, store.lane.location)
+    except Exception as exc:  # any failure at start: run on the spool, retry later
+        store.lane.fail(exc)
+
+
+def open_storage(settings: Settings) -> Storage:
+    """The stores to use: the cloud (with the spool behind it) where configured, local elsewhere."""
+    describe = lambda exc: describe_error(exc, settings)  # noqa: E731
+    fixed: list[BackendStatus] = []
+    stores: list[FallbackDatabase | FallbackBlobStore] = []
+    outbox: Outbox | None = None
+    if settings.database_configured or settings.s3_configured:
+        spool = Database.sqlite(settings.spool_dir / "spool.sqlite3", foreign_keys=False)
+        spool.migrate()
+        outbox = Outbox(spool)
+
+    db: Database | FallbackDatabase
+    if outbox is not None and settings.database_configured:
+        location = settings.database_url_redacted() or ""
+        try:
+            cloud = Database.postgresql(settings.database_url or "", settings.connect_timeout)
+        except InvalidInput as exc:
+            log.warning("not connected: PostgreSQL at %s: %s; using local SQLite", location, exc)
+            fixed.append(BackendStatus("database", "postgresql", True, False, False, location, str(exc)))
+            db, status = _local_database(settings)
+            fixed.append(status)
+        else:
+            db = FallbackDatabase(cloud, outbox.spool, outbox, Lane("database", "postgresql", location, describe))
+            _connect(db)
+            stores.append(db)
+    else:
+        db, status = _local_database(settings)
+        fixed.append(status)
+
+    blobs: BlobStore | FallbackBlobStore
+    if outbox is not None and settings.s3_configured:
         from .s3 import S3BlobStore
 
-        store = S3BlobStore(
+        s3 = S3BlobStore(
             bucket=settings.s3_bucket or "",
             endpoint_url=settings.s3_endpoint_url,
             region=settings.s3_region,
@@ -74,22 +125,16 @@ def open_blobs(settings: Settings) -> tuple[BlobStore, list[BackendStatus]]:
             timeout=settings.connect_timeout,
             presign_expiry=settings.presign_expiry,
         )
-        try:
-            store.ping()
-            log.info("client initialized: S3 %s", store.location)
-            statuses.append(BackendStatus("blobs", "s3", True, True, True, store.location))
-            return store, statuses
-        except Exception as exc:
-            error = describe_error(exc, settings)
-            log.warning("not connected: S3 %s: %s; using the local blob folder", store.location, error)
-            statuses.append(BackendStatus("blobs", "s3", True, False, False, store.location, error))
-    local = LocalBlobStore(settings.blob_dir)
-    statuses.append(BackendStatus("blobs", "local", False, True, True, local.location))
-    return local, statuses
+        spool_blobs = LocalBlobStore(settings.spool_dir / "blobs")
+        blobs = FallbackBlobStore(s3, spool_blobs, outbox, Lane("blobs", "s3", s3.location, describe))
+        _connect(blobs)
+        stores.append(blobs)
+    else:
+        blobs, status = _local_blobs(settings)
+        fixed.append(status)
 
-
-def open_storage(settings: Settings) -> Storage:
-    """The database and blob store to use, falling back to local storage where the cloud fails."""
-    db, db_statuses = open_database(settings)
-    blobs, blob_statuses = open_blobs(settings)
-    return Storage(db=db, blobs=blobs, statuses=db_statuses + blob_statuses)
+    sync = CloudSync(outbox, stores) if outbox is not None and stores else None
+    storage = Storage(db=db, blobs=blobs, fixed=fixed, lanes=[s.lane for s in stores], sync=sync)
+    if sync is not None and any(lane.up for lane in storage.lanes):
+        storage.run_sync()  # what waited from an earlier run goes out now
+    return storage

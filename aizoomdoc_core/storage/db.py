@@ -30,6 +30,7 @@ from sqlalchemy.exc import ArgumentError
 from ..errors import InvalidInput, NotFound
 from ..models import Chat, ChatImage, ChatSummary, ChatView, DocumentInfo, Message, SearchResult
 from . import schema
+from .writes import Write, apply_write
 
 log = logging.getLogger("aizoomdoc.db")
 
@@ -51,7 +52,7 @@ def postgres_url(url: str) -> sa.URL:
     )
 
 
-def _sqlite_engine(path: Path) -> Engine:
+def _sqlite_engine(path: Path, foreign_keys: bool) -> Engine:
     path.parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(
         sa.URL.create("sqlite", database=str(path)),
@@ -65,7 +66,7 @@ def _sqlite_engine(path: Path) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
         cursor.execute("PRAGMA busy_timeout=60000")
         cursor.close()
         # SQLite's lower() knows only ASCII; Python's knows Cyrillic, as PostgreSQL's does.
@@ -102,8 +103,10 @@ class Database:
         self._statistics: dict[tuple[Any, ...], tuple[int, float]] = {}
 
     @classmethod
-    def sqlite(cls, path: Path) -> Database:
-        return cls(_sqlite_engine(path))
+    def sqlite(cls, path: Path, *, foreign_keys: bool = True) -> Database:
+        """``foreign_keys=False`` is for the spool (storage/fallback.py), which holds the rows of chats
+        whose other rows are in the cloud."""
+        return cls(_sqlite_engine(path, foreign_keys))
 
     @classmethod
     def postgresql(cls, url: str, connect_timeout: float = 5.0) -> Database:
@@ -177,9 +180,13 @@ class Database:
 
     # -- chats --------------------------------------------------------------------------------
 
-    def insert_chat(self, chat: Chat) -> None:
+    def apply(self, write: Write) -> int:
+        """Carry out one change to chat data in its own transaction; returns the rows it touched."""
         with self.write() as conn:
-            conn.execute(schema.chats.insert().values(**chat.__dict__))
+            return apply_write(conn, write)
+
+    def save_chat(self, chat: Chat) -> None:
+        self.apply(Write.save(schema.chats, [chat.__dict__], chat.id))
 
     def get_chat(self, chat_id: str) -> Chat:
         with self.read() as conn:
@@ -245,78 +252,45 @@ class Database:
         with self.read() as conn:
             return int(conn.execute(query).scalar_one())
 
-    def update_chat(self, chat_id: str, **values: Any) -> None:
-        self._update_one(schema.chats, chat_id, "chat", values)
-
-    def _update_one(self, table: sa.Table, row_id: str, noun: str, values: dict[str, Any]) -> None:
-        with self.write() as conn:
-            result = conn.execute(table.update().where(table.c.id == row_id).values(**values))
-        if result.rowcount == 0:
-            raise NotFound(f"{noun} not found: {row_id}")
-
     def delete_chat(self, chat_id: str) -> None:
         """Delete the chat and all its rows (its blobs live under one prefix: the caller removes them)."""
-        with self.write() as conn:
-            # Explicit deletes, children first, rather than trusting every backend's cascade setup.
-            for table in (schema.search_results, schema.chat_images, schema.chat_messages):
-                conn.execute(table.delete().where(table.c.chat_id == chat_id))
-            result = conn.execute(schema.chats.delete().where(schema.chats.c.id == chat_id))
-        if result.rowcount == 0:
+        if self.apply(Write.delete_chat(chat_id)) == 0:
             raise NotFound(f"chat not found: {chat_id}")
 
     # -- chat contents ------------------------------------------------------------------------
 
-    def insert_message(self, message: Message) -> None:
-        with self.write() as conn:
-            conn.execute(schema.chat_messages.insert().values(**message.__dict__))
-            self._touch(conn, message.chat_id, message.created_at)
+    def save_message(self, message: Message) -> None:
+        """Insert or replace the message; its chat's last activity moves up to the message's time."""
+        self.apply(Write.save(schema.chat_messages, [message.__dict__], message.chat_id, touch=message.created_at))
 
-    def update_message(self, message_id: str, **values: Any) -> None:
-        self._update_one(schema.chat_messages, message_id, "message", values)
+    def save_image(self, image: ChatImage) -> None:
+        self.apply(Write.save(schema.chat_images, [image.__dict__], image.chat_id))
 
-    def insert_image(self, image: ChatImage) -> None:
-        with self.write() as conn:
-            conn.execute(schema.chat_images.insert().values(**image.__dict__))
-
-    def insert_search_results(self, results: Sequence[SearchResult]) -> None:
-        if not results:
-            return
-        with self.write() as conn:
-            conn.execute(schema.search_results.insert(), [r.__dict__ for r in results])
+    def save_search_results(self, results: Sequence[SearchResult]) -> None:
+        if results:
+            self.apply(Write.save(schema.search_results, [r.__dict__ for r in results], results[0].chat_id))
 
     def chat_view(self, chat_id: str) -> ChatView:
         chat = self.get_chat(chat_id)
-        with self.read() as conn:
-            messages = [
-                Message(**row._mapping)
-                for row in conn.execute(
-                    sa.select(schema.chat_messages)
-                    .where(schema.chat_messages.c.chat_id == chat_id)
-                    .order_by(schema.chat_messages.c.created_at, schema.chat_messages.c.id)
-                )
-            ]
-            images = [
-                ChatImage(**row._mapping)
-                for row in conn.execute(
-                    sa.select(schema.chat_images)
-                    .where(schema.chat_images.c.chat_id == chat_id)
-                    .order_by(schema.chat_images.c.created_at, schema.chat_images.c.id)
-                )
-            ]
-            results = [
-                SearchResult(**row._mapping)
-                for row in conn.execute(
-                    sa.select(schema.search_results)
-                    .where(schema.search_results.c.chat_id == chat_id)
-                    .order_by(schema.search_results.c.created_at, schema.search_results.c.rank)
-                )
-            ]
-        return ChatView(chat=chat, messages=messages, images=images, search_results=results)
+        return ChatView(chat, *self.chat_rows(chat_id))
 
-    def _touch(self, conn: Connection, chat_id: str, when: Any) -> None:
-        conn.execute(
-            schema.chats.update().where(schema.chats.c.id == chat_id).values(updated_at=when)
-        )
+    def chat_rows(self, chat_id: str) -> tuple[list[Message], list[ChatImage], list[SearchResult]]:
+        """A chat's messages, images and search results, in the order they were made."""
+        m, i, r = schema.chat_messages, schema.chat_images, schema.search_results
+        with self.read() as conn:
+            messages = [Message(**row._mapping) for row in conn.execute(
+                sa.select(m).where(m.c.chat_id == chat_id).order_by(m.c.created_at, m.c.id))]
+            images = [ChatImage(**row._mapping) for row in conn.execute(
+                sa.select(i).where(i.c.chat_id == chat_id).order_by(i.c.created_at, i.c.id))]
+            results = [SearchResult(**row._mapping) for row in conn.execute(
+                sa.select(r).where(r.c.chat_id == chat_id).order_by(r.c.created_at, r.c.rank))]
+        return messages, images, results
+
+    def chat_ids_present(self, chat_ids: Sequence[str]) -> set[str]:
+        """Which of these chats exist here."""
+        c = schema.chats
+        with self.read() as conn:
+            return {str(v) for v in conn.execute(sa.select(c.c.id).where(c.c.id.in_(list(chat_ids)))).scalars()}
 
     # -- documents ----------------------------------------------------------------------------
 
@@ -381,6 +355,17 @@ class Database:
         b = schema.blocks
         with self.read() as conn:
             return [dict(r._mapping) for r in conn.execute(_blocks_query().where(b.c.document_id == document_id, b.c.page == page))]
+
+    def document_rows(self, document_id: str) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+        """The document's own rows, its pages and its blocks, as ``insert_document`` takes them."""
+        d, p, b = schema.documents, schema.pages, schema.blocks
+        with self.read() as conn:
+            document = conn.execute(sa.select(d).where(d.c.id == document_id)).first()
+            if document is None:
+                raise NotFound(f"document not found: {document_id}")
+            pages = [dict(r._mapping) for r in conn.execute(sa.select(p).where(p.c.document_id == document_id))]
+            blocks = [dict(r._mapping) for r in conn.execute(sa.select(b).where(b.c.document_id == document_id).order_by(b.c.id))]
+        return dict(document._mapping), pages, blocks
 
     def delete_document(self, document_id: str) -> None:
         with self.write() as conn:

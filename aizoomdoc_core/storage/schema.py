@@ -198,3 +198,26 @@ search_results = sa.Table(
     sa.Index(None, "chat_id"),
     sa.Index(None, "message_id"),
 )
+
+# Writes that could not reach the cloud and wait in the local spool to be pushed (storage/fallback.py).
+# Used in the spool database only; the table exists on both backends so that there is one schema.
+OUTBOX_LANES = ("database", "blobs")
+OUTBOX_STATES = ("waiting", "failed")
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("lane", sa.String(20), nullable=False),
+    sa.Column("kind", sa.String(30), nullable=False),
+    sa.Column("chat_id", Id, nullable=True),  # the chat the write belongs to, for merged reads
+    sa.Column("payload", Json, nullable=False),
+    sa.Column("state", sa.String(10), nullable=False, server_default="waiting"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("created_at", Timestamp(), nullable=False),
+    sa.CheckConstraint(sa.column("lane").in_(OUTBOX_LANES), name="lane"),
+    sa.CheckConstraint(sa.column("state").in_(OUTBOX_STATES), name="state"),
+    sa.Index(None, "lane", "state", "id"),
+    sa.Index(None, "chat_id"),
+)

@@ -1,0 +1,708 @@
+"""Never lose a chat: the cloud stores, with a local spool and an outbox behind them.
+
+With PostgreSQL or S3 configured, the app reaches it through the two stores here. A write the cloud
+does not take (connection refused or dropped, timeout, 5xx) lands in the spool instead (a SQLite
+database and a blob folder under ``<data dir>/spool``) together with an outbox row saying what to
+replay. While items of a lane (``database`` or ``blobs``) wait, new writes of that lane queue behind
+them, so the cloud receives them in the order they were made: a message never arrives before its
+chat. ``CloudSync.run`` (the ``sync`` command, a background thread in the app, and every start)
+pushes the waiting items oldest first once the backend answers again, and empties the spool when
+nothing waits any more.
+
+Reads merge: a chat's rows come from the cloud overlaid with the spool's newer rows. While a backend
+is down, reads skip it (no timeout per click) and show the spool plus what this process last read
+of each chat. Ids are made by the application and saves are upserts (``writes``), so an item that
+is pushed twice lands once.
+
+A document ingested while the database is away stays in the spool, searchable there, and is pushed
+with its pages and blocks; one uploaded while S3 is away is kept in the spool's blob folder and
+served from there meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Connection
+
+from ..errors import BackendUnavailable, NotFound
+from ..models import BackendStatus, Chat, ChatImage, ChatSummary, ChatView, DocumentInfo, Message, SearchResult
+from . import schema
+from .blobs import BlobStore, LocalBlobStore, check_key
+from .db import Database
+from .writes import Write, apply_write
+
+log = logging.getLogger("aizoomdoc.sync")
+
+T = TypeVar("T")
+MAX_BACKOFF = 60.0  # seconds between retries of a backend that stays down
+IDLE_INTERVAL = 30.0  # seconds between checks of the outbox when nothing happens
+BATCH = 100
+_SPOOL_TABLES = (schema.search_results, schema.chat_images, schema.chat_messages, schema.chats,
+                 schema.blocks, schema.pages, schema.documents)
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` says the backend could not be reached (worth a retry), not that it refused."""
+    if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, (ConnectionError, TimeoutError, socket.timeout)):
+        return True
+    from botocore import exceptions as boto
+
+    if isinstance(exc, (boto.ConnectionError, boto.HTTPClientError)):
+        return True
+    if isinstance(exc, boto.ClientError):
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return status >= 500 or exc.response.get("Error", {}).get("Code") in ("SlowDown", "RequestTimeout")
+    return False
+
+
+class Down(Exception):
+    """Raised inside this module when a read cannot go to the cloud right now."""
+
+
+class Lane:
+    """One cloud backend's health as this process sees it: up, or down until the next retry."""
+
+    def __init__(self, name: str, kind: str, location: str, describe: Callable[[BaseException], str]) -> None:
+        self.name, self.kind, self.location = name, kind, location  # "database", "postgresql", ...
+        self.label = {"postgresql": "PostgreSQL", "s3": "S3"}.get(kind, kind)
+        self.describe = describe
+        self.up = True
+        self.error: str | None = None
+        self.failures = 0
+        self.retry_at = 0.0
+        self._lock = threading.Lock()
+
+    def fail(self, exc: BaseException) -> None:
+        """Mark the backend down; the first failure is logged, the retries back off up to a minute."""
+        error = self.describe(exc)
+        with self._lock:
+            if self.up:
+                log.warning("not connected: %s %s: %s; writing to the local spool", self.label, self.location, error)
+            self.up, self.error = False, error
+            self.failures += 1
+            self.retry_at = time.monotonic() + min(MAX_BACKOFF, 2.0 ** (self.failures - 1))
+
+    def recover(self) -> None:
+        with self._lock:
+            if not self.up:
+                log.info("client initialized: %s %s answers again", self.label, self.location)
+            self.up, self.error, self.failures = True, None, 0
+
+    def due(self) -> bool:
+        """Whether the backend is up or its next retry has come."""
+        return self.up or time.monotonic() >= self.retry_at
+
+    def status(self) -> BackendStatus:
+        return BackendStatus(self.name, self.kind, True, self.up, True, self.location, self.error)
+
+
+@dataclass
+class OutboxItem:
+    id: int
+    lane: str
+    kind: str
+    chat_id: str | None
+    payload: dict[str, Any]
+
+
+class Outbox:
+    """The queue of writes waiting for the cloud, in the spool database (table ``outbox``)."""
+
+    def __init__(self, spool: Database) -> None:
+        self.spool = spool
+
+    def add(self, conn: Connection, lane: str, kind: str, payload: dict[str, Any], chat_id: str | None = None) -> None:
+        """Queue an item inside the caller's spool transaction, so the spooled rows and their item
+        are written together or not at all."""
+        conn.execute(schema.outbox.insert().values(
+            lane=lane, kind=kind, chat_id=chat_id, payload=payload, created_at=datetime.now(timezone.utc),
+        ))
+
+    def queue(self, lane: str, kind: str, payload: dict[str, Any], chat_id: str | None = None) -> None:
+        with self.spool.write() as conn:
+            self.add(conn, lane, kind, payload, chat_id)
+
+    def counts(self) -> dict[str, int]:
+        """How many items wait per lane, and how many failed for good (``failed``)."""
+        o = schema.outbox
+        query = sa.select(o.c.lane, o.c.state, sa.func.count()).group_by(o.c.lane, o.c.state)
+        counts = {"database": 0, "blobs": 0, "failed": 0}
+        with self.spool.read() as conn:
+            for lane, state, n in conn.execute(query):
+                counts["failed" if state == "failed" else lane] += int(n)
+        return counts
+
+    def waiting(self, lane: str) -> bool:
+        o = schema.outbox
+        query = sa.select(o.c.id).where(o.c.lane == lane, o.c.state == "waiting").limit(1)
+        with self.spool.read() as conn:
+            return conn.execute(query).first() is not None
+
+    def items(self, lane: str, *, kind: str | None = None, limit: int = BATCH) -> list[OutboxItem]:
+        """The oldest waiting items of ``lane``."""
+        o = schema.outbox
+        query = sa.select(o.c.id, o.c.lane, o.c.kind, o.c.chat_id, o.c.payload).where(o.c.lane == lane, o.c.state == "waiting")
+        if kind is not None:
+            query = query.where(o.c.kind == kind)
+        with self.spool.read() as conn:
+            return [OutboxItem(*row) for row in conn.execute(query.order_by(o.c.id).limit(limit))]
+
+    def deleted_chats(self) -> set[str]:
+        """Chats whose deletion waits: the cloud still has them, reads must not show them."""
+        o = schema.outbox
+        query = sa.select(o.c.chat_id).where(o.c.lane == "database", o.c.kind == "delete_chat", o.c.state == "waiting")
+        with self.spool.read() as conn:
+            return {str(v) for v in conn.execute(query).scalars()}
+
+    def remove(self, item_ids: Sequence[int]) -> None:
+        with self.spool.write() as conn:
+            conn.execute(schema.outbox.delete().where(schema.outbox.c.id.in_(list(item_ids))))
+
+    def give_up(self, item_id: int, error: str) -> None:
+        """An item the cloud refuses (not an outage): kept, with its spooled data, for a person to see."""
+        o = schema.outbox
+        with self.spool.write() as conn:
+            conn.execute(o.update().where(o.c.id == item_id).values(state="failed", last_error=error, attempts=o.c.attempts + 1))
+
+    def empty_spool(self) -> bool:
+        """Delete the spool's rows when no item waits or failed: everything is in the cloud."""
+        with self.spool.write() as conn:  # BEGIN IMMEDIATE: no item can be queued meanwhile
+            if conn.execute(sa.select(sa.func.count()).select_from(schema.outbox)).scalar_one():
+                return False
+            for table in _SPOOL_TABLES:
+                conn.execute(table.delete())
+        return True
+
+
+class _Remembered(OrderedDict[str, T]):
+    """A small LRU of what this process last read from the cloud, shown while the cloud is down."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def keep(self, key: str, value: T) -> T:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
+        return value
+
+
+class FallbackDatabase:
+    """The ``Database`` interface over the cloud database, with the spool behind it."""
+
+    def __init__(self, cloud: Database, spool: Database, outbox: Outbox, lane: Lane) -> None:
+        self.cloud, self.spool, self.outbox, self.lane = cloud, spool, outbox, lane
+        self.kind = cloud.kind
+        self.on_queued: Callable[[], None] = lambda: None
+        self._chats: _Remembered[Chat] = _Remembered(1000)
+        self._views: _Remembered[ChatView] = _Remembered(64)
+        self._migrated = False
+
+    @property
+    def location(self) -> str:
+        return self.cloud.location
+
+    def close(self) -> None:
+        self.cloud.close()
+
+    def ping(self) -> None:
+        self.cloud.ping()
+
+    def connect(self) -> None:
+        """Reach the cloud database (migrating it the first time); raise if it does not answer."""
+        self.cloud.ping()
+        if not self._migrated:
+            self.cloud.migrate()
+            self._migrated = True
+
+    def _cloud(self, read: Callable[[Database], T]) -> T:
+        """``read`` on the cloud; ``Down`` when it is known to be down or fails to answer now."""
+        if not self.lane.up:
+            raise Down
+        try:
+            return read(self.cloud)
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            self.lane.fail(exc)
+            raise Down from exc
+
+    def _unavailable(self) -> BackendUnavailable:
+        return BackendUnavailable(f"the database is unreachable ({self.lane.error}); try again when it answers")
+
+    # -- chat writes ----------------------------------------------------------------------------
+
+    def apply(self, write: Write) -> int:
+        """To the cloud when it is up and nothing waits; else to the spool, queued."""
+        if self.lane.up and not self.outbox.waiting("database"):
+            try:
+                return self.cloud.apply(write)
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+                self.lane.fail(exc)
+        with self.spool.write() as conn:
+            count = apply_write(conn, write)
+            self.outbox.add(conn, "database", write.kind, write.to_payload(), write.chat_id)
+        log.info("queued: %s of chat %s waits for the database", write.kind, write.chat_id)
+        self.on_queued()
+        return count
+
+    def save_chat(self, chat: Chat) -> None:
+        self.apply(Write.save(schema.chats, [chat.__dict__], chat.id))
+        self._chats.keep(chat.id, chat)
+
+    def save_message(self, message: Message) -> None:
+        self.apply(Write.save(schema.chat_messages, [message.__dict__], message.chat_id, touch=message.created_at))
+
+    def save_image(self, image: ChatImage) -> None:
+        self.apply(Write.save(schema.chat_images, [image.__dict__], image.chat_id))
+
+    def save_search_results(self, results: Sequence[SearchResult]) -> None:
+        if results:
+            self.apply(Write.save(schema.search_results, [r.__dict__ for r in results], results[0].chat_id))
+
+    def delete_chat(self, chat_id: str) -> None:
+        self.get_chat(chat_id)  # NotFound when it exists nowhere
+        self.apply(Write.delete_chat(chat_id))
+        self._chats.pop(chat_id, None)
+        self._views.pop(chat_id, None)
+
+    # -- chat reads -----------------------------------------------------------------------------
+
+    def get_chat(self, chat_id: str) -> Chat:
+        if chat_id in self.outbox.deleted_chats():
+            raise NotFound(f"chat not found: {chat_id}")
+        try:
+            return self._chats.keep(chat_id, self.spool.get_chat(chat_id))
+        except NotFound:
+            pass
+        try:
+            return self._chats.keep(chat_id, self._cloud(lambda db: db.get_chat(chat_id)))
+        except Down:
+            if chat_id in self._chats:
+                return self._chats[chat_id]
+            raise self._unavailable() from None
+
+    def chat_view(self, chat_id: str) -> ChatView:
+        """The cloud's rows (or, while it is down, the last ones read) overlaid with the spool's."""
+        chat = self.get_chat(chat_id)
+        try:
+            cloud = self._views.keep(chat_id, ChatView(chat, *self._cloud(lambda db: db.chat_rows(chat_id))))
+        except Down:
+            cloud = self._views.get(chat_id) or ChatView(chat, [], [], [])
+        messages, images, results = self.spool.chat_rows(chat_id)
+        return ChatView(
+            chat=chat,
+            messages=_overlay(cloud.messages, messages, lambda m: (m.created_at, m.id)),
+            images=_overlay(cloud.images, images, lambda i: (i.created_at, i.id)),
+            search_results=_overlay(cloud.search_results, results, lambda r: (r.created_at, r.rank)),
+        )
+
+    def list_chats(
+        self, *, user_id: str | None = None, limit: int = 50, offset: int = 0, text: str | None = None
+    ) -> list[ChatSummary]:
+        """Both lists merged newest first; a chat in both shows the spool's (newer) title."""
+        wanted = dict(user_id=user_id, limit=offset + limit, offset=0, text=text)
+        spooled = {c.id: c for c in self.spool.list_chats(**wanted)}
+        try:
+            listed = self._cloud(lambda db: db.list_chats(**wanted))
+        except Down:
+            listed = []
+        deleted = self.outbox.deleted_chats()
+        merged = {c.id: c for c in listed}
+        for chat_id, chat in spooled.items():
+            known = merged.get(chat_id)
+            merged[chat_id] = replace(chat, message_count=max(chat.message_count, known.message_count),
+                                      first_question=known.first_question or chat.first_question) if known else chat
+        chats = sorted((c for c in merged.values() if c.id not in deleted),
+                       key=lambda c: (c.updated_at, c.id), reverse=True)
+        return chats[offset : offset + limit]
+
+    def count_chats(self, *, user_id: str | None = None, text: str | None = None) -> int:
+        spooled = {c.id for c in self.spool.list_chats(user_id=user_id, limit=10_000, text=text)}
+        deleted = self.outbox.deleted_chats()
+        try:
+            count = self._cloud(lambda db: db.count_chats(user_id=user_id, text=text))
+            in_cloud = self._cloud(lambda db: db.chat_ids_present(list(spooled | deleted)))
+        except Down:
+            return len(spooled - deleted)
+        return count + len(spooled - in_cloud) - len(deleted & in_cloud)
+
+    def chat_documents(self, chat_ids: Sequence[str]) -> dict[str, list[str]]:
+        names = self.spool.chat_documents(chat_ids)
+        try:
+            for chat_id, found in self._cloud(lambda db: db.chat_documents(chat_ids)).items():
+                names[chat_id] = sorted(set(names[chat_id]) | set(found))
+        except Down:
+            pass
+        return names
+
+    # -- documents ------------------------------------------------------------------------------
+
+    def insert_document(
+        self, document: dict[str, Any], pages: Sequence[dict[str, Any]], blocks: Sequence[dict[str, Any]]
+    ) -> None:
+        if self.lane.up and not self.outbox.waiting("database"):
+            try:
+                return self.cloud.insert_document(document, pages, blocks)
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+                self.lane.fail(exc)
+        self.spool.insert_document(document, pages, blocks)
+        self.outbox.queue("database", "document", {"document_id": document["id"]})
+        log.info("queued: document %s waits for the database", document["id"])
+        self.on_queued()
+
+    def _source(self, document_id: str) -> Database:
+        """Where a document's rows are: the spool when it waits there, else the cloud."""
+        if self._in_spool(document_id):
+            return self.spool
+        if not self.lane.up:
+            raise self._unavailable()
+        return self.cloud
+
+    def _in_spool(self, document_id: str) -> bool:
+        try:
+            self.spool.get_document(document_id)
+            return True
+        except NotFound:
+            return False
+
+    def _document_read(self, document_id: str, read: Callable[[Database], T]) -> T:
+        source = self._source(document_id)
+        if source is self.spool:
+            return read(self.spool)
+        try:
+            return self._cloud(read)
+        except Down:
+            raise self._unavailable() from None
+
+    def get_document(self, document_id: str) -> DocumentInfo:
+        return self._document_read(document_id, lambda db: db.get_document(document_id))
+
+    def document_pages(self, document_id: str) -> list[dict[str, Any]]:
+        return self._document_read(document_id, lambda db: db.document_pages(document_id))
+
+    def page_row(self, document_id: str, number: int) -> dict[str, Any] | None:
+        return self._document_read(document_id, lambda db: db.page_row(document_id, number))
+
+    def page_blocks(self, document_id: str, page: int) -> list[dict[str, Any]]:
+        return self._document_read(document_id, lambda db: db.page_blocks(document_id, page))
+
+    def document_by_sha256(self, sha256: str) -> DocumentInfo | None:
+        """The spool's or the cloud's; while the cloud is down, a file it already holds is not
+        recognised here but when the spooled copy is pushed (see ``_push_document``)."""
+        found = self.spool.document_by_sha256(sha256)
+        if found is None:
+            try:
+                found = self._cloud(lambda db: db.document_by_sha256(sha256))
+            except Down:
+                return None
+        return found
+
+    def list_documents(self, *, limit: int = 1000, offset: int = 0) -> list[DocumentInfo]:
+        spooled = self.spool.list_documents(limit=offset + limit)
+        try:
+            listed = self._cloud(lambda db: db.list_documents(limit=offset + limit))
+        except Down:
+            listed = []
+        merged = {d.id: d for d in listed} | {d.id: d for d in spooled}
+        ordered = sorted(merged.values(), key=lambda d: (-d.created_at.timestamp(), d.id))
+        return ordered[offset : offset + limit]
+
+    def sheet_codes(self, document_ids: Sequence[str]) -> dict[str, list[str]]:
+        codes = self.spool.sheet_codes(document_ids)
+        try:
+            for document_id, found in self._cloud(lambda db: db.sheet_codes(document_ids)).items():
+                codes[document_id] = codes[document_id] or found
+        except Down:
+            pass
+        return codes
+
+    def delete_document(self, document_id: str) -> None:
+        if self._in_spool(document_id):
+            self.spool.delete_document(document_id)
+            with self.spool.write() as conn:
+                o = schema.outbox
+                conn.execute(o.delete().where(o.c.kind == "document", o.c.payload["document_id"].as_string() == document_id))
+            return
+        try:
+            self._cloud(lambda db: db.delete_document(document_id))
+        except Down:
+            raise self._unavailable() from None
+
+    # Search runs where the documents are: the cloud when it answers, else the spool's documents.
+    def _search(self, read: Callable[[Database], T]) -> T:
+        try:
+            return self._cloud(read)
+        except Down:
+            return read(self.spool)
+
+    def term_frequencies(self, terms: Sequence[str], document_ids: Sequence[str] | None = None) -> dict[str, int]:
+        return self._search(lambda db: db.term_frequencies(terms, document_ids))
+
+    def best_blocks(
+        self, weighted: Sequence[tuple[int, str, float]], document_ids: Sequence[str] | None = None, limit: int = 300
+    ) -> list[int]:
+        return self._search(lambda db: db.best_blocks(weighted, document_ids, limit))
+
+    def block_statistics(self, document_ids: Sequence[str] | None = None) -> tuple[int, float]:
+        return self._search(lambda db: db.block_statistics(document_ids))
+
+    def blocks_for_ranking(self, block_ids: Sequence[int]) -> list[dict[str, Any]]:
+        return self._search(lambda db: db.blocks_for_ranking(block_ids))
+
+    # -- sync -----------------------------------------------------------------------------------
+
+    def push(self, item: OutboxItem) -> None:
+        """Replay one waiting item on the cloud (idempotent: see ``writes``)."""
+        if item.kind == "document":
+            self._push_document(item.payload["document_id"])
+        else:
+            self.cloud.apply(Write.from_payload(item.payload))
+
+    def _push_document(self, document_id: str) -> None:
+        try:
+            document, pages, blocks = self.spool.document_rows(document_id)
+        except NotFound:
+            return  # deleted from the spool before it was pushed
+        if self.cloud.document_by_sha256(document["sha256"]) is None:
+            try:
+                self.cloud.insert_document(document, pages, [{k: v for k, v in b.items() if k != "id"} for b in blocks])
+            except sa_exc.IntegrityError:
+                if self.cloud.document_by_sha256(document["sha256"]) is None:
+                    raise  # not the same file pushed twice: something to look at
+
+
+def _overlay(cloud: list[T], spooled: list[T], order: Callable[[T], Any]) -> list[T]:
+    """Rows by id, the spool's version winning (it is the newer), in ``order``."""
+    merged = {row.id: row for row in cloud} | {row.id: row for row in spooled}  # type: ignore[attr-defined]
+    return sorted(merged.values(), key=order)
+
+
+class FallbackBlobStore:
+    """The ``BlobStore`` interface over an S3 bucket, with the spool's blob folder behind it."""
+
+    kind = "s3"
+
+    def __init__(self, cloud: BlobStore, spool: LocalBlobStore, outbox: Outbox, lane: Lane) -> None:
+        self.cloud, self.spool, self.outbox, self.lane = cloud, spool, outbox, lane
+        self.on_queued: Callable[[], None] = lambda: None
+
+    @property
+    def location(self) -> str:
+        return self.lane.location
+
+    def connect(self) -> None:
+        self.cloud.ping()
+
+    def ping(self) -> None:
+        self.cloud.ping()
+
+    def _cloud(self, act: Callable[[BlobStore], T]) -> T:
+        if not self.lane.up:
+            raise Down
+        try:
+            return act(self.cloud)
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            self.lane.fail(exc)
+            raise Down from exc
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        if not self.outbox.waiting("blobs"):
+            try:
+                return self._cloud(lambda s3: s3.put(key, data, content_type))
+            except Down:
+                pass
+        self.spool.put(key, data, content_type)
+        self.outbox.queue("blobs", "put", {"key": key, "content_type": content_type}, _chat_of(key))
+        log.info("queued: %s waits for the blob store", key)
+        self.on_queued()
+
+    def get(self, key: str) -> bytes:
+        if self.spool.exists(key):
+            return self.spool.get(key)
+        try:
+            return self._cloud(lambda s3: s3.get(key))
+        except Down:
+            raise BackendUnavailable(f"the blob store is unreachable ({self.lane.error}); try again when it answers") from None
+
+    def exists(self, key: str) -> bool:
+        if self.spool.exists(key):
+            return True
+        try:
+            return self._cloud(lambda s3: s3.exists(key))
+        except Down:
+            return False
+
+    def url(self, key: str) -> str:
+        """The spooled file while it waits, else a presigned URL (signing needs no network)."""
+        return self.spool.url(key) if self.spool.exists(key) else self.cloud.url(key)
+
+    def keys(self, prefix: str = "") -> list[str]:
+        try:
+            listed = self._cloud(lambda s3: s3.keys(prefix))
+        except Down:
+            listed = []
+        return sorted(set(listed) | set(self.spool.keys(prefix)))
+
+    def delete(self, key: str) -> None:
+        self._forget(check_key(key), exact=True)
+
+    def delete_prefix(self, prefix: str) -> int:
+        return self._forget(check_key(prefix), exact=False)
+
+    def _forget(self, key: str, *, exact: bool) -> int:
+        """Drop spooled uploads of the key(s), then delete in the cloud, or queue the deletion."""
+        matches = (lambda k: k == key) if exact else (lambda k: k.startswith(key))
+        dropped = [i.id for i in self.outbox.items("blobs", kind="put", limit=100_000) if matches(i.payload["key"])]
+        self.outbox.remove(dropped)
+        count = self.spool.delete_prefix(key) if not exact else 0
+        if exact:
+            self.spool.delete(key)
+        try:
+            if self.outbox.waiting("blobs"):
+                raise Down
+            return count + int(self._cloud(lambda s3: s3.delete(key) if exact else s3.delete_prefix(key)) or 0)
+        except Down:
+            self.outbox.queue("blobs", "delete" if exact else "delete_prefix", {"key": key}, _chat_of(key))
+            self.on_queued()
+            return count
+
+    def push(self, item: OutboxItem) -> None:
+        key = item.payload["key"]
+        if item.kind == "put":
+            if self.spool.exists(key):
+                self.cloud.put(key, self.spool.get(key), item.payload["content_type"])
+                self.spool.delete(key)
+        elif item.kind == "delete":
+            self.cloud.delete(key)
+        else:
+            self.cloud.delete_prefix(key)
+
+
+def _chat_of(key: str) -> str | None:
+    parts = key.split("/")
+    return parts[1] if len(parts) > 2 and parts[0] == "chats" else None
+
+
+@dataclass
+class SyncReport:
+    """What one sync did and what still waits."""
+
+    pushed: int = 0
+    waiting: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    unreachable: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class CloudSync:
+    """Pushes the outbox to the cloud, oldest first, lane by lane; one run at a time per process."""
+
+    def __init__(self, outbox: Outbox, stores: Sequence[FallbackDatabase | FallbackBlobStore]) -> None:
+        self.outbox = outbox
+        self.stores = list(stores)
+        self._lock = threading.Lock()
+
+    def run(self, *, force: bool = False) -> SyncReport:
+        """Push what waits; ``force`` retries a down backend now instead of at its backoff time."""
+        report = SyncReport()
+        with self._lock:
+            for store in self.stores:
+                self._drain(store, force, report)
+            if self.outbox.empty_spool() and report.pushed:
+                log.info("sync: the spool is empty, everything is in the cloud")
+        report.waiting = self.outbox.counts()
+        return report
+
+    def _drain(self, store: FallbackDatabase | FallbackBlobStore, force: bool, report: SyncReport) -> None:
+        lane = store.lane
+        if not lane.up:
+            if not (force or lane.due()):
+                report.unreachable.append(f"{lane.label}: {lane.error}")
+                return
+            try:
+                store.connect()
+                lane.recover()
+            except Exception as exc:
+                lane.fail(exc)
+                report.unreachable.append(f"{lane.label}: {lane.error}")
+                return
+        while items := self.outbox.items(lane.name):
+            for item in items:
+                try:
+                    store.push(item)
+                except Exception as exc:
+                    if is_outage(exc):
+                        lane.fail(exc)
+                        report.unreachable.append(f"{lane.label}: {lane.error}")
+                        return
+                    error = lane.describe(exc)
+                    log.error("error: sync of %s item %d (%s) refused: %s", lane.name, item.id, item.kind, error)
+                    self.outbox.give_up(item.id, error)
+                    report.errors.append(f"{lane.name} item {item.id} ({item.kind}): {error}")
+                    continue
+                self.outbox.remove([item.id])
+                report.pushed += 1
+        if report.pushed:
+            log.info("sync: %s is up to date", lane.label)
+
+
+class BackgroundSync:
+    """A daemon thread that runs ``CloudSync`` when items are queued and retries down backends."""
+
+    def __init__(self, sync: CloudSync) -> None:
+        self.sync = sync
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="aizoomdoc-sync", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=10)
+
+    def _delay(self) -> float:
+        down = [s.lane.retry_at for s in self.sync.stores if not s.lane.up]
+        return max(0.2, min(down) - time.monotonic()) if down else IDLE_INTERVAL
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self._delay())
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                self.sync.run()
+            except Exception:  # keep retrying; the next run reports again
+                log.exception("error: background sync failed")
