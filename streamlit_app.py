@@ -1,8 +1,8 @@
 """aizoomdoc in the browser: ``streamlit run streamlit_app.py``.
 
 A thin face over ``aizoomdoc_core``: it navigates between the pages, and the sidebar says which
-storage is in use (with a warning when the configured cloud could not be reached), which model
-answers, and who the user is.
+storage is in use (with a warning when the configured cloud does not answer, and how many writes
+wait for it), which model answers, and who the user is.
 """
 
 from __future__ import annotations
@@ -22,10 +22,22 @@ if login_configured() and not st.user.is_logged_in:
 
 with st.sidebar:
     for status in app.status():
-        if status.in_use:
+        if status.in_use and status.reachable:
             st.caption(f"{status.component}: {status.kind}")
+        elif status.in_use:
+            st.warning(f"{status.kind} is unreachable ({status.error}); new chats are kept locally and sent when it answers.")
         elif status.configured:
-            st.warning(f"{status.kind} is configured but unreachable ({status.error}); using local storage.")
+            st.warning(f"{status.kind} cannot be used ({status.error}); using local storage.")
+    waiting = app.waiting()
+    if queued := waiting["database"] + waiting["blobs"]:
+        st.info(f"{queued} items wait to be sent to the cloud.")
+        if st.button("Send now", icon=":material/sync:"):
+            report = app.sync()
+            st.toast(f"{report.pushed} items sent" + (f"; {', '.join(report.unreachable)}" if report.unreachable else ""))
+            st.rerun()
+    if waiting["failed"]:
+        st.error(f"{waiting['failed']} items were refused by the cloud and stay in the local spool "
+                 "(see `python -m aizoomdoc_core sync`).")
     if app.settings.llm_configured:
         st.caption(f"model: {app.settings.llm_model}")
     else:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import AizoomdocError, InvalidInput, NotFound
+from .errors import AizoomdocError, BackendUnavailable, InvalidInput
 from .events import AnswerDelta, AnswerDone, AskResult, ChatStarted, Event, ImageReady, Notice, SearchDone, ToolCalled
 from .models import ChatImage, DocumentInfo
 from .render import clamp_bbox
@@ -107,7 +107,11 @@ def ask(
     evidence = Evidence()
     try:
         scope = chat.metadata.get("document_ids") or None
-        hits = app.search(question, top=TOP_HITS, document_ids=scope)
+        unsearchable: BackendUnavailable | None = None
+        try:
+            hits = app.search(question, top=TOP_HITS, document_ids=scope)
+        except BackendUnavailable as exc:  # the documents are in a cloud that is away: say so, keep the chat
+            hits, unsearchable = [], exc
         results = app.add_search_results(chat.id, [h.to_json() for h in hits], message_id=asked.id)
         for hit in hits:
             evidence.add_hit(hit)
@@ -115,7 +119,11 @@ def ask(
         yield from _show_hits(app, chat.id, answer.id, hits, evidence)
         model: str | None = None
         usage: dict[str, int] = {}
-        if app.settings.llm_configured and not offline:
+        if unsearchable is not None:
+            text, message_type = _unsearchable(question, unsearchable), "error"
+            yield Notice(text=str(unsearchable))
+            yield AnswerDelta(text=text)
+        elif app.settings.llm_configured and not offline:
             loop = ToolLoop(app, chat.id, answer.id, evidence, scope)
             try:
                 text, usage = yield from loop.run(question, history)
@@ -168,7 +176,11 @@ def _show_hits(app: Aizoomdoc, chat_id: str, message_id: str, hits: list[Hit], e
             break
         if any(c.document_id == hit.document_id and c.page == hit.page and _inside(hit.bbox, c.bbox) for c in crops):
             continue
-        document = app.get_document(hit.document_id)
+        try:
+            document = app.get_document(hit.document_id)
+        except BackendUnavailable as exc:  # the cloud went away after the search: answer without it
+            yield Notice(text=f"no image of page {hit.page}: {exc}")
+            continue
         if not _drawable(document):
             continue
         for kind in ["viewport", "zoom_crop"] if not crops else ["zoom_crop"]:
@@ -178,7 +190,7 @@ def _show_hits(app: Aizoomdoc, chat_id: str, message_id: str, hits: list[Hit], e
                 if pixels + size.width * size.height > EVIDENCE_PIXELS:
                     break
                 ready = _store_image(app, chat_id, message_id, evidence, kind, document, hit.page, hit.bbox, render_as=drawing)
-            except InvalidInput as exc:
+            except AizoomdocError as exc:  # not drawable, or its file's store is unreachable right now
                 yield Notice(text=f"no image of {document.name} page {hit.page}: {exc}")
                 break
             pixels += ready.image.width * ready.image.height
@@ -215,7 +227,7 @@ def _store_image(
         metadata={"text_px": rendered.text_px, "caption": caption, "marker": marker},  # kept for History
     )
     evidence.images[marker] = image
-    return ImageReady(image=image, caption=f"[{marker}] {caption}")
+    return ImageReady(image=image, caption=f"[{marker}] {caption}", data=rendered.png)
 
 
 def _image_json(app: Aizoomdoc, image: ChatImage) -> dict[str, Any]:
@@ -253,6 +265,12 @@ def _extractive(question: str, hits: list[Hit], evidence: Evidence) -> str:
         page = "стр." if russian else "page"
         lines.append(f"- «{quote}» — {hit.document_name}{sheet}{title}, {page} {hit.page} [{marker}]")
     return "\n".join(lines)
+
+
+def _unsearchable(question: str, error: BackendUnavailable) -> str:
+    if language(question) == "ru":
+        return f"Документы сейчас недоступны для поиска ({error}). Вопрос сохранён: задайте его снова, когда база ответит."
+    return f"The documents cannot be searched right now ({error}). Your question is saved: ask again when the database answers."
 
 
 def _extractive_citations(hits: list[Hit], evidence: Evidence) -> list[dict[str, Any]]:
@@ -416,7 +434,7 @@ class ToolLoop:
                 result, images = yield from self._zoom(arguments)
             else:
                 result, images = f"Error: there is no tool named {call.name!r}.", []
-        except (InvalidInput, NotFound, KeyError, TypeError, ValueError) as exc:
+        except (AizoomdocError, KeyError, TypeError, ValueError) as exc:  # incl. a backend that went away
             message = str(exc) if isinstance(exc, AizoomdocError) else f"bad arguments ({type(exc).__name__}: {exc})"
             result, images = f"Error: {message}", []
         yield ToolCalled(name=call.name, arguments=arguments, summary=result.splitlines()[0][:200])

@@ -61,10 +61,13 @@ class Aizoomdoc:
         self.renderer = Renderer(storage.db, storage.blobs)
 
     @classmethod
-    def open(cls, settings: Settings, *, background_sync: bool = False) -> Aizoomdoc:
-        """``background_sync``: push writes that waited for the cloud from a daemon thread (the UI's
-        choice; the CLI syncs at start and with ``sync``)."""
+    def open(cls, settings: Settings, *, background_sync: bool = False, sync_at_start: bool = True) -> Aizoomdoc:
+        """Open the storage; writes that waited for the cloud in an earlier run are pushed now
+        (``sync_at_start``) and, with ``background_sync`` (the UI's choice), from a daemon thread
+        whenever more wait."""
         app = cls(settings, open_storage(settings))
+        if sync_at_start:
+            app.storage.run_sync()
         if background_sync:
             app.storage.start_background_sync()
         return app

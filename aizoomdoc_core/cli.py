@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", parents=[common], help="say which backends are configured and reachable")
     check.set_defaults(handler=cmd_check)
 
+    sync = commands.add_parser("sync", parents=[common], help="push what waited for the cloud while it was unreachable")
+    sync.set_defaults(handler=cmd_sync)
+
     ingest = commands.add_parser("ingest", parents=[common], help="read files into documents")
     ingest.add_argument("paths", nargs="+", metavar="PATH")
     ingest.add_argument("--password", help="password of encrypted PDFs")
@@ -116,6 +119,7 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> tuple[Any, str,
 def cmd_check(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, int]:
     with closing(Aizoomdoc.open(settings)) as app:
         statuses = app.check()
+        waiting = app.waiting()
     lines = []
     for s in statuses:
         if not s.configured and s.component == "llm":
@@ -125,8 +129,20 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, i
         else:
             state = f"UNREACHABLE: {s.error}"
         lines.append(f"{s.component:<9} {s.kind:<11} {state}  ({s.location})")
+    if queued := waiting["database"] + waiting["blobs"]:
+        lines.append(f"spool     {queued} items wait for the cloud (python -m aizoomdoc_core sync)")
     failed = any(s.configured and not s.reachable for s in statuses)
     return [s.to_json() for s in statuses], "\n".join(lines), 1 if failed else 0
+
+
+def cmd_sync(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, int]:
+    """Exit 0 when nothing waits any more, 1 when items still wait or the cloud refused some."""
+    with closing(Aizoomdoc.open(settings, sync_at_start=False)) as app:
+        report = app.sync()
+    waiting = report.waiting["database"] + report.waiting["blobs"]
+    lines = [f"{report.pushed} items pushed, {waiting} waiting, {report.waiting['failed']} refused"]
+    lines += [f"unreachable: {u}" for u in report.unreachable] + [f"refused: {e}" for e in report.errors]
+    return report.to_json(), "\n".join(lines), 0 if waiting == 0 and report.waiting["failed"] == 0 else 1
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, int]:

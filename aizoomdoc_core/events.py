@@ -30,6 +30,7 @@ class SearchDone:
 class ImageReady:
     image: ChatImage
     caption: str
+    data: bytes  # the PNG itself: shown at once, without a round trip to a blob store that may be away
 
 
 @dataclass

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import io
 import statistics
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -30,6 +28,7 @@ from PIL import Image, ImageDraw
 from .errors import InvalidInput
 from .ingest.pdf import open_image, open_pdf, sniff_image
 from .isolation import Report, Task, run_isolated
+from .lru import SizedLRU
 from .models import DocumentInfo
 from .storage.blobs import BlobStore
 from .storage.db import Database
@@ -258,39 +257,14 @@ def _blocks_task(data: bytes, mime: str, name: str, page: int, boxes: list[list[
     return page_with_blocks(open_renderable(data, mime, name), page, boxes)
 
 
-class _LRU:
-    """A small thread-safe least-recently-used map bounded by the summed size of its values."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit, self.size = limit, 0
-        self.items: OrderedDict[Any, tuple[Any, int]] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: Any) -> Any:
-        with self.lock:
-            if key not in self.items:
-                return None
-            self.items.move_to_end(key)
-            return self.items[key][0]
-
-    def put(self, key: Any, value: Any, size: int) -> None:
-        with self.lock:
-            if key in self.items:
-                self.size -= self.items.pop(key)[1]
-            self.items[key] = (value, size)
-            self.size += size
-            while self.size > self.limit and len(self.items) > 1:
-                self.size -= self.items.popitem(last=False)[1][1]
-
-
 class Renderer:
     """Renders regions of stored documents in isolated children, with caches for reruns."""
 
     def __init__(self, db: Database, blobs: BlobStore, *, seconds: float = 60.0, memory_bytes: int = 2 * 1024**3) -> None:
         self.db, self.blobs = db, blobs
         self.seconds, self.memory_bytes = seconds, memory_bytes
-        self.originals = _LRU(256 * 1024**2)
-        self.images = _LRU(128 * 1024**2)
+        self.originals = SizedLRU(256 * 1024**2)
+        self.images = SizedLRU(128 * 1024**2)
 
     def render(self, kind: str, document: DocumentInfo, page: int, bbox: list[float] | None = None) -> Rendered:
         """``kind`` is one of KINDS; raises ``InvalidInput`` when it cannot be drawn."""

@@ -77,7 +77,7 @@ if prompt:
                         status.write(f"Found {len(event.hits)} blocks on " + (", ".join(sheets[:6]) or "no sheet"))
                     elif isinstance(event, ImageReady):
                         status.write(f"{event.image.kind.replace('_', ' ')}: {event.caption}")
-                        status.image(app.image_bytes(event.image), caption=caption(event.image), width="stretch")
+                        status.image(event.data, caption=caption(event.image), width="stretch")
                     elif isinstance(event, ToolCalled):
                         status.write(f"{event.name}: {event.summary}")
                     elif isinstance(event, Notice):

@@ -11,6 +11,7 @@ import streamlit as st
 
 from aizoomdoc_core.app import Aizoomdoc
 from aizoomdoc_core.config import Settings
+from aizoomdoc_core.errors import AizoomdocError
 from aizoomdoc_core.models import ChatImage, ChatView
 
 CHAT_KEY = "chat_id"
@@ -26,8 +27,11 @@ def _secrets() -> dict[str, Any]:
 
 @st.cache_resource(show_spinner="Opening storage…")
 def core() -> Aizoomdoc:
-    """One core per process: database engine, blob client and their start-up checks, never per rerun."""
-    return Aizoomdoc.open(Settings.load(secrets=_secrets()))
+    """One core per process: database engine, blob client and their start-up checks, never per rerun.
+
+    Its background thread pushes what waited for the cloud as soon as the cloud answers again.
+    """
+    return Aizoomdoc.open(Settings.load(secrets=_secrets()), background_sync=True)
 
 
 def login_configured() -> bool:
@@ -80,7 +84,11 @@ def show_images(app: Aizoomdoc, images: list[ChatImage]) -> None:
     columns = st.columns(2)
     for index, image in enumerate(images):
         with columns[index % 2]:
-            data = image_bytes(app, image.id, image.storage_key)
+            try:
+                data = image_bytes(app, image.id, image.storage_key)
+            except AizoomdocError as exc:  # its blob store is unreachable right now: say so, keep the rest
+                st.info(f"{caption(image)}: the image cannot be shown right now ({exc})")
+                continue
             st.image(data, caption=caption(image), width="stretch")
             with st.popover("Full size", width="stretch"):
                 st.image(data, caption=caption(image))

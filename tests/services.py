@@ -42,7 +42,10 @@ class PostgresCluster:
     ``initdb`` refuses to run as root, so as root the cluster belongs to the ``postgres`` user.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        """``durable``: a commit survives ``stop`` (an immediate shutdown, like a crash); the
+        default trades that for speed, which tests that never stop the cluster do not need."""
+        self.durable = durable
         self.root = Path(tempfile.mkdtemp(prefix="aizoomdoc-pg-"))
         self.data = self.root / "data"
         self.port = free_port()
@@ -65,7 +68,7 @@ class PostgresCluster:
     def start(self) -> None:
         options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            f"-c synchronous_commit={'on' if self.durable else 'off'} -c full_page_writes=off -c max_connections=200"
         )
         self._run(_postgres_bin("pg_ctl"), "-D", str(self.data), "-l", str(self.root / "log"),
                   "-o", options, "-w", "start")

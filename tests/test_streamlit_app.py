@@ -6,12 +6,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from aizoomdoc_core.app import Aizoomdoc
 from aizoomdoc_core.config import Settings
 from tests.conftest import CORPUS, ROOT
-from tests.services import StreamlitServer
+from tests.services import StreamlitServer, free_port
 
 
 @pytest.fixture
@@ -29,6 +30,7 @@ def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def app_test() -> AppTest:
+    st.cache_resource.clear()  # the core is cached per process: each test opens its own storage
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
     at.run()
     assert not at.exception, at.exception
@@ -100,3 +102,20 @@ def test_streamlit_run_serves_the_app(tmp_path: Path) -> None:
             assert b"<title>Streamlit</title>" in page.read()
     finally:
         server.stop()
+
+
+def test_sidebar_says_when_the_cloud_is_away_and_what_waits(data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"postgresql://app:secret-pw-7@127.0.0.1:{free_port()}/db"
+    monkeypatch.setenv("DATABASE_URL", url)
+    at = app_test()
+    warnings = [w.value for w in at.sidebar.warning]
+    assert any("postgresql is unreachable" in w and "kept locally" in w for w in warnings), warnings
+    at.chat_input[0].set_value("Перечень элементов").run()
+    assert not at.exception, at.exception
+    answers = [m for m in at.chat_message if m.name == "assistant"]
+    assert answers and "Документы сейчас недоступны для поиска" in answers[0].markdown[0].value
+    # What the question left in the spool is counted by the sidebar of the next session.
+    at = app_test()
+    assert any(i.value == "4 items wait to be sent to the cloud." for i in at.sidebar.info), [i.value for i in at.sidebar.info]
+    shown = " ".join(str(e.value) for e in [*at.sidebar.warning, *at.sidebar.info, *at.markdown])
+    assert "secret-pw-7" not in shown

@@ -134,7 +134,4 @@ def open_storage(settings: Settings) -> Storage:
         fixed.append(status)
 
     sync = CloudSync(outbox, stores) if outbox is not None and stores else None
-    storage = Storage(db=db, blobs=blobs, fixed=fixed, lanes=[s.lane for s in stores], sync=sync)
-    if sync is not None and any(lane.up for lane in storage.lanes):
-        storage.run_sync()  # what waited from an earlier run goes out now
-    return storage
+    return Storage(db=db, blobs=blobs, fixed=fixed, lanes=[s.lane for s in stores], sync=sync)

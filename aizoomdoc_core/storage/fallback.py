@@ -25,7 +25,6 @@ import logging
 import socket
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -36,6 +35,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
 from ..errors import BackendUnavailable, NotFound
+from ..lru import SizedLRU
 from ..models import BackendStatus, Chat, ChatImage, ChatSummary, ChatView, DocumentInfo, Message, SearchResult
 from . import schema
 from .blobs import BlobStore, LocalBlobStore, check_key
@@ -45,6 +45,7 @@ from .writes import Write, apply_write
 log = logging.getLogger("aizoomdoc.sync")
 
 T = TypeVar("T")
+RECENT_BYTES = 128 * 1024**2
 MAX_BACKOFF = 60.0  # seconds between retries of a backend that stays down
 IDLE_INTERVAL = 30.0  # seconds between checks of the outbox when nothing happens
 BATCH = 100
@@ -189,21 +190,6 @@ class Outbox:
         return True
 
 
-class _Remembered(OrderedDict[str, T]):
-    """A small LRU of what this process last read from the cloud, shown while the cloud is down."""
-
-    def __init__(self, size: int) -> None:
-        super().__init__()
-        self.size = size
-
-    def keep(self, key: str, value: T) -> T:
-        self[key] = value
-        self.move_to_end(key)
-        while len(self) > self.size:
-            self.popitem(last=False)
-        return value
-
-
 class FallbackDatabase:
     """The ``Database`` interface over the cloud database, with the spool behind it."""
 
@@ -211,8 +197,10 @@ class FallbackDatabase:
         self.cloud, self.spool, self.outbox, self.lane = cloud, spool, outbox, lane
         self.kind = cloud.kind
         self.on_queued: Callable[[], None] = lambda: None
-        self._chats: _Remembered[Chat] = _Remembered(1000)
-        self._views: _Remembered[ChatView] = _Remembered(64)
+        # What this process last read or wrote, shown while the cloud is down (bounded by count).
+        self._chats = SizedLRU(1000)
+        self._views = SizedLRU(64)
+        self._document_reads = SizedLRU(1024)
         self._migrated = False
 
     @property
@@ -253,7 +241,9 @@ class FallbackDatabase:
         """To the cloud when it is up and nothing waits; else to the spool, queued."""
         if self.lane.up and not self.outbox.waiting("database"):
             try:
-                return self.cloud.apply(write)
+                count = self.cloud.apply(write)
+                self._remember(write)
+                return count
             except Exception as exc:
                 if not is_outage(exc):
                     raise
@@ -261,13 +251,31 @@ class FallbackDatabase:
         with self.spool.write() as conn:
             count = apply_write(conn, write)
             self.outbox.add(conn, "database", write.kind, write.to_payload(), write.chat_id)
+        self._remember(write)
         log.info("queued: %s of chat %s waits for the database", write.kind, write.chat_id)
         self.on_queued()
         return count
 
+    def _remember(self, write: Write) -> None:
+        """Keep what this process writes in its remembered views, so that a chat still shows all
+        of itself (its question saved in the cloud, its answer in the spool) while the cloud is down."""
+        view = self._views.get(write.chat_id)
+        if write.kind != "save" or view is None:
+            return
+        rows = [_RECORDS[write.table](**row) for row in write.rows]
+        if write.table == "chats":
+            view = replace(view, chat=rows[-1])
+        else:
+            field_name = {"chat_messages": "messages", "chat_images": "images", "search_results": "search_results"}[write.table]
+            kept = {r.id: r for r in getattr(view, field_name)} | {r.id: r for r in rows}
+            view = replace(view, **{field_name: list(kept.values())})
+        self._views.put(write.chat_id, view, 1)
+
     def save_chat(self, chat: Chat) -> None:
+        if self._views.get(chat.id) is None and self._chats.get(chat.id) is None:  # new: nothing to read back
+            self._views.put(chat.id, ChatView(chat, [], [], []), 1)
         self.apply(Write.save(schema.chats, [chat.__dict__], chat.id))
-        self._chats.keep(chat.id, chat)
+        self._chats.put(chat.id, chat, 1)
 
     def save_message(self, message: Message) -> None:
         self.apply(Write.save(schema.chat_messages, [message.__dict__], message.chat_id, touch=message.created_at))
@@ -282,8 +290,8 @@ class FallbackDatabase:
     def delete_chat(self, chat_id: str) -> None:
         self.get_chat(chat_id)  # NotFound when it exists nowhere
         self.apply(Write.delete_chat(chat_id))
-        self._chats.pop(chat_id, None)
-        self._views.pop(chat_id, None)
+        self._chats.discard(lambda key: key == chat_id)
+        self._views.discard(lambda key: key == chat_id)
 
     # -- chat reads -----------------------------------------------------------------------------
 
@@ -291,21 +299,23 @@ class FallbackDatabase:
         if chat_id in self.outbox.deleted_chats():
             raise NotFound(f"chat not found: {chat_id}")
         try:
-            return self._chats.keep(chat_id, self.spool.get_chat(chat_id))
+            chat = self.spool.get_chat(chat_id)
         except NotFound:
-            pass
-        try:
-            return self._chats.keep(chat_id, self._cloud(lambda db: db.get_chat(chat_id)))
-        except Down:
-            if chat_id in self._chats:
-                return self._chats[chat_id]
-            raise self._unavailable() from None
+            try:
+                chat = self._cloud(lambda db: db.get_chat(chat_id))
+            except Down:
+                chat = self._chats.get(chat_id)
+                if chat is None:
+                    raise self._unavailable() from None
+        self._chats.put(chat_id, chat, 1)
+        return chat
 
     def chat_view(self, chat_id: str) -> ChatView:
         """The cloud's rows (or, while it is down, the last ones read) overlaid with the spool's."""
         chat = self.get_chat(chat_id)
         try:
-            cloud = self._views.keep(chat_id, ChatView(chat, *self._cloud(lambda db: db.chat_rows(chat_id))))
+            cloud = ChatView(chat, *self._cloud(lambda db: db.chat_rows(chat_id)))
+            self._views.put(chat_id, cloud, 1)
         except Down:
             cloud = self._views.get(chat_id) or ChatView(chat, [], [], [])
         messages, images, results = self.spool.chat_rows(chat_id)
@@ -325,7 +335,7 @@ class FallbackDatabase:
         try:
             listed = self._cloud(lambda db: db.list_chats(**wanted))
         except Down:
-            listed = []
+            listed = self._remembered_summaries(user_id, text)
         deleted = self.outbox.deleted_chats()
         merged = {c.id: c for c in listed}
         for chat_id, chat in spooled.items():
@@ -336,6 +346,23 @@ class FallbackDatabase:
                        key=lambda c: (c.updated_at, c.id), reverse=True)
         return chats[offset : offset + limit]
 
+    def _remembered_summaries(self, user_id: str | None, text: str | None) -> list[ChatSummary]:
+        """History while the cloud is down: the chats this process has shown or written."""
+        summaries = []
+        for view in self._views.values():
+            merged = self.chat_view(view.chat.id)
+            contents = [merged.chat.title, *(m.content for m in merged.messages)]
+            if (user_id is not None and merged.chat.user_id != user_id) or (
+                text and not any(text.lower() in c.lower() for c in contents)
+            ):
+                continue
+            questions = [m.content for m in merged.messages if m.role == "user"]
+            chat = merged.chat
+            summaries.append(ChatSummary(chat.id, chat.title, chat.user_id, chat.created_at,
+                                         max([chat.updated_at, *(m.created_at for m in merged.messages)]),
+                                         len(merged.messages), questions[0] if questions else None))
+        return summaries
+
     def count_chats(self, *, user_id: str | None = None, text: str | None = None) -> int:
         spooled = {c.id for c in self.spool.list_chats(user_id=user_id, limit=10_000, text=text)}
         deleted = self.outbox.deleted_chats()
@@ -343,7 +370,7 @@ class FallbackDatabase:
             count = self._cloud(lambda db: db.count_chats(user_id=user_id, text=text))
             in_cloud = self._cloud(lambda db: db.chat_ids_present(list(spooled | deleted)))
         except Down:
-            return len(spooled - deleted)
+            return len((spooled | {c.id for c in self._remembered_summaries(user_id, text)}) - deleted)
         return count + len(spooled - in_cloud) - len(deleted & in_cloud)
 
     def chat_documents(self, chat_ids: Sequence[str]) -> dict[str, list[str]]:
@@ -372,14 +399,6 @@ class FallbackDatabase:
         log.info("queued: document %s waits for the database", document["id"])
         self.on_queued()
 
-    def _source(self, document_id: str) -> Database:
-        """Where a document's rows are: the spool when it waits there, else the cloud."""
-        if self._in_spool(document_id):
-            return self.spool
-        if not self.lane.up:
-            raise self._unavailable()
-        return self.cloud
-
     def _in_spool(self, document_id: str) -> bool:
         try:
             self.spool.get_document(document_id)
@@ -387,26 +406,34 @@ class FallbackDatabase:
         except NotFound:
             return False
 
-    def _document_read(self, document_id: str, read: Callable[[Database], T]) -> T:
-        source = self._source(document_id)
-        if source is self.spool:
+    def _document_read(self, key: tuple[Any, ...], read: Callable[[Database], T]) -> T:
+        """A read of one document's rows, from where the document is.
+
+        What this process read from the cloud is remembered (by ``key``) and served while the cloud
+        is down, so that a question under way still gets its images: the renderer keeps the files.
+        """
+        if self._in_spool(key[1]):
             return read(self.spool)
         try:
-            return self._cloud(read)
+            found = self._cloud(read)
         except Down:
-            raise self._unavailable() from None
+            if (found := self._document_reads.get(key)) is None:
+                raise self._unavailable() from None
+            return found
+        self._document_reads.put(key, found, 1)
+        return found
 
     def get_document(self, document_id: str) -> DocumentInfo:
-        return self._document_read(document_id, lambda db: db.get_document(document_id))
+        return self._document_read(("document", document_id), lambda db: db.get_document(document_id))
 
     def document_pages(self, document_id: str) -> list[dict[str, Any]]:
-        return self._document_read(document_id, lambda db: db.document_pages(document_id))
+        return self._document_read(("pages", document_id), lambda db: db.document_pages(document_id))
 
     def page_row(self, document_id: str, number: int) -> dict[str, Any] | None:
-        return self._document_read(document_id, lambda db: db.page_row(document_id, number))
+        return self._document_read(("page", document_id, number), lambda db: db.page_row(document_id, number))
 
     def page_blocks(self, document_id: str, page: int) -> list[dict[str, Any]]:
-        return self._document_read(document_id, lambda db: db.page_blocks(document_id, page))
+        return self._document_read(("blocks", document_id, page), lambda db: db.page_blocks(document_id, page))
 
     def document_by_sha256(self, sha256: str) -> DocumentInfo | None:
         """The spool's or the cloud's; while the cloud is down, a file it already holds is not
@@ -450,11 +477,15 @@ class FallbackDatabase:
         except Down:
             raise self._unavailable() from None
 
-    # Search runs where the documents are: the cloud when it answers, else the spool's documents.
     def _search(self, read: Callable[[Database], T]) -> T:
+        """Search runs where the documents are: in the cloud when it answers, else among the
+        documents ingested while it was away; with none of those, it says the cloud is away
+        rather than that nothing matched."""
         try:
             return self._cloud(read)
         except Down:
+            if not self.spool.list_documents(limit=1):
+                raise self._unavailable() from None
             return read(self.spool)
 
     def term_frequencies(self, terms: Sequence[str], document_ids: Sequence[str] | None = None) -> dict[str, int]:
@@ -493,6 +524,9 @@ class FallbackDatabase:
                     raise  # not the same file pushed twice: something to look at
 
 
+_RECORDS: dict[str, type] = {"chats": Chat, "chat_messages": Message, "chat_images": ChatImage, "search_results": SearchResult}
+
+
 def _overlay(cloud: list[T], spooled: list[T], order: Callable[[T], Any]) -> list[T]:
     """Rows by id, the spool's version winning (it is the newer), in ``order``."""
     merged = {row.id: row for row in cloud} | {row.id: row for row in spooled}  # type: ignore[attr-defined]
@@ -507,6 +541,8 @@ class FallbackBlobStore:
     def __init__(self, cloud: BlobStore, spool: LocalBlobStore, outbox: Outbox, lane: Lane) -> None:
         self.cloud, self.spool, self.outbox, self.lane = cloud, spool, outbox, lane
         self.on_queued: Callable[[], None] = lambda: None
+        # What this process wrote to or read from the bucket lately, served while the bucket is away.
+        self.recent = SizedLRU(RECENT_BYTES)
 
     @property
     def location(self) -> str:
@@ -532,7 +568,9 @@ class FallbackBlobStore:
     def put(self, key: str, data: bytes, content_type: str) -> None:
         if not self.outbox.waiting("blobs"):
             try:
-                return self._cloud(lambda s3: s3.put(key, data, content_type))
+                self._cloud(lambda s3: s3.put(key, data, content_type))
+                self.recent.put(key, data, len(data))
+                return
             except Down:
                 pass
         self.spool.put(key, data, content_type)
@@ -544,9 +582,14 @@ class FallbackBlobStore:
         if self.spool.exists(key):
             return self.spool.get(key)
         try:
-            return self._cloud(lambda s3: s3.get(key))
+            data = self._cloud(lambda s3: s3.get(key))
         except Down:
+            data = self.recent.get(key)
+            if data is not None:
+                return data
             raise BackendUnavailable(f"the blob store is unreachable ({self.lane.error}); try again when it answers") from None
+        self.recent.put(key, data, len(data))
+        return data
 
     def exists(self, key: str) -> bool:
         if self.spool.exists(key):
@@ -576,6 +619,7 @@ class FallbackBlobStore:
     def _forget(self, key: str, *, exact: bool) -> int:
         """Drop spooled uploads of the key(s), then delete in the cloud, or queue the deletion."""
         matches = (lambda k: k == key) if exact else (lambda k: k.startswith(key))
+        self.recent.discard(matches)
         dropped = [i.id for i in self.outbox.items("blobs", kind="put", limit=100_000) if matches(i.payload["key"])]
         self.outbox.remove(dropped)
         count = self.spool.delete_prefix(key) if not exact else 0
@@ -662,7 +706,7 @@ class CloudSync:
                         report.unreachable.append(f"{lane.label}: {lane.error}")
                         return
                     error = lane.describe(exc)
-                    log.error("error: sync of %s item %d (%s) refused: %s", lane.name, item.id, item.kind, error)
+                    log.error("sync of %s item %d (%s) refused: %s", lane.name, item.id, item.kind, error)
                     self.outbox.give_up(item.id, error)
                     report.errors.append(f"{lane.name} item {item.id} ({item.kind}): {error}")
                     continue
@@ -705,4 +749,4 @@ class BackgroundSync:
             try:
                 self.sync.run()
             except Exception:  # keep retrying; the next run reports again
-                log.exception("error: background sync failed")
+                log.exception("background sync failed")

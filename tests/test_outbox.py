@@ -1,0 +1,288 @@
+"""Never lose a chat: PostgreSQL and S3 are stopped for real in the middle of a question and at start.
+
+The module runs its own PostgreSQL cluster and moto server so that stopping them disturbs no other
+test. What the user was shown (the events of ``ask``, the image bytes) is recorded and, after the
+services are back and ``sync`` ran, compared row by row and blob by blob with what the cloud holds,
+read with plain stores, not through the app.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from aizoomdoc_core.app import Aizoomdoc
+from aizoomdoc_core.config import Settings
+from aizoomdoc_core.errors import BackendUnavailable, NotFound
+from aizoomdoc_core.events import AnswerDone, ChatStarted, Event, ImageReady, SearchDone
+from aizoomdoc_core.storage import schema
+from aizoomdoc_core.storage.db import Database
+from aizoomdoc_core.storage.s3 import S3BlobStore
+from tests.conftest import CORPUS, ROOT
+from tests.services import PostgresCluster, S3Server
+
+C02 = CORPUS / "C" / "C02_ru_perechen_elementov_PE3.pdf"
+QUESTION = "Перечень элементов"
+
+
+class Cloud:
+    """This module's PostgreSQL and S3, which the tests take down and bring back."""
+
+    def __init__(self) -> None:
+        self.pg, self.s3 = PostgresCluster(durable=True), S3Server()
+        self.pg.start()
+        self.s3.start()
+        self.down = False
+
+    def stop(self) -> None:
+        self.pg.stop()
+        self.s3.stop()
+        self.down = True
+
+    def start(self) -> None:
+        if self.down:
+            self.pg.start()
+            self.s3.start()
+            self.down = False
+
+
+@pytest.fixture(scope="module")
+def cloud() -> Iterator[Cloud]:
+    services = Cloud()
+    try:
+        yield services
+    finally:
+        services.start()
+        services.s3.stop()
+        services.pg.destroy()
+
+
+@pytest.fixture
+def environ(cloud: Cloud) -> Iterator[dict[str, str]]:
+    cloud.start()
+    url = cloud.pg.create_database()
+    yield {
+        "DATABASE_URL": url, "S3_ENDPOINT_URL": cloud.s3.endpoint_url, "S3_BUCKET": cloud.s3.create_bucket(),
+        "S3_ACCESS_KEY_ID": cloud.s3.access_key, "S3_SECRET_ACCESS_KEY": cloud.s3.secret_key,
+        "S3_REGION": "us-east-1", "AIZOOMDOC_CONNECT_TIMEOUT": "2",
+    }
+    cloud.start()
+    cloud.pg.drop_database(url)
+
+
+def _open(data: Path, environ: dict[str, str], **options: Any) -> Aizoomdoc:
+    return Aizoomdoc.open(Settings.load(data_dir=data, environ=environ, dotenv_path=None), **options)
+
+
+@dataclass
+class Shown:
+    """What a person saw of one question: the chat, the question, the hits, the images, the answer."""
+
+    chat_id: str = ""
+    question_id: str = ""
+    question: str = ""
+    hits: list[str] = field(default_factory=list)
+    images: dict[str, bytes] = field(default_factory=dict)
+    answer_id: str = ""
+    answer: str = ""
+
+    def see(self, app: Aizoomdoc, event: Event) -> None:
+        if isinstance(event, ChatStarted):
+            self.chat_id, self.question_id, self.question = event.chat.id, event.question.id, event.question.content
+        elif isinstance(event, SearchDone):
+            self.hits = [h.block_id for h in event.hits]
+        elif isinstance(event, ImageReady):
+            self.images[event.image.id] = event.data
+        elif isinstance(event, AnswerDone):
+            self.answer_id, self.answer = event.result.message_id, event.result.answer
+
+
+class CloudTruth:
+    """The cloud read directly: PostgreSQL through a plain store, the bucket through boto3."""
+
+    def __init__(self, environ: dict[str, str]) -> None:
+        self.db = Database.postgresql(environ["DATABASE_URL"])
+        self.s3 = S3BlobStore(
+            bucket=environ["S3_BUCKET"], endpoint_url=environ["S3_ENDPOINT_URL"],
+            access_key_id=environ["S3_ACCESS_KEY_ID"], secret_access_key=environ["S3_SECRET_ACCESS_KEY"],
+        )
+
+    def count(self, table: sa.Table, **where: str) -> int:
+        query = sa.select(sa.func.count()).select_from(table)
+        for column, value in where.items():
+            query = query.where(table.c[column] == value)
+        with self.db.read() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def holds(self, shown: Shown, answers: int = 1) -> None:
+        """Exactly what was shown: each row once, each blob byte for byte, nothing more."""
+        view = self.db.chat_view(shown.chat_id)
+        questions = [m for m in view.messages if m.role == "user"]
+        assert shown.question_id in {m.id for m in questions}
+        assert [m.content for m in view.messages if m.id == shown.answer_id] == [shown.answer]
+        assert len(view.messages) == 2 * answers == self.count(schema.chat_messages, chat_id=shown.chat_id)
+        shown_images = {i.id: i for i in view.images if i.id in shown.images}
+        assert len(shown_images) == len(shown.images)
+        for image_id, data in shown.images.items():
+            assert self.s3.get(shown_images[image_id].storage_key) == data
+        assert len(view.images) == self.count(schema.chat_images, chat_id=shown.chat_id)
+        assert sorted(self.s3.keys(f"chats/{shown.chat_id}/")) == sorted(i.storage_key for i in view.images)
+        mine = [r for r in view.search_results if r.message_id == shown.question_id]
+        assert [r.block_id for r in sorted(mine, key=lambda r: r.rank)] == shown.hits
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _spool_is_empty(data: Path) -> None:
+    spool = Database.sqlite(data / "spool" / "spool.sqlite3", foreign_keys=False)
+    try:
+        with spool.read() as conn:
+            for table in (schema.outbox, schema.chats, schema.chat_messages, schema.chat_images, schema.search_results,
+                          schema.documents, schema.blocks):
+                assert conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() == 0, table.name
+    finally:
+        spool.close()
+    assert not [p for p in (data / "spool" / "blobs").rglob("*") if p.is_file()]
+
+
+def _cli(data: Path, environ: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "AIZOOMDOC_DATA_DIR": str(data), **environ}
+    return subprocess.run([sys.executable, "-m", "aizoomdoc_core", *args], cwd=data.parent, env=env,
+                          capture_output=True, text=True, timeout=180)
+
+
+def test_cloud_stopped_in_the_middle_of_a_question(tmp_path: Path, cloud: Cloud, environ: dict[str, str]) -> None:
+    data = tmp_path / "data"
+    app = _open(data, environ)
+    assert app.ingest(C02).status == "ok"
+    shown = Shown()
+    try:
+        for event in app.ask(QUESTION, offline=True):
+            shown.see(app, event)
+            if isinstance(event, ImageReady) and not cloud.down:
+                cloud.stop()  # the first image reached the cloud; everything after it cannot
+        assert shown.answer and len(shown.images) >= 2
+        waiting = app.waiting()
+        assert waiting["database"] >= 2 and waiting["blobs"] >= 1 and waiting["failed"] == 0
+        assert app.storage.fallback and not app.status()[0].reachable
+        view = app.chat_view(shown.chat_id)  # while the cloud is down, the chat still shows all of itself
+        assert [m.content for m in view.messages] == [shown.question, shown.answer]
+        assert {i.id for i in view.images} == set(shown.images)
+        assert [c.id for c in app.list_chats()] == [shown.chat_id]
+    finally:
+        app.close()
+
+    cloud.start()
+    result = _cli(data, environ, "sync", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["pushed"] >= 3 and report["waiting"] == {"database": 0, "blobs": 0, "failed": 0}
+    truth = CloudTruth(environ)
+    try:
+        truth.holds(shown)
+        assert truth.count(schema.chats) == 1
+    finally:
+        truth.close()
+    _spool_is_empty(data)
+
+
+def test_cloud_down_at_start_and_back_later(tmp_path: Path, cloud: Cloud, environ: dict[str, str]) -> None:
+    data = tmp_path / "data"
+    app = _open(data, environ)
+    earlier = app.create_chat("made in an earlier run")
+    app.close()
+
+    cloud.stop()
+    app = _open(data, environ)
+    try:
+        assert [s.reachable for s in app.status()] == [False, False]
+        ingested = app.ingest(C02)  # kept in the spool with its file, and searchable there
+        assert ingested.status == "ok", ingested.error
+        pages = len(app.document_pages(ingested.document_id))
+        shown = Shown()
+        for event in app.ask(QUESTION, offline=True):
+            shown.see(app, event)
+        assert shown.hits and shown.images
+        follow_up = Shown()
+        for event in app.ask("Конденсатор", chat_id=shown.chat_id, offline=True):
+            follow_up.see(app, event)
+        app.rename_chat(shown.chat_id, "renamed offline")
+        assert [c.id for c in app.list_chats()] == [shown.chat_id] and app.count_chats() == 1
+        with pytest.raises(BackendUnavailable, match="database is unreachable"):
+            app.delete_chat(earlier.id)  # never seen by this process: refused in one line, nothing lost
+    finally:
+        app.close()
+    spool = Database.sqlite(data / "spool" / "spool.sqlite3", foreign_keys=False)
+    with spool.read() as conn:
+        queued = [dict(r._mapping) for r in conn.execute(sa.select(schema.outbox).order_by(schema.outbox.c.id))]
+    spool.close()
+
+    cloud.start()
+    app = _open(data, environ)  # pushes what waited, at start
+    truth = CloudTruth(environ)
+    try:
+        assert app.waiting() == {"database": 0, "blobs": 0, "failed": 0}
+        truth.holds(shown, answers=2)
+        assert truth.db.get_chat(shown.chat_id).title == "renamed offline"
+        assert truth.db.get_chat(earlier.id).title == "made in an earlier run"
+        assert truth.count(schema.pages, document_id=ingested.document_id) == pages
+        assert truth.s3.exists(truth.db.get_document(ingested.document_id).blob_key or "")
+        assert {h.document_id for h in app.search(QUESTION)} == {ingested.document_id}  # found in the cloud now
+        counts = {t.name: truth.count(t) for t in (schema.chats, schema.chat_messages, schema.chat_images,
+                                                    schema.search_results, schema.documents, schema.blocks)}
+        # Replaying every item again (a sync whose acknowledgements were lost) writes nothing twice.
+        spool = Database.sqlite(data / "spool" / "spool.sqlite3", foreign_keys=False)
+        with spool.write() as conn:
+            conn.execute(schema.outbox.insert(), [{k: v for k, v in item.items() if k != "id"} for item in queued])
+        spool.close()
+        report = app.sync()
+        assert report.pushed == len(queued) and report.errors == []
+        assert {t: truth.count(getattr(schema, t)) for t in counts} == counts
+    finally:
+        truth.close()
+        app.close()
+    _spool_is_empty(data)
+
+
+def test_background_sync_delivers_when_the_cloud_returns(tmp_path: Path, cloud: Cloud, environ: dict[str, str]) -> None:
+    data = tmp_path / "data"
+    app = _open(data, environ, background_sync=True)
+    try:
+        chat = app.create_chat("before")
+        doomed = app.create_chat("deleted while the cloud is down")
+        app.add_image(doomed.id, b"doomed", kind="upload", width=1, height=1)
+        cloud.stop()
+        app.delete_chat(doomed.id)
+        with pytest.raises(NotFound):
+            app.get_chat(doomed.id)
+        app.add_message(chat.id, "user", "written while the cloud is down")
+        image = app.add_image(chat.id, b"pixels", kind="upload", width=1, height=1)
+        assert app.waiting() == {"database": 3, "blobs": 2, "failed": 0}  # deletion, message, image row; deletion, bytes
+        assert app.image_bytes(image) == b"pixels"  # served from the spool meanwhile
+        time.sleep(3)  # let the thread fail a retry or two
+        cloud.start()
+        deadline = time.monotonic() + 90
+        while sum(app.waiting().values()) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert app.waiting() == {"database": 0, "blobs": 0, "failed": 0}
+        assert not app.storage.fallback
+    finally:
+        app.close()
+    truth = CloudTruth(environ)
+    try:
+        assert [m.content for m in truth.db.chat_view(chat.id).messages] == ["written while the cloud is down"]
+        assert truth.s3.get(image.storage_key) == b"pixels"
+        assert truth.count(schema.chats, id=doomed.id) == 0 and not truth.s3.keys(f"chats/{doomed.id}/")
+    finally:
+        truth.close()
