@@ -143,6 +143,11 @@ class Settings:
         return self.data_dir / "blobs"
 
     @property
+    def mirror_dir(self) -> Path:
+        """The local copy of the cloud's documents (rows and files), used while the cloud is away."""
+        return self.data_dir / "mirror"
+
+    @property
     def spool_dir(self) -> Path:
         """Where writes wait while a configured cloud backend is unreachable (storage/fallback.py)."""
         return self.data_dir / "spool"

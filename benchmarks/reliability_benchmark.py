@@ -178,6 +178,7 @@ def main() -> None:
     cloud = Cloud()
     rows = []
     try:
+        rows.append(scenario(cloud, "none (the baseline), 4 questions", lambda app: [ask(app, q) for q in QUESTIONS]))
         for what, label in (("postgresql", "PostgreSQL"), ("s3", "S3"), ("both", "PostgreSQL and S3")):
             rows.append(scenario(cloud, f"{label} stopped after the first image, 4 questions", lambda app, w=what: [
                 ask(app, q, at(ImageReady, cloud, w)) for q in QUESTIONS]))

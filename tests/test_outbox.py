@@ -148,8 +148,7 @@ def _spool_is_empty(data: Path) -> None:
     spool = Database.sqlite(data / "spool" / "spool.sqlite3", foreign_keys=False)
     try:
         with spool.read() as conn:
-            for table in (schema.outbox, schema.chats, schema.chat_messages, schema.chat_images, schema.search_results,
-                          schema.documents, schema.blocks):
+            for table in (schema.outbox, schema.chats, schema.chat_messages, schema.chat_images, schema.search_results):
                 assert conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() == 0, table.name
     finally:
         spool.close()
@@ -180,6 +179,8 @@ def test_cloud_stopped_in_the_middle_of_a_question(tmp_path: Path, cloud: Cloud,
         assert [m.content for m in view.messages] == [shown.question, shown.answer]
         assert {i.id for i in view.images} == set(shown.images)
         assert [c.id for c in app.list_chats()] == [shown.chat_id]
+        # The documents' mirror answers searches as the cloud did.
+        assert [h.block_id for h in app.search(QUESTION, top=len(shown.hits))] == shown.hits
     finally:
         app.close()
 

@@ -18,6 +18,7 @@ from ..errors import InvalidInput
 from ..models import BackendStatus
 from .blobs import BlobStore, LocalBlobStore
 from .db import Database
+from .mirror import DocumentMirror
 from .fallback import BackgroundSync, CloudSync, FallbackBlobStore, FallbackDatabase, Lane, Outbox, SyncReport
 
 log = logging.getLogger("aizoomdoc.storage")
@@ -61,6 +62,8 @@ class Storage:
         if self.background:
             self.background.stop()
         self.db.close()
+        if self.sync:
+            self.sync.outbox.spool.close()
 
 
 def _local_database(settings: Settings) -> tuple[Database, BackendStatus]:
@@ -104,7 +107,10 @@ def open_storage(settings: Settings) -> Storage:
             db, status = _local_database(settings)
             fixed.append(status)
         else:
-            db = FallbackDatabase(cloud, outbox.spool, outbox, Lane("database", "postgresql", location, describe))
+            mirror = Database.sqlite(settings.mirror_dir / "documents.sqlite3")
+            mirror.migrate()
+            lane = Lane("database", "postgresql", location, describe)
+            db = FallbackDatabase(cloud, outbox.spool, DocumentMirror(mirror), outbox, lane)
             _connect(db)
             stores.append(db)
     else:
@@ -126,7 +132,8 @@ def open_storage(settings: Settings) -> Storage:
             presign_expiry=settings.presign_expiry,
         )
         spool_blobs = LocalBlobStore(settings.spool_dir / "blobs")
-        blobs = FallbackBlobStore(s3, spool_blobs, outbox, Lane("blobs", "s3", s3.location, describe))
+        files = LocalBlobStore(settings.mirror_dir / "files")
+        blobs = FallbackBlobStore(s3, spool_blobs, files, outbox, Lane("blobs", "s3", s3.location, describe))
         _connect(blobs)
         stores.append(blobs)
     else:

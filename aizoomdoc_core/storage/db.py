@@ -356,6 +356,10 @@ class Database:
         with self.read() as conn:
             return [dict(r._mapping) for r in conn.execute(_blocks_query().where(b.c.document_id == document_id, b.c.page == page))]
 
+    def document_ids(self) -> set[str]:
+        with self.read() as conn:
+            return {str(v) for v in conn.execute(sa.select(schema.documents.c.id)).scalars()}
+
     def document_rows(self, document_id: str) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
         """The document's own rows, its pages and its blocks, as ``insert_document`` takes them."""
         d, p, b = schema.documents, schema.pages, schema.blocks

@@ -40,6 +40,7 @@ from ..models import BackendStatus, Chat, ChatImage, ChatSummary, ChatView, Docu
 from . import schema
 from .blobs import BlobStore, LocalBlobStore, check_key
 from .db import Database
+from .mirror import DocumentMirror
 from .writes import Write, apply_write
 
 log = logging.getLogger("aizoomdoc.sync")
@@ -49,8 +50,7 @@ RECENT_BYTES = 128 * 1024**2
 MAX_BACKOFF = 60.0  # seconds between retries of a backend that stays down
 IDLE_INTERVAL = 30.0  # seconds between checks of the outbox when nothing happens
 BATCH = 100
-_SPOOL_TABLES = (schema.search_results, schema.chat_images, schema.chat_messages, schema.chats,
-                 schema.blocks, schema.pages, schema.documents)
+_SPOOL_TABLES = (schema.search_results, schema.chat_images, schema.chat_messages, schema.chats)
 
 
 def is_outage(exc: BaseException) -> bool:
@@ -163,6 +163,14 @@ class Outbox:
         with self.spool.read() as conn:
             return [OutboxItem(*row) for row in conn.execute(query.order_by(o.c.id).limit(limit))]
 
+    def waiting_documents(self) -> set[str]:
+        """Documents ingested while the database was away, kept in the mirror until pushed."""
+        return {str(i.payload["document_id"]) for i in self.items("database", kind="document", limit=100_000)}
+
+    def drop_document(self, document_id: str) -> None:
+        self.remove([i.id for i in self.items("database", kind="document", limit=100_000)
+                     if i.payload["document_id"] == document_id])
+
     def deleted_chats(self) -> set[str]:
         """Chats whose deletion waits: the cloud still has them, reads must not show them."""
         o = schema.outbox
@@ -193,14 +201,13 @@ class Outbox:
 class FallbackDatabase:
     """The ``Database`` interface over the cloud database, with the spool behind it."""
 
-    def __init__(self, cloud: Database, spool: Database, outbox: Outbox, lane: Lane) -> None:
-        self.cloud, self.spool, self.outbox, self.lane = cloud, spool, outbox, lane
+    def __init__(self, cloud: Database, spool: Database, mirror: DocumentMirror, outbox: Outbox, lane: Lane) -> None:
+        self.cloud, self.spool, self.mirror, self.outbox, self.lane = cloud, spool, mirror, outbox, lane
         self.kind = cloud.kind
         self.on_queued: Callable[[], None] = lambda: None
         # What this process last read or wrote, shown while the cloud is down (bounded by count).
         self._chats = SizedLRU(1000)
         self._views = SizedLRU(64)
-        self._document_reads = SizedLRU(1024)
         self._migrated = False
 
     @property
@@ -209,9 +216,13 @@ class FallbackDatabase:
 
     def close(self) -> None:
         self.cloud.close()
+        self.mirror.db.close()
 
     def ping(self) -> None:
         self.cloud.ping()
+
+    def refresh_mirror(self) -> None:
+        self.mirror.refresh(self.cloud, keep=self.outbox.waiting_documents())
 
     def connect(self) -> None:
         """Reach the cloud database (migrating it the first time); raise if it does not answer."""
@@ -387,58 +398,49 @@ class FallbackDatabase:
     def insert_document(
         self, document: dict[str, Any], pages: Sequence[dict[str, Any]], blocks: Sequence[dict[str, Any]]
     ) -> None:
+        """To the cloud and the mirror; while the cloud is away, to the mirror with an outbox item."""
         if self.lane.up and not self.outbox.waiting("database"):
             try:
-                return self.cloud.insert_document(document, pages, blocks)
+                self.cloud.insert_document(document, pages, blocks)
+                self.mirror.add(document, pages, blocks)
+                return
             except Exception as exc:
                 if not is_outage(exc):
                     raise
                 self.lane.fail(exc)
-        self.spool.insert_document(document, pages, blocks)
+        self.mirror.db.insert_document(document, pages, blocks)
         self.outbox.queue("database", "document", {"document_id": document["id"]})
         log.info("queued: document %s waits for the database", document["id"])
         self.on_queued()
 
-    def _in_spool(self, document_id: str) -> bool:
-        try:
-            self.spool.get_document(document_id)
-            return True
-        except NotFound:
-            return False
-
-    def _document_read(self, key: tuple[Any, ...], read: Callable[[Database], T]) -> T:
-        """A read of one document's rows, from where the document is.
-
-        What this process read from the cloud is remembered (by ``key``) and served while the cloud
-        is down, so that a question under way still gets its images: the renderer keeps the files.
-        """
-        if self._in_spool(key[1]):
-            return read(self.spool)
+    def _document_read(self, read: Callable[[Database], T]) -> T:
+        """From the cloud; from the mirror while the cloud is down or when the document waits to be
+        pushed (the cloud does not know it yet)."""
         try:
             found = self._cloud(read)
-        except Down:
-            if (found := self._document_reads.get(key)) is None:
-                raise self._unavailable() from None
-            return found
-        self._document_reads.put(key, found, 1)
-        return found
+        except (Down, NotFound):
+            return read(self.mirror.db)
+        return found if found else read(self.mirror.db)
 
     def get_document(self, document_id: str) -> DocumentInfo:
-        return self._document_read(("document", document_id), lambda db: db.get_document(document_id))
+        return self._document_read(lambda db: db.get_document(document_id))
 
     def document_pages(self, document_id: str) -> list[dict[str, Any]]:
-        return self._document_read(("pages", document_id), lambda db: db.document_pages(document_id))
+        return self._document_read(lambda db: db.document_pages(document_id))
 
     def page_row(self, document_id: str, number: int) -> dict[str, Any] | None:
-        return self._document_read(("page", document_id, number), lambda db: db.page_row(document_id, number))
+        return self._document_read(lambda db: db.page_row(document_id, number))
 
     def page_blocks(self, document_id: str, page: int) -> list[dict[str, Any]]:
-        return self._document_read(("blocks", document_id, page), lambda db: db.page_blocks(document_id, page))
+        return self._document_read(lambda db: db.page_blocks(document_id, page))
+
+    def sheet_codes(self, document_ids: Sequence[str]) -> dict[str, list[str]]:
+        return self._document_read(lambda db: db.sheet_codes(document_ids))
 
     def document_by_sha256(self, sha256: str) -> DocumentInfo | None:
-        """The spool's or the cloud's; while the cloud is down, a file it already holds is not
-        recognised here but when the spooled copy is pushed (see ``_push_document``)."""
-        found = self.spool.document_by_sha256(sha256)
+        """The mirror knows the cloud's files (as of its last refresh) and those waiting to be pushed;
+        the cloud is asked for the rest."""
+        found = self.mirror.db.document_by_sha256(sha256)
         if found is None:
             try:
                 found = self._cloud(lambda db: db.document_by_sha256(sha256))
@@ -447,46 +449,34 @@ class FallbackDatabase:
         return found
 
     def list_documents(self, *, limit: int = 1000, offset: int = 0) -> list[DocumentInfo]:
-        spooled = self.spool.list_documents(limit=offset + limit)
         try:
             listed = self._cloud(lambda db: db.list_documents(limit=offset + limit))
         except Down:
-            listed = []
-        merged = {d.id: d for d in listed} | {d.id: d for d in spooled}
-        ordered = sorted(merged.values(), key=lambda d: (-d.created_at.timestamp(), d.id))
+            return self.mirror.db.list_documents(limit=limit, offset=offset)
+        waiting = self.outbox.waiting_documents()
+        pending = [d for d in self.mirror.db.list_documents(limit=offset + limit) if d.id in waiting]
+        ordered = sorted([*listed, *pending], key=lambda d: (-d.created_at.timestamp(), d.id))
         return ordered[offset : offset + limit]
 
-    def sheet_codes(self, document_ids: Sequence[str]) -> dict[str, list[str]]:
-        codes = self.spool.sheet_codes(document_ids)
-        try:
-            for document_id, found in self._cloud(lambda db: db.sheet_codes(document_ids)).items():
-                codes[document_id] = codes[document_id] or found
-        except Down:
-            pass
-        return codes
-
     def delete_document(self, document_id: str) -> None:
-        if self._in_spool(document_id):
-            self.spool.delete_document(document_id)
-            with self.spool.write() as conn:
-                o = schema.outbox
-                conn.execute(o.delete().where(o.c.kind == "document", o.c.payload["document_id"].as_string() == document_id))
-            return
-        try:
-            self._cloud(lambda db: db.delete_document(document_id))
-        except Down:
-            raise self._unavailable() from None
+        if document_id in self.outbox.waiting_documents():
+            self.outbox.drop_document(document_id)
+        else:
+            try:
+                self._cloud(lambda db: db.delete_document(document_id))
+            except Down:
+                raise self._unavailable() from None
+        self.mirror.remove(document_id)
 
     def _search(self, read: Callable[[Database], T]) -> T:
-        """Search runs where the documents are: in the cloud when it answers, else among the
-        documents ingested while it was away; with none of those, it says the cloud is away
-        rather than that nothing matched."""
+        """Search runs in the cloud when it answers, else in the mirror; with an empty mirror it
+        says the cloud is away rather than that nothing matched."""
         try:
             return self._cloud(read)
         except Down:
-            if not self.spool.list_documents(limit=1):
+            if not self.mirror.db.list_documents(limit=1):
                 raise self._unavailable() from None
-            return read(self.spool)
+            return read(self.mirror.db)
 
     def term_frequencies(self, terms: Sequence[str], document_ids: Sequence[str] | None = None) -> dict[str, int]:
         return self._search(lambda db: db.term_frequencies(terms, document_ids))
@@ -513,9 +503,9 @@ class FallbackDatabase:
 
     def _push_document(self, document_id: str) -> None:
         try:
-            document, pages, blocks = self.spool.document_rows(document_id)
+            document, pages, blocks = self.mirror.db.document_rows(document_id)
         except NotFound:
-            return  # deleted from the spool before it was pushed
+            return  # deleted before it was pushed
         if self.cloud.document_by_sha256(document["sha256"]) is None:
             try:
                 self.cloud.insert_document(document, pages, [{k: v for k, v in b.items() if k != "id"} for b in blocks])
@@ -538,10 +528,12 @@ class FallbackBlobStore:
 
     kind = "s3"
 
-    def __init__(self, cloud: BlobStore, spool: LocalBlobStore, outbox: Outbox, lane: Lane) -> None:
-        self.cloud, self.spool, self.outbox, self.lane = cloud, spool, outbox, lane
+    def __init__(self, cloud: BlobStore, spool: LocalBlobStore, files: LocalBlobStore, outbox: Outbox, lane: Lane) -> None:
+        self.cloud, self.spool, self.files, self.outbox, self.lane = cloud, spool, files, outbox, lane
         self.on_queued: Callable[[], None] = lambda: None
-        # What this process wrote to or read from the bucket lately, served while the bucket is away.
+        # Chat images this process wrote to or read from the bucket lately, served while it is away;
+        # document files are kept on disk instead (``files``, the mirror's folder): they are what
+        # every render reads, and what a question needs while the bucket is away.
         self.recent = SizedLRU(RECENT_BYTES)
 
     @property
@@ -569,7 +561,7 @@ class FallbackBlobStore:
         if not self.outbox.waiting("blobs"):
             try:
                 self._cloud(lambda s3: s3.put(key, data, content_type))
-                self.recent.put(key, data, len(data))
+                self._keep(key, data)
                 return
             except Down:
                 pass
@@ -578,9 +570,16 @@ class FallbackBlobStore:
         log.info("queued: %s waits for the blob store", key)
         self.on_queued()
 
+    def _keep(self, key: str, data: bytes) -> None:
+        if key.startswith("documents/"):
+            self.files.put(key, data, "application/octet-stream")
+        else:
+            self.recent.put(key, data, len(data))
+
     def get(self, key: str) -> bytes:
-        if self.spool.exists(key):
-            return self.spool.get(key)
+        for local in (self.spool, self.files):
+            if local.exists(key):
+                return local.get(key)
         try:
             data = self._cloud(lambda s3: s3.get(key))
         except Down:
@@ -588,7 +587,7 @@ class FallbackBlobStore:
             if data is not None:
                 return data
             raise BackendUnavailable(f"the blob store is unreachable ({self.lane.error}); try again when it answers") from None
-        self.recent.put(key, data, len(data))
+        self._keep(key, data)
         return data
 
     def exists(self, key: str) -> bool:
@@ -620,11 +619,14 @@ class FallbackBlobStore:
         """Drop spooled uploads of the key(s), then delete in the cloud, or queue the deletion."""
         matches = (lambda k: k == key) if exact else (lambda k: k.startswith(key))
         self.recent.discard(matches)
-        dropped = [i.id for i in self.outbox.items("blobs", kind="put", limit=100_000) if matches(i.payload["key"])]
-        self.outbox.remove(dropped)
-        count = self.spool.delete_prefix(key) if not exact else 0
+        self.outbox.remove([i.id for i in self.outbox.items("blobs", kind="put", limit=100_000) if matches(i.payload["key"])])
+        count = 0
         if exact:
             self.spool.delete(key)
+            self.files.delete(key)
+        else:
+            count = self.spool.delete_prefix(key)
+            self.files.delete_prefix(key)
         try:
             if self.outbox.waiting("blobs"):
                 raise Down
@@ -638,7 +640,9 @@ class FallbackBlobStore:
         key = item.payload["key"]
         if item.kind == "put":
             if self.spool.exists(key):
-                self.cloud.put(key, self.spool.get(key), item.payload["content_type"])
+                data = self.spool.get(key)
+                self.cloud.put(key, data, item.payload["content_type"])
+                self._keep(key, data)
                 self.spool.delete(key)
         elif item.kind == "delete":
             self.cloud.delete(key)
@@ -714,6 +718,8 @@ class CloudSync:
                 report.pushed += 1
         if report.pushed:
             log.info("sync: %s is up to date", lane.label)
+        if isinstance(store, FallbackDatabase):
+            store.refresh_mirror()
 
 
 class BackgroundSync:
