@@ -30,7 +30,7 @@ from sqlalchemy.exc import ArgumentError
 from ..errors import InvalidInput, NotFound
 from ..models import Chat, ChatImage, ChatSummary, ChatView, DocumentInfo, Message, SearchResult
 from . import schema
-from .writes import Write, apply_write
+from .writes import ChatWrites, Write, apply_write
 
 log = logging.getLogger("aizoomdoc.db")
 
@@ -94,7 +94,7 @@ def _postgres_engine(url: str, connect_timeout: float) -> Engine:
     )
 
 
-class Database:
+class Database(ChatWrites):
     """Rows of chats, messages, images, search results and documents, on SQLite or PostgreSQL."""
 
     def __init__(self, engine: Engine) -> None:
@@ -185,9 +185,6 @@ class Database:
         with self.write() as conn:
             return apply_write(conn, write)
 
-    def save_chat(self, chat: Chat) -> None:
-        self.apply(Write.save(schema.chats, [chat.__dict__], chat.id))
-
     def get_chat(self, chat_id: str) -> Chat:
         with self.read() as conn:
             row = conn.execute(sa.select(schema.chats).where(schema.chats.c.id == chat_id)).first()
@@ -258,17 +255,6 @@ class Database:
             raise NotFound(f"chat not found: {chat_id}")
 
     # -- chat contents ------------------------------------------------------------------------
-
-    def save_message(self, message: Message) -> None:
-        """Insert or replace the message; its chat's last activity moves up to the message's time."""
-        self.apply(Write.save(schema.chat_messages, [message.__dict__], message.chat_id, touch=message.created_at))
-
-    def save_image(self, image: ChatImage) -> None:
-        self.apply(Write.save(schema.chat_images, [image.__dict__], image.chat_id))
-
-    def save_search_results(self, results: Sequence[SearchResult]) -> None:
-        if results:
-            self.apply(Write.save(schema.search_results, [r.__dict__ for r in results], results[0].chat_id))
 
     def chat_view(self, chat_id: str) -> ChatView:
         chat = self.get_chat(chat_id)

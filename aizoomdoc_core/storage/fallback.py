@@ -14,9 +14,10 @@ is down, reads skip it (no timeout per click) and show the spool plus what this 
 of each chat. Ids are made by the application and saves are upserts (``writes``), so an item that
 is pushed twice lands once.
 
-A document ingested while the database is away stays in the spool, searchable there, and is pushed
-with its pages and blocks; one uploaded while S3 is away is kept in the spool's blob folder and
-served from there meanwhile.
+Documents are read from the cloud, and from the mirror (``mirror``: a local copy of their rows,
+and a folder of their files) while the cloud is down: search, pages and renders keep working. A
+document ingested while the database is away goes into the mirror and is pushed with its pages and
+blocks; a file uploaded while S3 is away waits in the spool's blob folder and is served from there.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from . import schema
 from .blobs import BlobStore, LocalBlobStore, check_key
 from .db import Database
 from .mirror import DocumentMirror
-from .writes import Write, apply_write
+from .writes import ChatWrites, Write, apply_write
 
 log = logging.getLogger("aizoomdoc.sync")
 
@@ -103,6 +104,19 @@ class Lane:
             if not self.up:
                 log.info("client initialized: %s %s answers again", self.label, self.location)
             self.up, self.error, self.failures = True, None, 0
+
+    def attempt(self, act: Callable[[], T]) -> T:
+        """``act()`` on the backend; ``Down`` when it is known to be down or does not answer now
+        (which marks it down), any other failure as it is."""
+        if not self.up:
+            raise Down
+        try:
+            return act()
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            self.fail(exc)
+            raise Down from exc
 
     def due(self) -> bool:
         """Whether the backend is up or its next retry has come."""
@@ -198,7 +212,7 @@ class Outbox:
         return True
 
 
-class FallbackDatabase:
+class FallbackDatabase(ChatWrites):
     """The ``Database`` interface over the cloud database, with the spool behind it."""
 
     def __init__(self, cloud: Database, spool: Database, mirror: DocumentMirror, outbox: Outbox, lane: Lane) -> None:
@@ -232,16 +246,7 @@ class FallbackDatabase:
             self._migrated = True
 
     def _cloud(self, read: Callable[[Database], T]) -> T:
-        """``read`` on the cloud; ``Down`` when it is known to be down or fails to answer now."""
-        if not self.lane.up:
-            raise Down
-        try:
-            return read(self.cloud)
-        except Exception as exc:
-            if not is_outage(exc):
-                raise
-            self.lane.fail(exc)
-            raise Down from exc
+        return self.lane.attempt(lambda: read(self.cloud))
 
     def _unavailable(self) -> BackendUnavailable:
         return BackendUnavailable(f"the database is unreachable ({self.lane.error}); try again when it answers")
@@ -250,15 +255,13 @@ class FallbackDatabase:
 
     def apply(self, write: Write) -> int:
         """To the cloud when it is up and nothing waits; else to the spool, queued."""
-        if self.lane.up and not self.outbox.waiting("database"):
+        if not self.outbox.waiting("database"):
             try:
-                count = self.cloud.apply(write)
+                count = self._cloud(lambda db: db.apply(write))
                 self._remember(write)
                 return count
-            except Exception as exc:
-                if not is_outage(exc):
-                    raise
-                self.lane.fail(exc)
+            except Down:
+                pass
         with self.spool.write() as conn:
             count = apply_write(conn, write)
             self.outbox.add(conn, "database", write.kind, write.to_payload(), write.chat_id)
@@ -285,18 +288,8 @@ class FallbackDatabase:
     def save_chat(self, chat: Chat) -> None:
         if self._views.get(chat.id) is None and self._chats.get(chat.id) is None:  # new: nothing to read back
             self._views.put(chat.id, ChatView(chat, [], [], []), 1)
-        self.apply(Write.save(schema.chats, [chat.__dict__], chat.id))
+        super().save_chat(chat)
         self._chats.put(chat.id, chat, 1)
-
-    def save_message(self, message: Message) -> None:
-        self.apply(Write.save(schema.chat_messages, [message.__dict__], message.chat_id, touch=message.created_at))
-
-    def save_image(self, image: ChatImage) -> None:
-        self.apply(Write.save(schema.chat_images, [image.__dict__], image.chat_id))
-
-    def save_search_results(self, results: Sequence[SearchResult]) -> None:
-        if results:
-            self.apply(Write.save(schema.search_results, [r.__dict__ for r in results], results[0].chat_id))
 
     def delete_chat(self, chat_id: str) -> None:
         self.get_chat(chat_id)  # NotFound when it exists nowhere
@@ -399,15 +392,13 @@ class FallbackDatabase:
         self, document: dict[str, Any], pages: Sequence[dict[str, Any]], blocks: Sequence[dict[str, Any]]
     ) -> None:
         """To the cloud and the mirror; while the cloud is away, to the mirror with an outbox item."""
-        if self.lane.up and not self.outbox.waiting("database"):
+        if not self.outbox.waiting("database"):
             try:
-                self.cloud.insert_document(document, pages, blocks)
+                self._cloud(lambda db: db.insert_document(document, pages, blocks))
                 self.mirror.add(document, pages, blocks)
                 return
-            except Exception as exc:
-                if not is_outage(exc):
-                    raise
-                self.lane.fail(exc)
+            except Down:
+                pass
         self.mirror.db.insert_document(document, pages, blocks)
         self.outbox.queue("database", "document", {"document_id": document["id"]})
         log.info("queued: document %s waits for the database", document["id"])
@@ -547,15 +538,7 @@ class FallbackBlobStore:
         self.cloud.ping()
 
     def _cloud(self, act: Callable[[BlobStore], T]) -> T:
-        if not self.lane.up:
-            raise Down
-        try:
-            return act(self.cloud)
-        except Exception as exc:
-            if not is_outage(exc):
-                raise
-            self.lane.fail(exc)
-            raise Down from exc
+        return self.lane.attempt(lambda: act(self.cloud))
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
         if not self.outbox.waiting("blobs"):

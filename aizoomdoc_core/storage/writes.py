@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from ..models import Chat, ChatImage, Message, SearchResult
 from . import schema
 
 CHAT_TABLES = {t.name: t for t in (schema.chats, schema.chat_messages, schema.chat_images, schema.search_results)}
@@ -58,6 +59,27 @@ class Write:
             tuple({k: _decode(v) for k, v in row.items()} for row in payload["rows"]),
             _decode(payload["touch"]),
         )
+
+
+class ChatWrites:
+    """The chat-saving methods of a store, each one ``Write`` handed to the store's ``apply``."""
+
+    def apply(self, write: Write) -> int:
+        raise NotImplementedError
+
+    def save_chat(self, chat: Chat) -> None:
+        self.apply(Write.save(schema.chats, [chat.__dict__], chat.id))
+
+    def save_message(self, message: Message) -> None:
+        """Insert or replace the message; its chat's last activity moves up to the message's time."""
+        self.apply(Write.save(schema.chat_messages, [message.__dict__], message.chat_id, touch=message.created_at))
+
+    def save_image(self, image: ChatImage) -> None:
+        self.apply(Write.save(schema.chat_images, [image.__dict__], image.chat_id))
+
+    def save_search_results(self, results: Sequence[SearchResult]) -> None:
+        if results:
+            self.apply(Write.save(schema.search_results, [r.__dict__ for r in results], results[0].chat_id))
 
 
 def apply_write(conn: Connection, write: Write) -> int:
