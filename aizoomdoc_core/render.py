@@ -112,8 +112,9 @@ def context_crop(
     height = canvas[1] / scale
     # Labels and headings come before what they name: the value right of the label, the table or
     # the notes under the heading. So the hit sits near the crop's top-left rather than its centre.
-    x0 = hit.x0 - (0.2 * width if hit.width <= width else 0.0)
-    y0 = hit.y0 - (0.15 * height if hit.height <= height else 0.0)
+    # The margin never pushes the hit's far end out: a table row is shown to its last cell.
+    x0 = hit.x0 - max(0.0, min(0.2 * width, width - hit.width))
+    y0 = hit.y0 - max(0.0, min(0.15 * height, height - hit.height))
     x0 = min(max(0.0, x0), max(0.0, page.rect.width - width))
     y0 = min(max(0.0, y0), max(0.0, page.rect.height - height))
     region = pymupdf.Rect(x0, y0, min(page.rect.width, x0 + width), min(page.rect.height, y0 + height))

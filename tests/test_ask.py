@@ -81,6 +81,33 @@ def test_zoom_crops_make_small_text_legible(drawings: Aizoomdoc) -> None:
     assert all(max(i.width, i.height) <= 2048 for i in view.images)
 
 
+def schedule_sheet(path: Path) -> tuple[Path, list[float]]:
+    """A 36x24 in sheet with four "FIXTURE SCHEDULE" headings and, under the first, one wide row
+    whose last cell holds the model number; returns the PDF and that cell's normalized bbox."""
+    import pymupdf
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=2592, height=1728)
+    for x, y in [(60, 500), (1500, 200), (200, 1400), (2000, 1300)]:
+        page.insert_text((x, y), "FIXTURE SCHEDULE", fontsize=14)
+    row = "X-00 REFRIGERATOR 25x25x69 ENERGY STAR, COUNTER DEPTH, STAINLESS, ICE MAKER, LEFT HINGE   BLOMBERG BRFB1042SS"
+    page.insert_text((60, 540), row, fontsize=6)
+    (cell,) = page.search_for("BRFB1042SS")
+    doc.save(path)
+    return path, [cell.x0 / 2592, cell.y0 / 1728, cell.x1 / 2592, cell.y1 / 1728]
+
+
+def test_the_row_that_matches_a_new_word_is_shown_to_its_last_cell(app: Aizoomdoc, tmp_path: Path) -> None:
+    # Four headings match "fixture schedule" better than the row matches "refrigerator"; the row
+    # still gets a crop of its own (it shows a question word no crop shows yet), drawn to its end.
+    path, cell = schedule_sheet(tmp_path / "schedule.pdf")
+    assert app.ingest(path).status == "ok"
+    result, _ = run(app, "Which refrigerator is in the fixture schedule?", offline=True)
+    shown = [i for i in result.images if i["bbox"][0] <= cell[0] and i["bbox"][1] <= cell[1]
+             and i["bbox"][2] >= cell[2] and i["bbox"][3] >= cell[3]]
+    assert any(6 * i["scale"] >= 16 for i in shown), result.images
+
+
 def test_text_documents_answer_without_images(app: Aizoomdoc) -> None:
     app.ingest(CORPUS / "C" / "C09_ru_133-23-GK-KR3_ocr.html")
     result, _ = run(app, "категория сложности инженерно-геологических условий", offline=True)
