@@ -110,7 +110,10 @@ def _contributions(
 ) -> list[float]:
     """Per concept, the BM25 contribution of its best-matching alternative in this block."""
     counts = Counter(row["terms"].split())
-    length_norm = K1 * (1 - B + B * row["term_count"] / (mean_length or 1.0))
+    # A title block is a record of short labelled fields: a match in one field is as strong as in
+    # a short block, however many other fields the sheet fills in.
+    length = mean_length if row["kind"] == "title_block" else row["term_count"]
+    length_norm = K1 * (1 - B + B * length / (mean_length or 1.0))
     result = []
     for concept, factor in zip(concepts, factors):
         best = 0.0

@@ -64,6 +64,14 @@ def test_hits_carry_the_contract_fields(app: Aizoomdoc) -> None:
     assert set(hit.to_json()) >= {"document_id", "document_name", "page", "block_id", "bbox", "text", "score"}
 
 
+def test_a_sheet_s_title_block_answers_a_question_about_its_fields(app: Aizoomdoc) -> None:
+    # The title block holds a dozen fields; matching two of them must not lose to a bare "A-5.1"
+    # callout for being long.
+    app.ingest(CORPUS / "A" / "A01_pismo_restroom_drawing_set.pdf")
+    hit = app.search("title of sheet A-5.1", top=1)[0]
+    assert (hit.page, hit.kind) == (9, "title_block") and "GABLE TRUSSES DETAILS" in hit.text
+
+
 def test_scope_limits_search_to_chosen_documents(app: Aizoomdoc) -> None:
     c02 = app.ingest(CORPUS / "C" / "C02_ru_perechen_elementov_PE3.pdf").document_id or ""
     c04 = app.ingest(CORPUS / "C" / "C04_ru_schema_electric_E3.pdf").document_id or ""
