@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import AizoomdocError, InvalidInput, NotFound
 from .events import AnswerDelta, AnswerDone, AskResult, ChatStarted, Event, ImageReady, Notice, SearchDone, ToolCalled
 from .models import ChatImage, DocumentInfo
-from .render import clamp_bbox
+from .render import Concepts, clamp_bbox
 from .sanitize import clean_text, parse_id
 from .search import Hit
 from .terms import index_terms, query_concepts
@@ -167,7 +167,7 @@ def _show_hits(
     # another of that sheet's hits (a row of the schedule whose heading matched).
     best = (hits[0].document_id, hits[0].page) if hits else None
     pending = sorted(hits, key=lambda h: (h.document_id, h.page) != best)
-    concepts = query_concepts(question)
+    concepts = tuple(query_concepts(question))
     shown: dict[tuple[str, int], set[int]] = {}
     while len(crops) < EVIDENCE_CROPS:
         hit = _next_hit(pending, crops, shown, concepts)
@@ -179,10 +179,12 @@ def _show_hits(
         for kind in ["viewport", "zoom_crop"] if not crops else ["zoom_crop"]:
             drawing = "context_crop" if kind == "zoom_crop" else kind
             try:
-                size = app.renderer.render(drawing, document, hit.page, clamp_bbox(hit.bbox, minimum=0.001))
+                focus = concepts if drawing == "context_crop" else ()
+                size = app.renderer.render(drawing, document, hit.page, clamp_bbox(hit.bbox, minimum=0.001), focus)
                 if pixels + size.width * size.height > EVIDENCE_PIXELS:
                     break
-                ready = _store_image(app, chat_id, message_id, evidence, kind, document, hit.page, hit.bbox, render_as=drawing)
+                ready = _store_image(app, chat_id, message_id, evidence, kind, document, hit.page, hit.bbox,
+                                     render_as=drawing, concepts=focus)
             except InvalidInput as exc:
                 yield Notice(text=f"no image of {document.name} page {hit.page}: {exc}")
                 break
@@ -194,7 +196,7 @@ def _show_hits(
 
 
 def _next_hit(
-    pending: list[Hit], crops: list[ChatImage], shown: dict[tuple[str, int], set[int]], concepts: list[tuple[str, ...]]
+    pending: list[Hit], crops: list[ChatImage], shown: dict[tuple[str, int], set[int]], concepts: Concepts
 ) -> Hit | None:
     """Take from ``pending`` the hit that deserves the next crop, or None when none does.
 
@@ -216,7 +218,7 @@ def _next_hit(
     return hit
 
 
-def _matched(concepts: list[tuple[str, ...]], text: str) -> set[int]:
+def _matched(concepts: Concepts, text: str) -> set[int]:
     """The indexes of the question's concepts that ``text`` holds (any of a concept's terms)."""
     terms = set(index_terms(text))
     return {i for i, concept in enumerate(concepts) if any(term in terms for term in concept)}
@@ -237,11 +239,11 @@ def _drawable(document: DocumentInfo) -> bool:
 
 def _store_image(
     app: Aizoomdoc, chat_id: str, message_id: str, evidence: Evidence, kind: str, document: DocumentInfo,
-    page: int, bbox: list[float] | None, render_as: str | None = None,
+    page: int, bbox: list[float] | None, render_as: str | None = None, concepts: Concepts = (),
 ) -> ImageReady:
     """Render, store and register one image; ``render_as`` picks the drawing when it differs from the kind."""
     region = clamp_bbox(bbox, minimum=0.001) if bbox else None
-    rendered = app.renderer.render(render_as or kind, document, page, region)
+    rendered = app.renderer.render(render_as or kind, document, page, region, concepts)
     sheet = app.sheet_of(document.id, page)
     caption = f"{document.name}, page {page}" + (f", sheet {sheet}" if sheet else "")
     marker = evidence.next_image_marker()

@@ -108,6 +108,24 @@ def test_the_row_that_matches_a_new_word_is_shown_to_its_last_cell(app: Aizoomdo
     assert any(6 * i["scale"] >= 16 for i in shown), result.images
 
 
+def test_a_hit_too_wide_for_one_crop_is_cropped_where_the_question_s_words_are(app: Aizoomdoc, tmp_path: Path) -> None:
+    # One 2,000 pt line of 6 pt text: no legible crop holds it all, and the label the question
+    # names sits near its end, not at its start.
+    import pymupdf
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=2592, height=1728)
+    line = "ALL WORK SHALL COMPLY WITH THE LOCAL CODE. " * 10 + "SHEET TITLE: GABLE TRUSSES DETAILS"
+    page.insert_text((60, 1600), line, fontsize=6)
+    (value,) = page.search_for("GABLE TRUSSES")
+    assert value.x0 > 1200
+    doc.save(tmp_path / "wide.pdf")
+    assert app.ingest(tmp_path / "wide.pdf").status == "ok"
+    result, _ = run(app, "What is the sheet title?", offline=True)
+    cell = [value.x0 / 2592, value.y0 / 1728, value.x1 / 2592, value.y1 / 1728]
+    assert any(i["bbox"][0] <= cell[0] and i["bbox"][2] >= cell[2] and 6 * i["scale"] >= 16 for i in result.images), result.images
+
+
 def test_text_documents_answer_without_images(app: Aizoomdoc) -> None:
     app.ingest(CORPUS / "C" / "C09_ru_133-23-GK-KR3_ocr.html")
     result, _ = run(app, "категория сложности инженерно-геологических условий", offline=True)
