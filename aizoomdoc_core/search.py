@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .storage.db import Database
-from .terms import STEM_MARK, index_terms, is_code, query_concepts
+from .terms import STEM_MARK, index_terms, is_code, query_concepts, transliterate
 
 CANDIDATES = 300
 K1, B = 1.2, 0.75
@@ -70,8 +70,10 @@ def search(db: Database, query: str, *, top: int = 10, document_ids: Sequence[st
         if term in idf
     ]
     rows = db.blocks_for_ranking(db.best_blocks(weighted, document_ids, limit=CANDIDATES))
-    # How much each concept matters to coverage: its rarest alternative's idf.
-    weights = [f * max(idf.get(t, 0.0) for t in concept) for f, concept in zip(factors, concepts)]
+    # How much each concept matters to coverage: its rarest alternative's idf. A word no block
+    # holds is as rare as can be: it still counts when a document's name holds it.
+    unseen = _idf(total, 0)
+    weights = [f * max((idf[t] for t in concept if t in idf), default=unseen) for f, concept in zip(factors, concepts)]
     scored = [(row, _contributions(row, concepts, idf, factors, mean_length)) for row in rows]
     page_best: dict[tuple[str, int], list[float]] = defaultdict(lambda: [0.0] * len(concepts))
     for row, contributions in scored:
@@ -96,9 +98,10 @@ def search(db: Database, query: str, *, top: int = 10, document_ids: Sequence[st
 
 
 def _named(document_name: str, concepts: list[tuple[str, ...]]) -> list[bool]:
-    """Which concepts a document's file name mentions (underscores read as spaces)."""
+    """Which concepts a document's file name mentions (underscores read as spaces), Russian words
+    also in Latin letters: a question says "КОМПАС", the file is called ``kompas_blank_sheet.pdf``."""
     terms = set(index_terms(document_name.replace("_", " ")))
-    return [any(term in terms for term in concept) for concept in concepts]
+    return [any(term in terms for term in concept) or transliterate(concept[0]) in terms for concept in concepts]
 
 
 def _idf(total: int, frequency: int) -> float:

@@ -72,6 +72,15 @@ def test_a_sheet_s_title_block_answers_a_question_about_its_fields(app: Aizoomdo
     assert (hit.page, hit.kind) == (9, "title_block") and "GABLE TRUSSES DETAILS" in hit.text
 
 
+def test_a_russian_word_finds_the_file_named_with_it_in_latin_letters(app: Aizoomdoc, tmp_path: Path) -> None:
+    for name, extra in [("aa_other_sheet.pdf", "Разраб."), ("zz_kompas_blank_sheet.pdf", "Пров.")]:
+        doc = pymupdf.open()
+        doc.new_page(width=595, height=842).insert_htmlbox(pymupdf.Rect(40, 700, 550, 800), f"Лист Листов Формат A4 {extra}")
+        doc.save(tmp_path / name)
+        assert app.ingest(tmp_path / name).status == "ok"
+    assert app.search("Формат листа КОМПАС", top=1)[0].document_name == "zz_kompas_blank_sheet.pdf"
+
+
 def test_scope_limits_search_to_chosen_documents(app: Aizoomdoc) -> None:
     c02 = app.ingest(CORPUS / "C" / "C02_ru_perechen_elementov_PE3.pdf").document_id or ""
     c04 = app.ingest(CORPUS / "C" / "C04_ru_schema_electric_E3.pdf").document_id or ""
