@@ -74,6 +74,10 @@ def search(db: Database, query: str, *, top: int = 10, document_ids: Sequence[st
     # holds is as rare as can be: it still counts when a document's name holds it.
     unseen = _idf(total, 0)
     weights = [f * max((idf[t] for t in concept if t in idf), default=unseen) for f, concept in zip(factors, concepts)]
+    # A concept the block lacks but its document's name has (the set a question refers to, "in
+    # the borehole log") counts at a fraction of its weight; in full when no block holds it, as
+    # then the name is the only thing the word can refer to.
+    name_weights = [w * (NAME_WEIGHT if any(t in idf for t in concept) else 1.0) for w, concept in zip(weights, concepts)]
     scored = [(row, _contributions(row, concepts, idf, factors, mean_length)) for row in rows]
     page_best: dict[tuple[str, int], list[float]] = defaultdict(lambda: [0.0] * len(concepts))
     for row, contributions in scored:
@@ -85,9 +89,7 @@ def search(db: Database, query: str, *, top: int = 10, document_ids: Sequence[st
     ranked = []
     for row, contributions in scored:
         named = in_name[row["document_name"]]
-        # A concept the block lacks but its document's name has (the set a question refers to,
-        # "in the borehole log") counts at a fraction of its weight.
-        context = [NAME_WEIGHT * w if c == 0 and n else 0.0 for w, c, n in zip(weights, contributions, named)]
+        context = [w if c == 0 and n else 0.0 for w, c, n in zip(name_weights, contributions, named)]
         block_cover = (sum(w for w, c in zip(weights, contributions) if c > 0) + sum(context)) / weight_sum
         page = page_best[(row["document_id"], row["page"])]
         page_cover = sum(w for w, c in zip(weights, page) if c > 0) / weight_sum
