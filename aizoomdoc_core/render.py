@@ -116,7 +116,7 @@ def context_crop(
     text = _text_size(page, _rect(page, clamp_bbox(bbox, minimum=0.15)), quantile=0.25) or _text_size(page, hit)
     scale = TEXT_PX / text if text else (_native_scale(page) or 2.0)
     width = min(MAX_SIDE, max(canvas[0], hit.width * scale * 1.1)) / scale
-    height = canvas[1] / scale
+    width, height = _inside_page(page.rect, width, canvas[1] / scale, MAX_SIDE / scale)
     too_large = hit.width > width or hit.height > height
     if concepts and too_large:
         hit = _focus(page, hit, concepts, width, height) or hit
@@ -131,6 +131,17 @@ def context_crop(
     rendered = _draw(page, region, scale, text)
     rendered.depends_on_question = too_large
     return rendered
+
+
+def _inside_page(page: pymupdf.Rect, width: float, height: float, limit: float) -> tuple[float, float]:
+    """A crop ``width`` x ``height`` (points) that does not reach past the page: the canvas a crop
+    wider than the page (an A4 sheet at a legible scale) would spend past its edge goes to its
+    height instead, and the other way round, up to ``limit`` on a side."""
+    if width > page.width:
+        return page.width, min(limit, page.height, height * width / page.width)
+    if height > page.height:
+        return min(limit, page.width, width * height / page.height), page.height
+    return width, height
 
 
 def _focus(page: pymupdf.Page, hit: pymupdf.Rect, concepts: Concepts, width: float, height: float) -> pymupdf.Rect | None:

@@ -126,6 +126,24 @@ def test_a_hit_too_wide_for_one_crop_is_cropped_where_the_question_s_words_are(a
     assert any(i["bbox"][0] <= cell[0] and i["bbox"][2] >= cell[2] and 6 * i["scale"] >= 16 for i in result.images), result.images
 
 
+def test_a_crop_of_a_portrait_sheet_spends_its_canvas_on_the_sheet(app: Aizoomdoc, tmp_path: Path) -> None:
+    # At the scale that makes 16 pt text legible the canvas is wider than an A4 sheet: what it
+    # cannot spend on width goes to height, so the crop of the stamp reaches the drawing above.
+    import pymupdf
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    page.insert_text((60, 150), "CIRCLE 56", fontsize=16)
+    page.insert_text((60, 820), "BLANK STAMP", fontsize=16)
+    (circle,) = page.search_for("CIRCLE 56")
+    doc.save(tmp_path / "a4.pdf")
+    assert app.ingest(tmp_path / "a4.pdf").status == "ok"
+    result, _ = run(app, "blank stamp", offline=True)
+    crops = [i for i in result.images if i["kind"] == "zoom_crop"]
+    assert any(i["bbox"][1] <= circle.y0 / 842 and 16 * i["scale"] >= 16 for i in crops), crops
+    assert all(i["width"] * i["height"] <= 1024 * 704 * 1.01 for i in crops)
+
+
 def test_text_documents_answer_without_images(app: Aizoomdoc) -> None:
     app.ingest(CORPUS / "C" / "C09_ru_133-23-GK-KR3_ocr.html")
     result, _ = run(app, "категория сложности инженерно-геологических условий", offline=True)
