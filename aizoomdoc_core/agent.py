@@ -29,9 +29,10 @@ from typing import TYPE_CHECKING, Any
 from .errors import AizoomdocError, BackendUnavailable, InvalidInput
 from .events import AnswerDelta, AnswerDone, AskResult, ChatStarted, Event, ImageReady, Notice, SearchDone, ToolCalled
 from .models import ChatImage, DocumentInfo
-from .render import clamp_bbox
+from .render import Concepts, clamp_bbox
 from .sanitize import clean_text, parse_id
 from .search import Hit
+from .terms import index_terms, query_concepts
 
 if TYPE_CHECKING:
     from .app import Aizoomdoc
@@ -116,7 +117,7 @@ def ask(
         for hit in hits:
             evidence.add_hit(hit)
         yield SearchDone(hits=hits)
-        yield from _show_hits(app, chat.id, answer.id, hits, evidence)
+        yield from _show_hits(app, chat.id, answer.id, question, hits, evidence)
         model: str | None = None
         usage: dict[str, int] = {}
         if unsearchable is not None:
@@ -160,22 +161,26 @@ def ask(
 # -- evidence images ---------------------------------------------------------------------------
 
 
-def _show_hits(app: Aizoomdoc, chat_id: str, message_id: str, hits: list[Hit], evidence: Evidence) -> Iterator[Event]:
+def _show_hits(
+    app: Aizoomdoc, chat_id: str, message_id: str, question: str, hits: list[Hit], evidence: Evidence
+) -> Iterator[Event]:
     """A viewport of the best drawable page, and legible crops around the best hits.
 
-    A hit already inside an earlier crop gets no crop of its own, and no image goes past
-    EVIDENCE_PIXELS in all: the budget goes to different places.
+    No image goes past EVIDENCE_PIXELS in all, so each crop should show something new: see
+    ``_next_hit`` for which hit gets the next one.
     """
     crops: list[ChatImage] = []
     pixels = 0
     # The best page's hits come first: the answer to a question about a sheet is usually near
     # another of that sheet's hits (a row of the schedule whose heading matched).
     best = (hits[0].document_id, hits[0].page) if hits else None
-    for hit in sorted(hits, key=lambda h: (h.document_id, h.page) != best):
-        if len(crops) == EVIDENCE_CROPS:
+    pending = sorted(hits, key=lambda h: (h.document_id, h.page) != best)
+    concepts = tuple(query_concepts(question))
+    shown: dict[tuple[str, int], set[int]] = {}
+    while len(crops) < EVIDENCE_CROPS:
+        hit = _next_hit(pending, crops, shown, concepts)
+        if hit is None:
             break
-        if any(c.document_id == hit.document_id and c.page == hit.page and _inside(hit.bbox, c.bbox) for c in crops):
-            continue
         try:
             document = app.get_document(hit.document_id)
         except BackendUnavailable as exc:  # the cloud went away after the search: answer without it
@@ -186,25 +191,58 @@ def _show_hits(app: Aizoomdoc, chat_id: str, message_id: str, hits: list[Hit], e
         for kind in ["viewport", "zoom_crop"] if not crops else ["zoom_crop"]:
             drawing = "context_crop" if kind == "zoom_crop" else kind
             try:
-                size = app.renderer.render(drawing, document, hit.page, clamp_bbox(hit.bbox, minimum=0.001))
+                focus = concepts if drawing == "context_crop" else ()
+                size = app.renderer.render(drawing, document, hit.page, clamp_bbox(hit.bbox, minimum=0.001), focus)
                 if pixels + size.width * size.height > EVIDENCE_PIXELS:
                     break
-                ready = _store_image(app, chat_id, message_id, evidence, kind, document, hit.page, hit.bbox, render_as=drawing)
+                ready = _store_image(app, chat_id, message_id, evidence, kind, document, hit.page, hit.bbox,
+                                     render_as=drawing, concepts=focus)
             except AizoomdocError as exc:  # not drawable, or its file's store is unreachable right now
                 yield Notice(text=f"no image of {document.name} page {hit.page}: {exc}")
                 break
             pixels += ready.image.width * ready.image.height
             if kind == "zoom_crop":
                 crops.append(ready.image)
+                shown.setdefault((hit.document_id, hit.page), set()).update(_matched(concepts, hit.text))
             yield ready
 
 
-def _inside(bbox: list[float], region: list[float] | None) -> bool:
-    """Whether the centre of ``bbox`` lies in ``region``."""
+def _next_hit(
+    pending: list[Hit], crops: list[ChatImage], shown: dict[tuple[str, int], set[int]], concepts: Concepts
+) -> Hit | None:
+    """Take from ``pending`` the hit that deserves the next crop, or None when none does.
+
+    A hit wholly inside an earlier crop of its page is already shown. Of the others, the first
+    that matches a question word its page's crops do not show yet goes first: on a schedule the
+    heading matched "schedule", the row that matches "refrigerator" is the one with the answer,
+    while a third heading that only says "schedule" again shows nothing new.
+    """
+    fresh = [
+        hit for hit in pending
+        if not any(c.document_id == hit.document_id and c.page == hit.page and _within(hit.bbox, c.bbox) for c in crops)
+    ]
+    pending[:] = fresh
+    if not fresh:
+        return None
+    new = (h for h in fresh if _matched(concepts, h.text) - shown.get((h.document_id, h.page), set()))
+    hit = next(new, fresh[0])
+    pending.remove(hit)
+    return hit
+
+
+def _matched(concepts: Concepts, text: str) -> set[int]:
+    """The indexes of the question's concepts that ``text`` holds (any of a concept's terms)."""
+    terms = set(index_terms(text))
+    return {i for i, concept in enumerate(concepts) if any(term in terms for term in concept)}
+
+
+def _within(bbox: list[float], region: list[float] | None) -> bool:
+    """Whether ``bbox`` lies wholly in ``region``: a wide table row half in a crop is not shown."""
     if region is None:
         return False
-    cx, cy = (bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2
-    return region[0] <= cx <= region[2] and region[1] <= cy <= region[3]
+    eps = 1e-3
+    return (region[0] <= bbox[0] + eps and region[1] <= bbox[1] + eps
+            and bbox[2] <= region[2] + eps and bbox[3] <= region[3] + eps)
 
 
 def _drawable(document: DocumentInfo) -> bool:
@@ -213,11 +251,11 @@ def _drawable(document: DocumentInfo) -> bool:
 
 def _store_image(
     app: Aizoomdoc, chat_id: str, message_id: str, evidence: Evidence, kind: str, document: DocumentInfo,
-    page: int, bbox: list[float] | None, render_as: str | None = None,
+    page: int, bbox: list[float] | None, render_as: str | None = None, concepts: Concepts = (),
 ) -> ImageReady:
     """Render, store and register one image; ``render_as`` picks the drawing when it differs from the kind."""
     region = clamp_bbox(bbox, minimum=0.001) if bbox else None
-    rendered = app.renderer.render(render_as or kind, document, page, region)
+    rendered = app.renderer.render(render_as or kind, document, page, region, concepts)
     sheet = app.sheet_of(document.id, page)
     caption = f"{document.name}, page {page}" + (f", sheet {sheet}" if sheet else "")
     marker = evidence.next_image_marker()

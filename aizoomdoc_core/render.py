@@ -32,6 +32,7 @@ from .lru import SizedLRU
 from .models import DocumentInfo
 from .storage.blobs import BlobStore
 from .storage.db import Database
+from .terms import index_terms
 
 TEXT_PX = 20.0  # target height of text in a zoom crop, pixels per font size unit
 MAX_SIDE = 2048  # the model's image size limit, long side
@@ -40,6 +41,8 @@ VIEWPORT_SIDE = 1024
 PAGE_SIDE = 1568
 MIN_REGION = 0.02  # a crop is at least this fraction of the page on each side
 OUTLINE = (220, 20, 60)
+
+Concepts = tuple[tuple[str, ...], ...]  # a question's concepts: per word, its alternative terms
 
 
 @dataclass
@@ -50,6 +53,8 @@ class Rendered:
     bbox: list[float]  # the page region shown, normalized to the displayed page
     scale: float  # pixels per PDF point
     text_px: float | None  # rendered size of the text it was drawn for (the hit's, else the region's median)
+    # The hit was larger than the crop, so the question's words chose where the crop goes.
+    depends_on_question: bool = False
 
 
 def open_renderable(data: bytes, mime: str, name: str) -> pymupdf.Document:
@@ -92,7 +97,8 @@ def zoom_crop(doc: pymupdf.Document, page_number: int, bbox: list[float], max_si
 
 
 def context_crop(
-    doc: pymupdf.Document, page_number: int, bbox: list[float], canvas: tuple[int, int] = (1024, 704)
+    doc: pymupdf.Document, page_number: int, bbox: list[float], canvas: tuple[int, int] = (1024, 704),
+    concepts: Concepts = (),
 ) -> Rendered:
     """A hit with as much of its surroundings as fits ``canvas`` pixels at a legible scale.
 
@@ -100,23 +106,72 @@ def context_crop(
     right of the label, the line under the heading, and often smaller than the label. So the scale
     makes the small text around the hit (the lower quartile of the font sizes near it) TEXT_PX tall,
     and the crop is as large as the canvas allows at that scale, the hit near its top-left; a wide
-    hit (a table row) widens the canvas up to MAX_SIDE. Along a side where the hit is still larger,
-    the crop starts where the hit starts (its heading, its first lines) rather than shrink the text.
+    hit (a table row) widens the canvas up to MAX_SIDE. A hit still larger than that (a title block,
+    a page of notes) is not shrunk: the crop goes where the question's words (``concepts``, as
+    ``terms.query_concepts`` gives them) gather inside it, else where the hit starts.
     """
     page = _page(doc, page_number)
     hit = _rect(page, clamp_bbox(bbox, minimum=0.001))
     text = _text_size(page, _rect(page, clamp_bbox(bbox, minimum=0.15)), quantile=0.25) or _text_size(page, hit)
     scale = TEXT_PX / text if text else (_native_scale(page) or 2.0)
     width = min(MAX_SIDE, max(canvas[0], hit.width * scale * 1.1)) / scale
-    height = canvas[1] / scale
+    width, height = _inside_page(page.rect, width, canvas[1] / scale, MAX_SIDE / scale)
+    too_large = hit.width > width or hit.height > height
+    if concepts and too_large:
+        hit = _focus(page, hit, concepts, width, height) or hit
     # Labels and headings come before what they name: the value right of the label, the table or
     # the notes under the heading. So the hit sits near the crop's top-left rather than its centre.
-    x0 = hit.x0 - (0.2 * width if hit.width <= width else 0.0)
-    y0 = hit.y0 - (0.15 * height if hit.height <= height else 0.0)
+    # The margin never pushes the hit's far end out: a table row is shown to its last cell.
+    x0 = hit.x0 - max(0.0, min(0.2 * width, width - hit.width))
+    y0 = hit.y0 - max(0.0, min(0.15 * height, height - hit.height))
     x0 = min(max(0.0, x0), max(0.0, page.rect.width - width))
     y0 = min(max(0.0, y0), max(0.0, page.rect.height - height))
     region = pymupdf.Rect(x0, y0, min(page.rect.width, x0 + width), min(page.rect.height, y0 + height))
-    return _draw(page, region, scale, text)
+    rendered = _draw(page, region, scale, text)
+    rendered.depends_on_question = too_large
+    return rendered
+
+
+def _inside_page(page: pymupdf.Rect, width: float, height: float, limit: float) -> tuple[float, float]:
+    """A crop ``width`` x ``height`` (points) that does not reach past the page: the canvas a crop
+    wider than the page (an A4 sheet at a legible scale) would spend past its edge goes to its
+    height instead, and the other way round, up to ``limit`` on a side."""
+    if width > page.width:
+        return page.width, min(limit, page.height, height * width / page.width)
+    if height > page.height:
+        return min(limit, page.width, width * height / page.height), page.height
+    return width, height
+
+
+def _focus(page: pymupdf.Page, hit: pymupdf.Rect, concepts: Concepts, width: float, height: float) -> pymupdf.Rect | None:
+    """The word of ``hit`` to place a ``width`` x ``height`` crop on: the one whose crop holds the
+    most different question concepts (the label "SHEET TITLE:" next to the project name, rather
+    than the far end of the title block), None when no word of the hit matches the question."""
+    matched = _matching_words(page, hit, concepts)
+    best: tuple[int, pymupdf.Rect] | None = None
+    for box, _ in matched:
+        window = pymupdf.Rect(box.x0 - 0.2 * width, box.y0 - 0.15 * height, box.x0 + 0.8 * width, box.y0 + 0.85 * height)
+        seen = set().union(*(found for other, found in matched if window.contains(other)))
+        if best is None or len(seen) > best[0]:
+            best = (len(seen), box)
+    return best[1] if best else None
+
+
+def _matching_words(page: pymupdf.Page, hit: pymupdf.Rect, concepts: Concepts) -> list[tuple[pymupdf.Rect, set[int]]]:
+    """The words inside ``hit`` (displayed points) that hold a question concept, with which ones."""
+    clip = pymupdf.Rect(hit * page.derotation_matrix)  # words are extracted in unrotated space
+    clip.normalize()
+    matched = []
+    for x0, y0, x1, y1, text, *_ in page.get_text("words", clip=clip):
+        box = pymupdf.Rect(x0, y0, x1, y1) * page.rotation_matrix
+        box.normalize()
+        if not hit.contains((box.tl + box.br) / 2):  # the hit's edges are rounded: a word may touch them
+            continue
+        terms = set(index_terms(text))
+        found = {i for i, concept in enumerate(concepts) if terms.intersection(concept)}
+        if found:
+            matched.append((box, found))
+    return matched
 
 
 def viewport(doc: pymupdf.Document, page_number: int, bbox: list[float], max_side: int = VIEWPORT_SIDE) -> Rendered:
@@ -246,10 +301,14 @@ def _grid(draw: ImageDraw.ImageDraw, size: tuple[int, int]) -> None:
 KINDS = {"zoom_crop": zoom_crop, "context_crop": context_crop, "viewport": viewport, "page": page_overview}
 
 
-def _render_task(data: bytes, mime: str, name: str, kind: str, page: int, bbox: list[float] | None, _: Report) -> Rendered:
+def _render_task(
+    data: bytes, mime: str, name: str, kind: str, page: int, bbox: list[float] | None, concepts: Concepts, _: Report
+) -> Rendered:
     doc = open_renderable(data, mime, name)
     if kind == "page":
         return page_overview(doc, page)
+    if kind == "context_crop":
+        return context_crop(doc, page, bbox or [0.0, 0.0, 1.0, 1.0], concepts=concepts)
     return KINDS[kind](doc, page, bbox or [0.0, 0.0, 1.0, 1.0])
 
 
@@ -266,16 +325,27 @@ class Renderer:
         self.originals = SizedLRU(256 * 1024**2)
         self.images = SizedLRU(128 * 1024**2)
 
-    def render(self, kind: str, document: DocumentInfo, page: int, bbox: list[float] | None = None) -> Rendered:
-        """``kind`` is one of KINDS; raises ``InvalidInput`` when it cannot be drawn."""
+    def render(
+        self, kind: str, document: DocumentInfo, page: int, bbox: list[float] | None = None, concepts: Concepts = ()
+    ) -> Rendered:
+        """``kind`` is one of KINDS; ``concepts`` (the question's) place a context crop on a large hit.
+        Raises ``InvalidInput`` when it cannot be drawn."""
         if kind not in KINDS:
             raise InvalidInput(f"unknown image kind: {kind!r}")
         if not 1 <= page <= document.page_count:
             raise InvalidInput(f"page {page} does not exist in {document.name} ({document.page_count} pages)")
-        return self._cached(
-            (document.id, page, kind, tuple(bbox) if bbox else None), document.name,
-            lambda: partial(_render_task, self._original(document), document.mime, document.name, kind, page, bbox),
-        )
+        key = (document.id, page, kind, tuple(bbox) if bbox else None)
+        cached = self.images.get(key)
+        if cached is not None and not (concepts and cached.depends_on_question):
+            return cached
+        # Only a crop the question placed is cached per question: the others serve every question.
+        cached = self.images.get((*key, concepts)) if concepts else None
+        if cached is not None:
+            return cached
+        task = partial(_render_task, self._original(document), document.mime, document.name, kind, page, bbox, concepts)
+        rendered = self._draw_isolated(task, document.name)
+        self.images.put((*key, concepts) if concepts and rendered.depends_on_question else key, rendered, len(rendered.png))
+        return rendered
 
     def page_blocks(self, document: DocumentInfo, page: int, boxes: list[list[float]]) -> Rendered:
         """The page with ``boxes`` outlined (the Documents page's viewer), cached like any image."""
@@ -292,8 +362,12 @@ class Renderer:
         cached = self.images.get(key)
         if cached is not None:
             return cached
-        (rendered,) = run_isolated([make_task()], name=name, seconds=self.seconds, memory_bytes=self.memory_bytes)
+        rendered = self._draw_isolated(make_task(), name)
         self.images.put(key, rendered, len(rendered.png))
+        return rendered
+
+    def _draw_isolated(self, task: Task, name: str) -> Rendered:
+        (rendered,) = run_isolated([task], name=name, seconds=self.seconds, memory_bytes=self.memory_bytes)
         return rendered
 
     def _original(self, document: DocumentInfo) -> bytes:

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .storage.db import Database
-from .terms import STEM_MARK, index_terms, is_code, query_concepts
+from .terms import STEM_MARK, index_terms, is_code, query_concepts, transliterate
 
 CANDIDATES = 300
 K1, B = 1.2, 0.75
@@ -70,8 +70,14 @@ def search(db: Database, query: str, *, top: int = 10, document_ids: Sequence[st
         if term in idf
     ]
     rows = db.blocks_for_ranking(db.best_blocks(weighted, document_ids, limit=CANDIDATES))
-    # How much each concept matters to coverage: its rarest alternative's idf.
-    weights = [f * max(idf.get(t, 0.0) for t in concept) for f, concept in zip(factors, concepts)]
+    # How much each concept matters to coverage: its rarest alternative's idf. A word no block
+    # holds is as rare as can be: it still counts when a document's name holds it.
+    unseen = _idf(total, 0)
+    weights = [f * max((idf[t] for t in concept if t in idf), default=unseen) for f, concept in zip(factors, concepts)]
+    # A concept the block lacks but its document's name has (the set a question refers to, "in
+    # the borehole log") counts at a fraction of its weight; in full when no block holds it, as
+    # then the name is the only thing the word can refer to.
+    name_weights = [w * (NAME_WEIGHT if any(t in idf for t in concept) else 1.0) for w, concept in zip(weights, concepts)]
     scored = [(row, _contributions(row, concepts, idf, factors, mean_length)) for row in rows]
     page_best: dict[tuple[str, int], list[float]] = defaultdict(lambda: [0.0] * len(concepts))
     for row, contributions in scored:
@@ -83,9 +89,7 @@ def search(db: Database, query: str, *, top: int = 10, document_ids: Sequence[st
     ranked = []
     for row, contributions in scored:
         named = in_name[row["document_name"]]
-        # A concept the block lacks but its document's name has (the set a question refers to,
-        # "in the borehole log") counts at a fraction of its weight.
-        context = [NAME_WEIGHT * w if c == 0 and n else 0.0 for w, c, n in zip(weights, contributions, named)]
+        context = [w if c == 0 and n else 0.0 for w, c, n in zip(name_weights, contributions, named)]
         block_cover = (sum(w for w, c in zip(weights, contributions) if c > 0) + sum(context)) / weight_sum
         page = page_best[(row["document_id"], row["page"])]
         page_cover = sum(w for w, c in zip(weights, page) if c > 0) / weight_sum
@@ -96,9 +100,10 @@ def search(db: Database, query: str, *, top: int = 10, document_ids: Sequence[st
 
 
 def _named(document_name: str, concepts: list[tuple[str, ...]]) -> list[bool]:
-    """Which concepts a document's file name mentions (underscores read as spaces)."""
+    """Which concepts a document's file name mentions (underscores read as spaces), Russian words
+    also in Latin letters: a question says "КОМПАС", the file is called ``kompas_blank_sheet.pdf``."""
     terms = set(index_terms(document_name.replace("_", " ")))
-    return [any(term in terms for term in concept) for concept in concepts]
+    return [any(term in terms for term in concept) or transliterate(concept[0]) in terms for concept in concepts]
 
 
 def _idf(total: int, frequency: int) -> float:
@@ -110,7 +115,10 @@ def _contributions(
 ) -> list[float]:
     """Per concept, the BM25 contribution of its best-matching alternative in this block."""
     counts = Counter(row["terms"].split())
-    length_norm = K1 * (1 - B + B * row["term_count"] / (mean_length or 1.0))
+    # A title block is a record of short labelled fields: a match in one field is as strong as in
+    # a short block, however many other fields the sheet fills in.
+    length = mean_length if row["kind"] == "title_block" else row["term_count"]
+    length_norm = K1 * (1 - B + B * length / (mean_length or 1.0))
     result = []
     for concept, factor in zip(concepts, factors):
         best = 0.0

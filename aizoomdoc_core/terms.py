@@ -64,6 +64,20 @@ def _fold_code(token: str) -> str:
     return "-".join(part.translate(_LOOKALIKES) if any(c.isdigit() for c in part) else part for part in token.split("-"))
 
 
+_LATIN = str.maketrans({
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ж": "zh", "з": "z", "и": "i", "й": "y",
+    "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u",
+    "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e",
+    "ю": "yu", "я": "ya",
+})
+
+
+def transliterate(term: str) -> str:
+    """A normalized Russian word in Latin letters, the way Russian file names are usually typed
+    (компас → kompas, перечень → perechen, спецификация → spetsifikatsiya)."""
+    return term.translate(_LATIN)
+
+
 def tokens(text: str) -> list[str]:
     """The normalized tokens of ``text``, in order (codes kept whole, their lookalike letters folded)."""
     return [_fold_code(token) for token in _TOKEN.findall(normalize(text))]

@@ -81,6 +81,69 @@ def test_zoom_crops_make_small_text_legible(drawings: Aizoomdoc) -> None:
     assert all(max(i.width, i.height) <= 2048 for i in view.images)
 
 
+def schedule_sheet(path: Path) -> tuple[Path, list[float]]:
+    """A 36x24 in sheet with four "FIXTURE SCHEDULE" headings and, under the first, one wide row
+    whose last cell holds the model number; returns the PDF and that cell's normalized bbox."""
+    import pymupdf
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=2592, height=1728)
+    for x, y in [(60, 500), (1500, 200), (200, 1400), (2000, 1300)]:
+        page.insert_text((x, y), "FIXTURE SCHEDULE", fontsize=14)
+    row = "X-00 REFRIGERATOR 25x25x69 ENERGY STAR, COUNTER DEPTH, STAINLESS, ICE MAKER, LEFT HINGE   BLOMBERG BRFB1042SS"
+    page.insert_text((60, 540), row, fontsize=6)
+    (cell,) = page.search_for("BRFB1042SS")
+    doc.save(path)
+    return path, [cell.x0 / 2592, cell.y0 / 1728, cell.x1 / 2592, cell.y1 / 1728]
+
+
+def test_the_row_that_matches_a_new_word_is_shown_to_its_last_cell(app: Aizoomdoc, tmp_path: Path) -> None:
+    # Four headings match "fixture schedule" better than the row matches "refrigerator"; the row
+    # still gets a crop of its own (it shows a question word no crop shows yet), drawn to its end.
+    path, cell = schedule_sheet(tmp_path / "schedule.pdf")
+    assert app.ingest(path).status == "ok"
+    result, _ = run(app, "Which refrigerator is in the fixture schedule?", offline=True)
+    shown = [i for i in result.images if i["bbox"][0] <= cell[0] and i["bbox"][1] <= cell[1]
+             and i["bbox"][2] >= cell[2] and i["bbox"][3] >= cell[3]]
+    assert any(6 * i["scale"] >= 16 for i in shown), result.images
+
+
+def test_a_hit_too_wide_for_one_crop_is_cropped_where_the_question_s_words_are(app: Aizoomdoc, tmp_path: Path) -> None:
+    # One 2,000 pt line of 6 pt text: no legible crop holds it all, and the label the question
+    # names sits near its end, not at its start.
+    import pymupdf
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=2592, height=1728)
+    line = "ALL WORK SHALL COMPLY WITH THE LOCAL CODE. " * 10 + "SHEET TITLE: GABLE TRUSSES DETAILS"
+    page.insert_text((60, 1600), line, fontsize=6)
+    (value,) = page.search_for("GABLE TRUSSES")
+    assert value.x0 > 1200
+    doc.save(tmp_path / "wide.pdf")
+    assert app.ingest(tmp_path / "wide.pdf").status == "ok"
+    result, _ = run(app, "What is the sheet title?", offline=True)
+    cell = [value.x0 / 2592, value.y0 / 1728, value.x1 / 2592, value.y1 / 1728]
+    assert any(i["bbox"][0] <= cell[0] and i["bbox"][2] >= cell[2] and 6 * i["scale"] >= 16 for i in result.images), result.images
+
+
+def test_a_crop_of_a_portrait_sheet_spends_its_canvas_on_the_sheet(app: Aizoomdoc, tmp_path: Path) -> None:
+    # At the scale that makes 16 pt text legible the canvas is wider than an A4 sheet: what it
+    # cannot spend on width goes to height, so the crop of the stamp reaches the drawing above.
+    import pymupdf
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    page.insert_text((60, 150), "CIRCLE 56", fontsize=16)
+    page.insert_text((60, 820), "BLANK STAMP", fontsize=16)
+    (circle,) = page.search_for("CIRCLE 56")
+    doc.save(tmp_path / "a4.pdf")
+    assert app.ingest(tmp_path / "a4.pdf").status == "ok"
+    result, _ = run(app, "blank stamp", offline=True)
+    crops = [i for i in result.images if i["kind"] == "zoom_crop"]
+    assert any(i["bbox"][1] <= circle.y0 / 842 and 16 * i["scale"] >= 16 for i in crops), crops
+    assert all(i["width"] * i["height"] <= 1024 * 704 * 1.01 for i in crops)
+
+
 def test_text_documents_answer_without_images(app: Aizoomdoc) -> None:
     app.ingest(CORPUS / "C" / "C09_ru_133-23-GK-KR3_ocr.html")
     result, _ = run(app, "категория сложности инженерно-геологических условий", offline=True)

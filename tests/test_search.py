@@ -64,6 +64,39 @@ def test_hits_carry_the_contract_fields(app: Aizoomdoc) -> None:
     assert set(hit.to_json()) >= {"document_id", "document_name", "page", "block_id", "bbox", "text", "score"}
 
 
+def test_a_sheet_s_title_block_answers_a_question_about_its_fields(app: Aizoomdoc) -> None:
+    # The title block holds a dozen fields; matching two of them must not lose to a bare "A-5.1"
+    # callout for being long.
+    app.ingest(CORPUS / "A" / "A01_pismo_restroom_drawing_set.pdf")
+    hit = app.search("title of sheet A-5.1", top=1)[0]
+    assert (hit.page, hit.kind) == (9, "title_block") and "GABLE TRUSSES DETAILS" in hit.text
+
+
+def test_a_russian_word_finds_the_file_named_with_it_in_latin_letters(app: Aizoomdoc, tmp_path: Path) -> None:
+    for name, extra in [("aa_other_sheet.pdf", "Разраб."), ("zz_kompas_blank_sheet.pdf", "Пров.")]:
+        doc = pymupdf.open()
+        doc.new_page(width=595, height=842).insert_htmlbox(pymupdf.Rect(40, 700, 550, 800), f"Лист Листов Формат A4 {extra}")
+        doc.save(tmp_path / name)
+        assert app.ingest(tmp_path / name).status == "ok"
+    assert app.search("Формат листа КОМПАС", top=1)[0].document_name == "zz_kompas_blank_sheet.pdf"
+
+
+def test_asking_for_the_title_block_by_name_finds_it(app: Aizoomdoc) -> None:
+    app.ingest(CORPUS / "C" / "C02_ru_perechen_elementov_PE3.pdf")
+    assert app.search("Что написано в штампе?", top=1)[0].kind == "title_block"
+    assert app.search("title block", top=1)[0].kind == "title_block"
+
+
+def test_a_word_only_a_file_name_holds_picks_that_document(app: Aizoomdoc, tmp_path: Path) -> None:
+    # "borehole" and "log" are in no block: the question names the document by them.
+    for name, text in [("aa_site_report.pdf", "Report number 20-01, title sheet"), ("zz_borehole_log.pdf", "Report number NAB 20-08")]:
+        doc = pymupdf.open()
+        doc.new_page(width=842, height=595).insert_text((40, 500), text, fontsize=10)
+        doc.save(tmp_path / name)
+        assert app.ingest(tmp_path / name).status == "ok"
+    assert app.search("report number on the title of the borehole log", top=1)[0].document_name == "zz_borehole_log.pdf"
+
+
 def test_scope_limits_search_to_chosen_documents(app: Aizoomdoc) -> None:
     c02 = app.ingest(CORPUS / "C" / "C02_ru_perechen_elementov_PE3.pdf").document_id or ""
     c04 = app.ingest(CORPUS / "C" / "C04_ru_schema_electric_E3.pdf").document_id or ""

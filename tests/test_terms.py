@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aizoomdoc_core.terms import index_terms, query_concepts, tokens
+from aizoomdoc_core.terms import index_terms, query_concepts, tokens, transliterate
 
 
 def _one(code: str) -> str:
@@ -41,3 +41,7 @@ def test_question_words_are_dropped_codes_kept() -> None:
     assert [c[0] for c in concepts] == ["диаметр", "трубопровода", _one("В2")]
     assert (_one("В2"),) in concepts  # a code has no stem alternative
     assert [c[0] for c in query_concepts("What is the scale of the site plan?")] == ["scale", "site", "plan"]
+
+
+def test_russian_words_in_latin_letters_as_file_names_spell_them() -> None:
+    assert [transliterate(w) for w in ("компас", "перечень", "спецификация", "щит")] == ["kompas", "perechen", "spetsifikatsiya", "shchit"]

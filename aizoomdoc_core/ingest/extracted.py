@@ -30,6 +30,7 @@ class ExtractedBlock:
 
 
 # ``TitleBlock.fields`` keys every extractor uses, with the label a person reads (and searches for).
+TITLE_BLOCK_HEADING = "Title block / Штамп (основная надпись)"
 FIELD_LABELS = {
     "drawn_by": "Drawn by / Разраб.", "checked_by": "Checked by / Пров.", "tech_control": "Т.контр.",
     "norm_control": "Н.контр.", "approved_by": "Approved by / Утв.", "chief_engineer": "ГИП",
@@ -58,13 +59,16 @@ class TitleBlock:
         return not self.as_text()
 
     def as_text(self) -> str:
-        """The fields as labelled lines, so that a question about a sheet's code or title finds them."""
+        """The fields as labelled lines, so that a question about a sheet's code or title finds them,
+        under a heading that names the block itself: people ask what is "in the title block" or
+        "по штампу" without naming the field. Empty when no field was read."""
         labelled = [
             ("Sheet code / Шифр", self.sheet_code), ("Sheet / Лист", self.sheet_number),
             ("Title / Наименование", self.sheet_title), ("Stage / Стадия", self.stage),
             *((FIELD_LABELS.get(key, key), value) for key, value in self.fields.items()),
         ]
-        return "\n".join(f"{label}: {value}" for label, value in labelled if value)
+        lines = [f"{label}: {value}" for label, value in labelled if value]
+        return "\n".join([TITLE_BLOCK_HEADING, *lines]) if lines else ""
 
 
 @dataclass(slots=True)
