@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import AizoomdocError, BackendUnavailable, InvalidInput
 from .events import AnswerDelta, AnswerDone, AskResult, ChatStarted, Event, ImageReady, Notice, SearchDone, ToolCalled
 from .models import ChatImage, DocumentInfo
-from .render import Concepts, clamp_bbox
+from .render import CONTEXT_CANVAS, Concepts, clamp_bbox
 from .sanitize import clean_text, parse_id
 from .search import Hit
 from .terms import index_terms, query_concepts
@@ -177,7 +177,8 @@ def _show_hits(
     pending = sorted(hits, key=lambda h: (h.document_id, h.page) != best)
     concepts = tuple(query_concepts(question))
     shown: dict[tuple[str, int], set[int]] = {}
-    while len(crops) < EVIDENCE_CROPS:
+    # A crop is at least a context canvas: once the budget cannot hold one, rendering more is waste.
+    while len(crops) < EVIDENCE_CROPS and EVIDENCE_PIXELS - pixels >= CONTEXT_CANVAS[0] * CONTEXT_CANVAS[1]:
         hit = _next_hit(pending, crops, shown, concepts)
         if hit is None:
             break

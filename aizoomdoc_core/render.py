@@ -39,6 +39,7 @@ MAX_SIDE = 2048  # the model's image size limit, long side
 MIN_SIDE = 768  # a crop of big text is still drawn this large, so that its surroundings can be read
 VIEWPORT_SIDE = 1024
 PAGE_SIDE = 1568
+CONTEXT_CANVAS = (1024, 704)  # a context crop's pixels before it widens for a long table row
 MIN_REGION = 0.02  # a crop is at least this fraction of the page on each side
 OUTLINE = (220, 20, 60)
 
@@ -97,7 +98,7 @@ def zoom_crop(doc: pymupdf.Document, page_number: int, bbox: list[float], max_si
 
 
 def context_crop(
-    doc: pymupdf.Document, page_number: int, bbox: list[float], canvas: tuple[int, int] = (1024, 704),
+    doc: pymupdf.Document, page_number: int, bbox: list[float], canvas: tuple[int, int] = CONTEXT_CANVAS,
     concepts: Concepts = (),
 ) -> Rendered:
     """A hit with as much of its surroundings as fits ``canvas`` pixels at a legible scale.
