@@ -31,6 +31,8 @@ import sqlalchemy as sa
 from aizoomdoc_core.app import Aizoomdoc
 from aizoomdoc_core.config import Settings
 from aizoomdoc_core.storage import schema
+from aizoomdoc_core.storage.db import Database
+from aizoomdoc_core.storage.fallback import FallbackDatabase
 from aizoomdoc_core.terms import STOP_WORDS, _stem, tokens
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,9 +126,14 @@ class PlainBM25:
         return [(name, page) for _, name, page in scored[:50]]
 
 
+def searched(app: Aizoomdoc) -> Database:
+    """The database the app searches: PostgreSQL itself when configured (not its local mirror)."""
+    return app.db.cloud if isinstance(app.db, FallbackDatabase) else app.db
+
+
 def all_blocks(app: Aizoomdoc) -> list[tuple[str, int, str]]:
     b, d = schema.blocks, schema.documents
-    with app.db.read() as conn:
+    with searched(app).read() as conn:
         return [tuple(r) for r in conn.execute(sa.select(d.c.name, b.c.page, b.c.text).join(d, d.c.id == b.c.document_id))]
 
 
@@ -144,20 +151,21 @@ def time_queries(app: Aizoomdoc, questions: list[dict[str, Any]]) -> dict[str, f
 def copy_corpus(app: Aizoomdoc, copies: int) -> int:
     """Duplicate every document ``copies - 1`` times under new ids and names, inside the database."""
     d, p, b = schema.documents, schema.pages, schema.blocks
-    with app.db.read() as conn:
+    database = searched(app)
+    with database.read() as conn:
         documents = [dict(r._mapping) for r in conn.execute(sa.select(d))]
         pages = [dict(r._mapping) for r in conn.execute(sa.select(p))]
         blocks = [dict(r._mapping) for r in conn.execute(sa.select(b))]
     for copy in range(1, copies):
         for document in documents:
             new_id = str(uuid.uuid4())
-            app.db.insert_document(
+            database.insert_document(
                 {**document, "id": new_id, "name": f"copy{copy}-{document['name']}", "sha256": uuid.uuid4().hex * 2},
                 [{**row, "document_id": new_id} for row in pages if row["document_id"] == document["id"]],
                 [{k: v for k, v in row.items() if k != "id"} | {"document_id": new_id}
                  for row in blocks if row["document_id"] == document["id"]],
             )
-    return app.db.block_statistics()[0]
+    return database.block_statistics()[0]
 
 
 def main() -> None:
@@ -188,7 +196,7 @@ def run(args: argparse.Namespace) -> None:
         ingest = ingest_corpus(app)
         ours = evaluate(questions, lambda text: [(h.document_name, h.page) for h in app.search(text, top=50)])
         baseline = evaluate(questions, PlainBM25(all_blocks(app)))
-        blocks_1x = app.db.block_statistics()[0]
+        blocks_1x = searched(app).block_statistics()[0]
         time_1x = time_queries(app, questions)
         blocks_nx = copy_corpus(app, args.copies)
         time_nx = time_queries(app, questions)
