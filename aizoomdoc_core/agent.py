@@ -121,7 +121,7 @@ def ask(
         model: str | None = None
         usage: dict[str, int] = {}
         if unsearchable is not None:
-            text, message_type = _unsearchable(question, unsearchable), "error"
+            text, message_type = _unsearchable(question), "error"
             yield Notice(text=str(unsearchable))
             yield AnswerDelta(text=text)
         elif app.settings.llm_configured and not offline:
@@ -306,10 +306,11 @@ def _extractive(question: str, hits: list[Hit], evidence: Evidence) -> str:
     return "\n".join(lines)
 
 
-def _unsearchable(question: str, error: BackendUnavailable) -> str:
+def _unsearchable(question: str) -> str:
+    """The answer when the documents' database is away (the notice before it says what failed)."""
     if language(question) == "ru":
-        return f"Документы сейчас недоступны для поиска ({error}). Вопрос сохранён: задайте его снова, когда база ответит."
-    return f"The documents cannot be searched right now ({error}). Your question is saved: ask again when the database answers."
+        return "Документы сейчас недоступны для поиска: база данных не отвечает. Вопрос сохранён: задайте его снова, когда она ответит."
+    return "The documents cannot be searched right now: the database does not answer. Your question is saved: ask again when it does."
 
 
 def _extractive_citations(hits: list[Hit], evidence: Evidence) -> list[dict[str, Any]]:

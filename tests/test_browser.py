@@ -1,21 +1,25 @@
 """End to end in a real browser: Debian's Chromium driven by Playwright against ``streamlit run``.
 
 Upload a drawing, ask, see the streamed answer and an inline image, reload (the chat id is in the
-URL), open the chat again from History, and again after the server restarts. Screenshots go to ``test-artifacts/`` for a person to
-look at.
+URL), open the chat again from History, and again after the server restarts; and, with a database
+that is not there yet, keep a question in the spool and deliver it with "Send now". Screenshots go to
+``test-artifacts/`` for a person to look at.
 """
 
 from __future__ import annotations
 
 import shutil
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.conftest import CORPUS, ROOT
-from tests.services import StreamlitServer
+from tests.services import PostgresCluster, StreamlitServer
 
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -33,8 +37,9 @@ def server(tmp_path: Path) -> Iterator[StreamlitServer]:
         running.stop()
 
 
-@pytest.fixture
-def page(server: StreamlitServer) -> Iterator[Page]:
+@contextmanager
+def browse(server: StreamlitServer) -> Iterator[Page]:
+    """A Chromium tab on the app."""
     assert Path(CHROMIUM).exists(), "Debian's chromium is installed by the test command"
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
@@ -45,6 +50,12 @@ def page(server: StreamlitServer) -> Iterator[Page]:
         tab.goto(server.url)
         yield tab
         browser.close()
+
+
+@pytest.fixture
+def page(server: StreamlitServer) -> Iterator[Page]:
+    with browse(server) as tab:
+        yield tab
 
 
 def settle(page: Page) -> None:
@@ -95,3 +106,33 @@ def test_upload_ask_reload_and_reopen_from_history(page: Page, server: Streamlit
     page.get_by_role("button", name="Open").first.click()
     expect(page.locator('[data-testid="stChatMessage"] img').first).to_be_visible()
     page.screenshot(path=ARTIFACTS / "5-after-restart.png", full_page=True)
+
+
+def test_a_question_waits_for_the_database_and_send_now_delivers_it(tmp_path: Path, postgres: PostgresCluster) -> None:
+    """A database that does not exist yet is an outage like any other: the question is kept, the
+    sidebar counts it, and once the database is there, "Send now" delivers it."""
+    name = f"later_{uuid.uuid4().hex[:8]}"
+    url = f"{postgres.url.rsplit('/', 1)[0]}/{name}"
+    server = StreamlitServer(tmp_path / "data")
+    server.env["DATABASE_URL"] = url
+    server.start()
+    try:
+        with browse(server) as page:
+            expect(page.get_by_text("postgresql is unreachable")).to_be_visible()
+            page.locator('[data-testid="stChatInputTextArea"]').fill("Перечень элементов")
+            page.keyboard.press("Enter")
+            expect(page.get_by_text("Документы сейчас недоступны для поиска").first).to_be_visible()
+            page.wait_for_url("**chat=*")
+            expect(page.get_by_text("4 items wait to be sent to the cloud.")).to_be_visible()
+            page.screenshot(path=ARTIFACTS / "6-cloud-away.png", full_page=True)
+            with psycopg.connect(postgres.url, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{name}"')
+            settle(page)
+            page.get_by_role("button", name="Send now").click()
+            expect(page.get_by_text("items wait to be sent")).to_have_count(0)
+            page.screenshot(path=ARTIFACTS / "7-sent.png", full_page=True)
+        with psycopg.connect(url) as conn:
+            assert conn.execute("SELECT content FROM chat_messages WHERE role = 'user'").fetchall() == [("Перечень элементов",)]
+    finally:
+        server.stop()
+        postgres.drop_database(url)

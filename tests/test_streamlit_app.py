@@ -119,3 +119,4 @@ def test_sidebar_says_when_the_cloud_is_away_and_what_waits(data: Path, monkeypa
     assert any(i.value == "4 items wait to be sent to the cloud." for i in at.sidebar.info), [i.value for i in at.sidebar.info]
     shown = " ".join(str(e.value) for e in [*at.sidebar.warning, *at.sidebar.info, *at.markdown])
     assert "secret-pw-7" not in shown
+
