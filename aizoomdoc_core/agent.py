@@ -359,7 +359,7 @@ class ToolLoop:
             answer.append(content)
             messages.append(self._assistant(content, calls))
             if not calls:
-                return "".join(answer).strip(), dict(self.usage)
+                return self._answer(answer)
             images: list[ChatImage] = []
             stop = None
             for call in calls:
@@ -373,8 +373,19 @@ class ToolLoop:
                 yield Notice(text=stop)
                 content, _ = yield from self._complete(messages, tools=False)
                 answer.append(content)
-                return "".join(answer).strip(), dict(self.usage)
-        return "".join(answer).strip(), dict(self.usage)
+                return self._answer(answer)
+        return self._answer(answer)
+
+    def _answer(self, parts: list[str]) -> tuple[str, dict[str, int]]:
+        """The answer and the token usage; an empty answer is a failure, not something to save.
+
+        A small local model can end its turn at once (or only ever call tools): saved as is, the
+        user would get a blank answer with nothing saying why.
+        """
+        text = "".join(parts).strip()
+        if not text:
+            raise ModelFailure("The model gave an empty answer.")
+        return text, dict(self.usage)
 
     # -- talking to the model
 
@@ -421,12 +432,14 @@ class ToolLoop:
             request["tools"] = TOOLS
         content: list[str] = []
         calls: dict[int, _Call] = {}
+        cut = False
         try:
             for chunk in self.client.chat.completions.create(**request):
                 if chunk.usage:
                     self.usage.update({"prompt_tokens": chunk.usage.prompt_tokens or 0,
                                        "completion_tokens": chunk.usage.completion_tokens or 0})
                 for choice in chunk.choices:
+                    cut = cut or choice.finish_reason == "length"
                     delta = choice.delta
                     if delta.content:
                         content.append(delta.content)
@@ -445,6 +458,8 @@ class ToolLoop:
             raise ModelFailure(f"The model refused the request (HTTP {exc.status_code}).") from None
         except (openai.APIError, ValueError) as exc:
             raise ModelFailure(f"The model's answer broke off ({type(exc).__name__}).") from None
+        if cut:  # the server's token or context limit: what came is kept, but the user must know it is partial
+            yield Notice(text="The model's answer was cut off at its length limit.")
         ordered = [calls[i] for i in sorted(calls)]
         for number, call in enumerate(ordered):
             call.id = call.id or f"call_{number}"

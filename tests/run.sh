@@ -4,13 +4,15 @@
 #   bash tests/run.sh -k chats   # any pytest arguments
 # Debian packages: what the app needs (packages.txt, as Streamlit Community Cloud installs it) plus
 # what the tests use for real (PostgreSQL servers they start themselves, Chromium for the browser
-# test; never a browser downloaded by Playwright). Python packages go to .venv.
+# test; never a browser downloaded by Playwright; a compiler for llama.cpp). Python packages go to .venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# llama-cpp-python (the local-model smoke test) is built from source: a C++ compiler, CMake, Ninja.
+for pkg in g++ cmake ninja-build; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
 if [ -f packages.txt ]; then
   while read -r pkg; do
     [ -n "$pkg" ] && ! dpkg -s "$pkg" >/dev/null 2>&1 && missing+=("$pkg")

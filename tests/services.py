@@ -1,4 +1,5 @@
-"""Real servers for the tests: a throwaway PostgreSQL cluster and a moto S3 server, on 127.0.0.1.
+"""Real servers for the tests: a throwaway PostgreSQL cluster, a moto S3 server and a llama.cpp model
+server, on 127.0.0.1.
 
 Both can be stopped and started again in the middle of a test, which is how outage tests inject
 faults for real.
@@ -158,3 +159,52 @@ class StreamlitServer:
             self.process.terminate()
             self.process.wait(timeout=20)
             self.process = None
+
+
+class LlamaServer:
+    """llama-cpp-python's OpenAI-compatible server over a GGUF file, on a free local port.
+
+    The real thing a user would run for a local model, so the tool loop meets a real server's wire
+    format (its streaming, its handling of ``tools`` and ``stream_options``), not our scripted one.
+    Its output goes to a log file whose end is shown if it does not start.
+    """
+
+    def __init__(self, model: Path, alias: str, *, context: int = 3072, seed: int = 1) -> None:
+        """``context``: tokens of prompt and answer together; the small model writes until it
+        fills them, so this bounds the answer's time. ``seed`` makes its sampling repeatable."""
+        self.model, self.alias = model, alias
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}/v1"
+        self.log = Path(tempfile.mkdtemp(prefix="aizoomdoc-llama-")) / "server.log"
+        self.command = [
+            sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", alias,
+            "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(context), "--seed", str(seed),
+        ]
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 120) -> None:
+        """Start the server and wait until ``/v1/models`` answers (loading the model takes seconds)."""
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(self.command, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                urllib.request.urlopen(f"{self.base_url}/models", timeout=2).close()
+                return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    tail = self.log.read_text(errors="replace")[-2000:]
+                    self.stop()
+                    raise RuntimeError(f"llama_cpp.server did not start: {' '.join(self.command)}\n{tail}") from None
+                time.sleep(0.5)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.process = None
+        shutil.rmtree(self.log.parent, ignore_errors=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -265,6 +266,29 @@ def test_model_faults_keep_the_question_and_fall_back(drawings: Aizoomdoc, llm: 
     assert result.extractive and reason in result.answer and result.citations
     saved = app.chat_view(result.chat_id).messages
     assert [m.role for m in saved] == ["user", "assistant"] and saved[1].message_type == "extractive"
+
+
+def test_an_empty_answer_is_a_fault_not_a_blank_answer(drawings: Aizoomdoc, llm: ScriptedLLM) -> None:
+    app = with_model(drawings, llm)
+    llm.add(Reply(content=""))
+    result, events = run(app, "Перечень элементов")
+    assert any(isinstance(e, Notice) and "empty answer" in e.text for e in events)
+    assert result.extractive and result.answer.startswith("The model gave an empty answer.") and result.citations
+    assert app.chat_view(result.chat_id).messages[1].message_type == "extractive"
+
+
+def test_an_answer_cut_at_the_length_limit_is_kept_with_a_notice(drawings: Aizoomdoc, llm: ScriptedLLM) -> None:
+    """As llama-cpp-python's server streams it: no usage chunk, whatever stream_options asked."""
+    chunks = [{"choices": [{"index": 0, "delta": {"content": "Резисторы R1"}, "finish_reason": None}]},
+              {"choices": [{"index": 0, "delta": {}, "finish_reason": "length"}]}]
+    body = "".join(f"data: {json.dumps({'id': 'c', 'object': 'chat.completion.chunk', 'created': 0, 'model': 'm', **c})}\n\n"
+                   for c in chunks) + "data: [DONE]\n\n"
+    app = with_model(drawings, llm)
+    llm.add(Reply(raw_body=body))
+    result, events = run(app, "Какие резисторы?")
+    assert any(isinstance(e, Notice) and "cut off at its length limit" in e.text for e in events)
+    saved = app.chat_view(result.chat_id).messages[1]
+    assert saved.message_type == "answer" and saved.content == "Резисторы R1" and saved.metadata["usage"] == {}
 
 
 def test_follow_up_sees_earlier_turns(drawings: Aizoomdoc, llm: ScriptedLLM) -> None:
