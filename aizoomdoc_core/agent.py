@@ -430,6 +430,8 @@ class ToolLoop:
                                    "stream_options": {"include_usage": True}}
         if tools:
             request["tools"] = TOOLS
+        if self.settings.llm_max_tokens:
+            request["max_tokens"] = self.settings.llm_max_tokens
         content: list[str] = []
         calls: dict[int, _Call] = {}
         cut = False

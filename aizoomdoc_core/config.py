@@ -43,6 +43,7 @@ ENV_NAMES = {
     "max_pages": "AIZOOMDOC_MAX_PAGES",
     "ingest_timeout": "AIZOOMDOC_INGEST_TIMEOUT",
     "llm_timeout": "AIZOOMDOC_LLM_TIMEOUT",
+    "llm_max_tokens": "AIZOOMDOC_MAX_ANSWER_TOKENS",
     "llm_vision": "LLM_VISION",
     "max_steps": "AIZOOMDOC_MAX_STEPS",
     "max_images": "AIZOOMDOC_MAX_IMAGES",
@@ -64,6 +65,9 @@ class Settings:
     llm_model: str = "gpt-4.1-mini"
     llm_vision: bool = True  # False for a text-only model: it gets region text instead of pixels
     llm_timeout: float = 120.0  # seconds for one model call
+    # Tokens the model may write per call (sent as max_tokens); None sends nothing, as some models
+    # refuse the parameter. A local model otherwise writes until its context is full.
+    llm_max_tokens: int | None = None
     max_steps: int = 8  # model turns per question
     max_images: int = 8  # images per question, those shown before the model is asked included
     default_user: str = "local"
@@ -108,7 +112,8 @@ class Settings:
         if "data_dir" in values:
             values["data_dir"] = Path(values["data_dir"]).expanduser()
         numbers = {"connect_timeout": float, "presign_expiry": int, "max_file_mb": float, "max_pages": int,
-                   "ingest_timeout": float, "llm_timeout": float, "max_steps": int, "max_images": int}
+                   "ingest_timeout": float, "llm_timeout": float, "max_steps": int, "max_images": int,
+                   "llm_max_tokens": int}
         for attr, kind in numbers.items():
             if attr in values:
                 try:

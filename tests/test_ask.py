@@ -291,6 +291,14 @@ def test_an_answer_cut_at_the_length_limit_is_kept_with_a_notice(drawings: Aizoo
     assert saved.message_type == "answer" and saved.content == "Резисторы R1" and saved.metadata["usage"] == {}
 
 
+def test_the_answer_length_limit_is_sent_only_when_set(drawings: Aizoomdoc, llm: ScriptedLLM) -> None:
+    llm.add(Reply(content="R1 [B1]."), Reply(content="R1 [B1]."))
+    run(with_model(drawings, llm), "Какие резисторы?")
+    run(with_model(drawings, llm, llm_max_tokens=200), "Какие резисторы?")
+    unset, limited = llm.requests
+    assert "max_tokens" not in unset and limited["max_tokens"] == 200
+
+
 def test_follow_up_sees_earlier_turns(drawings: Aizoomdoc, llm: ScriptedLLM) -> None:
     app = with_model(drawings, llm)
     llm.add(Reply(content="First answer."), Reply(content="Second answer."))

@@ -49,7 +49,8 @@ def llama() -> Iterator[LlamaServer]:
 def local_app(llama: LlamaServer, tmp_path: Path) -> Iterator[Aizoomdoc]:
     """SQLite and a blob folder in ``tmp_path``, asking the local server as a text-only model."""
     environ = {"OPENAI_BASE_URL": llama.base_url, "LLM_MODEL": ALIAS, "LLM_VISION": "false",
-               "AIZOOMDOC_LLM_TIMEOUT": "300"}  # a loaded 2-core CI machine reads the prompt slowly
+               "AIZOOMDOC_LLM_TIMEOUT": "300",  # a loaded 2-core CI machine reads the prompt slowly
+               "AIZOOMDOC_MAX_ANSWER_TOKENS": "96"}  # else the model writes until its context is full
     app = Aizoomdoc.open(Settings.load(data_dir=tmp_path / "data", environ=environ, dotenv_path=None))
     assert app.ingest(C02).status == "ok"
     try:
