@@ -12,7 +12,7 @@ from aizoomdoc_core.config import Settings
 from aizoomdoc_core.storage.blobs import BlobStore, LocalBlobStore
 from aizoomdoc_core.storage.db import Database
 from aizoomdoc_core.storage.s3 import S3BlobStore
-from tests.services import PostgresCluster, S3Server
+from tests.services import PostgresCluster, S3Server, running
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -30,12 +30,8 @@ def postgres() -> Iterator[PostgresCluster]:
 
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[S3Server]:
-    server = S3Server()
-    server.start()
-    try:
+    with running(S3Server()) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -18,9 +18,30 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import psycopg
+
+S = TypeVar("S", bound="Service")
+
+
+class Service(Protocol):
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+@contextmanager
+def running(service: S) -> Iterator[S]:
+    """The service started for the ``with`` block, and stopped after it whatever happens."""
+    service.start()
+    try:
+        yield service
+    finally:
+        service.stop()
 
 
 def free_port() -> int:

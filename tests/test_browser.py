@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.conftest import CORPUS, ROOT
-from tests.services import PostgresCluster, StreamlitServer
+from tests.services import PostgresCluster, StreamlitServer, running
 
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -29,12 +29,8 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-q
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[StreamlitServer]:
-    running = StreamlitServer(tmp_path / "data")
-    running.start()
-    try:
-        yield running
-    finally:
-        running.stop()
+    with running(StreamlitServer(tmp_path / "data")) as server:
+        yield server
 
 
 @contextmanager
@@ -115,9 +111,8 @@ def test_a_question_waits_for_the_database_and_send_now_delivers_it(tmp_path: Pa
     url = f"{postgres.url.rsplit('/', 1)[0]}/{name}"
     server = StreamlitServer(tmp_path / "data")
     server.env["DATABASE_URL"] = url
-    server.start()
     try:
-        with browse(server) as page:
+        with running(server), browse(server) as page:
             expect(page.get_by_text("postgresql is unreachable")).to_be_visible()
             page.locator('[data-testid="stChatInputTextArea"]').fill("Перечень элементов")
             page.keyboard.press("Enter")
@@ -134,5 +129,4 @@ def test_a_question_waits_for_the_database_and_send_now_delivers_it(tmp_path: Pa
         with psycopg.connect(url) as conn:
             assert conn.execute("SELECT content FROM chat_messages WHERE role = 'user'").fetchall() == [("Перечень элементов",)]
     finally:
-        server.stop()
         postgres.drop_database(url)

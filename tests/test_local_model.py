@@ -21,7 +21,7 @@ from aizoomdoc_core.app import Aizoomdoc
 from aizoomdoc_core.config import Settings
 from aizoomdoc_core.events import AnswerDelta, AnswerDone, ChatStarted, ImageReady, Notice, SearchDone, ToolCalled
 from tests.conftest import CORPUS
-from tests.services import LlamaServer
+from tests.services import LlamaServer, running
 
 C02 = CORPUS / "C" / "C02_ru_perechen_elementov_PE3.pdf"
 ALIAS = "smollm2"
@@ -37,12 +37,8 @@ def smollm2_gguf() -> Path:
 
 @pytest.fixture(scope="module")
 def llama() -> Iterator[LlamaServer]:
-    server = LlamaServer(smollm2_gguf(), ALIAS)
-    server.start()
-    try:
+    with running(LlamaServer(smollm2_gguf(), ALIAS)) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

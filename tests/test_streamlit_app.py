@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from aizoomdoc_core.app import Aizoomdoc
 from aizoomdoc_core.config import Settings
 from tests.conftest import CORPUS, ROOT
-from tests.services import StreamlitServer, free_port
+from tests.services import StreamlitServer, free_port, running
 
 
 @pytest.fixture
@@ -95,13 +95,9 @@ def test_a_guessed_chat_id_of_another_user_shows_nothing(data: Path, monkeypatch
 
 
 def test_streamlit_run_serves_the_app(tmp_path: Path) -> None:
-    server = StreamlitServer(tmp_path / "data")
-    server.start()  # waits for the health endpoint
-    try:
+    with running(StreamlitServer(tmp_path / "data")) as server:  # started: its health endpoint answered
         with urllib.request.urlopen(f"{server.url}/", timeout=5) as page:
             assert b"<title>Streamlit</title>" in page.read()
-    finally:
-        server.stop()
 
 
 def test_sidebar_says_when_the_cloud_is_away_and_what_waits(data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
