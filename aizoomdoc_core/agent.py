@@ -131,8 +131,9 @@ def ask(
                 model, message_type = loop.model, "answer"
             except ModelFailure as failure:
                 log.warning("model failed for chat %s: %s", chat.id, failure)
-                yield Notice(text=str(failure))
-                text = f"{failure}\n\n{_extractive(question, hits, evidence)}"
+                said = failure.said_for(question)
+                yield Notice(text=said)
+                text = f"{said}\n\n{_extractive(question, hits, evidence)}"
                 message_type = "extractive"
                 yield AnswerDelta(text=text)
         else:
@@ -321,7 +322,18 @@ def _extractive_citations(hits: list[Hit], evidence: Evidence) -> list[dict[str,
 
 
 class ModelFailure(AizoomdocError):
-    """The model could not give an answer (unreachable, timed out, refused the request)."""
+    """The model could not give an answer (unreachable, timed out, refused the request).
+
+    It is said in the language of the question, as the extractive answer that follows it is; the
+    English text is what logs get.
+    """
+
+    def __init__(self, english: str, russian: str) -> None:
+        super().__init__(english)
+        self.russian = russian
+
+    def said_for(self, question: str) -> str:
+        return self.russian if language(question) == "ru" else str(self)
 
 
 @dataclass
@@ -343,10 +355,12 @@ class ToolLoop:
         self.client = make_client(self.settings, timeout=self.settings.llm_timeout, max_retries=1)
         self.repeats: Counter[str] = Counter()
         self.images_left = self.settings.max_images - len(evidence.images)
+        self.russian = False  # the question's language, set by ``run``: notices are said in it
         self.usage: Counter[str] = Counter()
 
     def run(self, question: str, history: list[Any]) -> Generator[Event, None, tuple[str, dict[str, int]]]:
         lang = language(question)
+        self.russian = lang == "ru"
         messages: list[dict[str, Any]] = [{"role": "system", "content": (PROMPTS / f"system_{lang}.md").read_text(encoding="utf-8")}]
         for message in history:
             if message.role in ("user", "assistant") and message.content:
@@ -384,7 +398,7 @@ class ToolLoop:
         """
         text = "".join(parts).strip()
         if not text:
-            raise ModelFailure("The model gave an empty answer.")
+            raise ModelFailure("The model gave an empty answer.", "Модель вернула пустой ответ.")
         return text, dict(self.usage)
 
     # -- talking to the model
@@ -455,13 +469,17 @@ class ToolLoop:
                         if part.function and part.function.arguments:
                             call.arguments += part.function.arguments
         except openai.APITimeoutError:
-            raise ModelFailure(f"The model did not answer within {self.settings.llm_timeout:g} s.") from None
+            seconds = f"{self.settings.llm_timeout:g}"
+            raise ModelFailure(f"The model did not answer within {seconds} s.", f"Модель не ответила за {seconds} с.") from None
         except openai.APIStatusError as exc:
-            raise ModelFailure(f"The model refused the request (HTTP {exc.status_code}).") from None
+            raise ModelFailure(f"The model refused the request (HTTP {exc.status_code}).",
+                               f"Модель отклонила запрос (HTTP {exc.status_code}).") from None
         except (openai.APIError, ValueError) as exc:
-            raise ModelFailure(f"The model's answer broke off ({type(exc).__name__}).") from None
+            raise ModelFailure(f"The model's answer broke off ({type(exc).__name__}).",
+                               f"Ответ модели оборвался ({type(exc).__name__}).") from None
         if cut:  # the server's token or context limit: what came is kept, but the user must know it is partial
-            yield Notice(text="The model's answer was cut off at its length limit.")
+            yield Notice(text="Ответ модели обрезан по её пределу длины." if self.russian
+                         else "The model's answer was cut off at its length limit.")
         ordered = [calls[i] for i in sorted(calls)]
         for number, call in enumerate(ordered):
             call.id = call.id or f"call_{number}"

@@ -250,18 +250,21 @@ def test_step_limit_forces_an_answer(drawings: Aizoomdoc, llm: ScriptedLLM) -> N
 
 
 @pytest.mark.parametrize(
-    "replies, reason",
+    "replies, question, reason",
     [
-        ([Reply(status=500), Reply(status=500)], "refused the request (HTTP 500)"),
-        ([Reply(status=429), Reply(status=429)], "refused the request (HTTP 429)"),
-        ([Reply(content="slow", delay=3), Reply(content="slow", delay=3)], "did not answer within 1 s"),
-        ([Reply(content="a b c d e f g", cut_stream_after=2)], "broke off"),
+        ([Reply(status=500), Reply(status=500)], "Перечень элементов", "Модель отклонила запрос (HTTP 500)"),
+        ([Reply(status=429), Reply(status=429)], "List of elements", "The model refused the request (HTTP 429)"),
+        ([Reply(content="slow", delay=3), Reply(content="slow", delay=3)], "Перечень элементов", "Модель не ответила за 1 с"),
+        ([Reply(content="a b c d e f g", cut_stream_after=2)], "List of elements", "The model's answer broke off"),
     ],
 )
-def test_model_faults_keep_the_question_and_fall_back(drawings: Aizoomdoc, llm: ScriptedLLM, replies: list[Reply], reason: str) -> None:
+def test_model_faults_keep_the_question_and_fall_back(
+    drawings: Aizoomdoc, llm: ScriptedLLM, replies: list[Reply], question: str, reason: str
+) -> None:
+    """The fault is said in the question's language, before the extractive answer."""
     app = with_model(drawings, llm, llm_timeout=1.0)
     llm.add(*replies)
-    result, events = run(app, "Перечень элементов")
+    result, events = run(app, question)
     assert any(isinstance(e, Notice) and reason in e.text for e in events)
     assert result.extractive and reason in result.answer and result.citations
     saved = app.chat_view(result.chat_id).messages
@@ -272,8 +275,8 @@ def test_an_empty_answer_is_a_fault_not_a_blank_answer(drawings: Aizoomdoc, llm:
     app = with_model(drawings, llm)
     llm.add(Reply(content=""))
     result, events = run(app, "Перечень элементов")
-    assert any(isinstance(e, Notice) and "empty answer" in e.text for e in events)
-    assert result.extractive and result.answer.startswith("The model gave an empty answer.") and result.citations
+    assert any(isinstance(e, Notice) and e.text == "Модель вернула пустой ответ." for e in events)
+    assert result.extractive and result.answer.startswith("Модель вернула пустой ответ.") and result.citations
     assert app.chat_view(result.chat_id).messages[1].message_type == "extractive"
 
 
@@ -286,7 +289,7 @@ def test_an_answer_cut_at_the_length_limit_is_kept_with_a_notice(drawings: Aizoo
     app = with_model(drawings, llm)
     llm.add(Reply(raw_body=body))
     result, events = run(app, "Какие резисторы?")
-    assert any(isinstance(e, Notice) and "cut off at its length limit" in e.text for e in events)
+    assert any(isinstance(e, Notice) and e.text == "Ответ модели обрезан по её пределу длины." for e in events)
     saved = app.chat_view(result.chat_id).messages[1]
     assert saved.message_type == "answer" and saved.content == "Резисторы R1" and saved.metadata["usage"] == {}
 

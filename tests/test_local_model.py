@@ -73,7 +73,7 @@ def test_a_real_local_model_answers_and_the_answer_is_kept(local_app: Aizoomdoc)
     if result.extractive:
         # The one fallback this set-up may meet: the model ends its turn at once. The product says
         # so and saves the extractive answer; any other fault (refused, timed out) fails the test.
-        assert any(isinstance(e, Notice) and e.text == "The model gave an empty answer." for e in events)
+        assert any(isinstance(e, Notice) and e.text == "Модель вернула пустой ответ." for e in events)
         assert answer_row.message_type == "extractive" and result.citations
         return
     assert result.model == answer_row.metadata["model"] == ALIAS and answer_row.message_type == "answer"

@@ -230,6 +230,15 @@ def test_cloud_down_at_start_and_back_later(tmp_path: Path, cloud: Cloud, enviro
     spool.close()
 
     cloud.start()
+    # Back, before anything is pushed: reads merge the cloud's chats with those waiting in the spool.
+    app = _open(data, environ, sync_at_start=False)
+    try:
+        assert {c.id for c in app.list_chats()} == {shown.chat_id, earlier.id} and app.count_chats() == 2
+        assert app.get_chat(shown.chat_id).title == "renamed offline"
+        assert len(app.chat_view(shown.chat_id).messages) == 4
+        assert app.waiting()["database"] > 0
+    finally:
+        app.close()
     app = _open(data, environ)  # pushes what waited, at start
     truth = CloudTruth(environ)
     try:
