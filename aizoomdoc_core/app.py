@@ -30,8 +30,8 @@ from .sanitize import clean_text, parse_id
 from .search import Hit, hit_from_row, search
 from .storage import schema
 from .storage.backends import Storage, open_storage
-from .storage.fallback import SyncReport
 from .storage.blobs import chat_image_key, chat_prefix, document_prefix
+from .storage.fallback import SyncReport
 
 log = logging.getLogger("aizoomdoc.app")
 

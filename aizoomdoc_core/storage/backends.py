@@ -18,8 +18,8 @@ from ..errors import InvalidInput
 from ..models import BackendStatus
 from .blobs import BlobStore, LocalBlobStore
 from .db import Database
-from .mirror import DocumentMirror
 from .fallback import BackgroundSync, CloudSync, FallbackBlobStore, FallbackDatabase, Lane, Outbox, SyncReport
+from .mirror import DocumentMirror
 
 log = logging.getLogger("aizoomdoc.storage")
 
