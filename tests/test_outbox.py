@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -296,3 +297,28 @@ def test_background_sync_delivers_when_the_cloud_returns(tmp_path: Path, cloud: 
         assert truth.count(schema.chats, id=doomed.id) == 0 and not truth.s3.keys(f"chats/{doomed.id}/")
     finally:
         truth.close()
+
+
+def test_the_same_file_uploaded_twice_at_once_while_the_database_is_away(
+    tmp_path: Path, cloud: Cloud, environ: dict[str, str]
+) -> None:
+    """Two sessions racing with one file while the database is away: one document, one item to push."""
+    data = tmp_path / "data"
+    cloud.stop()
+    app = _open(data, environ)
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            results = list(pool.map(lambda _: app.ingest(C02), range(2)))
+        assert [r.status for r in results] == ["ok", "ok"] and sorted(r.duplicate for r in results) == [False, True]
+        assert len({r.document_id for r in results}) == 1
+        assert app.waiting()["database"] == 1 and len(app.list_documents()) == 1
+    finally:
+        app.close()
+    cloud.start()
+    app = _open(data, environ)
+    truth = CloudTruth(environ)
+    try:
+        assert app.waiting()["database"] == 0 and truth.count(schema.documents) == 1
+    finally:
+        truth.close()
+        app.close()

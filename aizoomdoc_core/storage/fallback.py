@@ -399,8 +399,14 @@ class FallbackDatabase(ChatWrites):
                 return
             except Down:
                 pass
-        self.mirror.db.insert_document(document, pages, blocks)
+        # The item first: a crash before the rows leaves an item that finds nothing to push (and is
+        # dropped), never rows that nothing would push.
         self.outbox.queue("database", "document", {"document_id": document["id"]})
+        try:
+            self.mirror.db.insert_document(document, pages, blocks)
+        except BaseException:
+            self.outbox.drop_document(document["id"])
+            raise
         log.info("queued: document %s waits for the database", document["id"])
         self.on_queued()
 
