@@ -492,7 +492,10 @@ class ToolLoop:
         key = f"{call.name}:{call.arguments}"
         self.repeats[key] += 1
         if self.repeats[key] >= 3:
-            return "Refused: the same request a third time.", [], "The model repeated the same request three times; it was asked to answer with what it has."
+            notice = ("Модель трижды повторила один и тот же запрос; её попросили ответить по тому, что есть."
+                      if self.russian else
+                      "The model repeated the same request three times; it was asked to answer with what it has.")
+            return "Refused: the same request a third time.", [], notice
         try:
             arguments = json.loads(call.arguments or "{}")
             if not isinstance(arguments, dict):
