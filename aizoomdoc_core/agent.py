@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING, Any
 from .errors import AizoomdocError, BackendUnavailable, InvalidInput
 from .events import AnswerDelta, AnswerDone, AskResult, ChatStarted, Event, ImageReady, Notice, SearchDone, ToolCalled
 from .models import ChatImage, DocumentInfo
-from .render import CONTEXT_CANVAS, Concepts, clamp_bbox
+from .render import CONTEXT_CANVAS, Concepts, Rendered, clamp_bbox
 from .sanitize import clean_text, parse_id
 from .search import Hit
-from .terms import index_terms, query_concepts
+from .terms import matched_concepts, query_concepts
 
 if TYPE_CHECKING:
     from .app import Aizoomdoc
@@ -63,6 +63,15 @@ class Evidence:
 
     hits: dict[str, Hit] = field(default_factory=dict)
     images: dict[str, ChatImage] = field(default_factory=dict)
+    pngs: dict[str, bytes] = field(default_factory=dict)  # each image's bytes, for a vision model
+    documents: dict[str, DocumentInfo] = field(default_factory=dict)  # read once per question
+
+    def document(self, app: Aizoomdoc, document_id: str) -> DocumentInfo:
+        """The document, read from the store the first time this question needs it (failures are
+        not kept: the next hit asks again)."""
+        if document_id not in self.documents:
+            self.documents[document_id] = app.get_document(document_id)
+        return self.documents[document_id]
 
     def add_hit(self, hit: Hit) -> str:
         for marker, known in self.hits.items():
@@ -100,8 +109,11 @@ def ask(
     question = clean_text(question, max_length=MAX_QUESTION).strip()
     if not question:
         raise InvalidInput("the question is empty")
-    chat = app.get_chat(chat_id) if chat_id else app.create_chat(question, user_id=user_id)
-    history = app.chat_view(chat.id).messages[-HISTORY_MESSAGES:] if chat_id else []
+    if chat_id:
+        view = app.chat_view(chat_id)
+        chat, history = view.chat, view.messages[-HISTORY_MESSAGES:]
+    else:
+        chat, history = app.create_chat(question, user_id=user_id), []
     asked = app.add_message(chat.id, "user", question, message_type="question")
     yield ChatStarted(chat=chat, question=asked)
     answer = app.add_message(chat.id, "assistant", "", message_type="pending")
@@ -184,7 +196,7 @@ def _show_hits(
         if hit is None:
             break
         try:
-            document = app.get_document(hit.document_id)
+            document = evidence.document(app, hit.document_id)
         except BackendUnavailable as exc:  # the cloud went away after the search: answer without it
             yield Notice(text=f"no image of page {hit.page}: {exc}")
             continue
@@ -194,18 +206,17 @@ def _show_hits(
             drawing = "context_crop" if kind == "zoom_crop" else kind
             try:
                 focus = concepts if drawing == "context_crop" else ()
-                size = app.renderer.render(drawing, document, hit.page, clamp_bbox(hit.bbox, minimum=0.001), focus)
-                if pixels + size.width * size.height > EVIDENCE_PIXELS:
+                rendered = app.renderer.render(drawing, document, hit.page, clamp_bbox(hit.bbox, minimum=0.001), focus)
+                if pixels + rendered.width * rendered.height > EVIDENCE_PIXELS:
                     break
-                ready = _store_image(app, chat_id, message_id, evidence, kind, document, hit.page, hit.bbox,
-                                     render_as=drawing, concepts=focus)
+                ready = _store_image(app, chat_id, message_id, evidence, kind, document, hit.page, rendered, hit.sheet_code)
             except AizoomdocError as exc:  # not drawable, or its file's store is unreachable right now
                 yield Notice(text=f"no image of {document.name} page {hit.page}: {exc}")
                 break
             pixels += ready.image.width * ready.image.height
             if kind == "zoom_crop":
                 crops.append(ready.image)
-                shown.setdefault((hit.document_id, hit.page), set()).update(_matched(concepts, hit.text))
+                shown.setdefault((hit.document_id, hit.page), set()).update(matched_concepts(concepts, hit.text))
             yield ready
 
 
@@ -226,16 +237,10 @@ def _next_hit(
     pending[:] = fresh
     if not fresh:
         return None
-    new = (h for h in fresh if _matched(concepts, h.text) - shown.get((h.document_id, h.page), set()))
+    new = (h for h in fresh if matched_concepts(concepts, h.text) - shown.get((h.document_id, h.page), set()))
     hit = next(new, fresh[0])
     pending.remove(hit)
     return hit
-
-
-def _matched(concepts: Concepts, text: str) -> set[int]:
-    """The indexes of the question's concepts that ``text`` holds (any of a concept's terms)."""
-    terms = set(index_terms(text))
-    return {i for i, concept in enumerate(concepts) if any(term in terms for term in concept)}
 
 
 def _within(bbox: list[float], region: list[float] | None) -> bool:
@@ -253,12 +258,9 @@ def _drawable(document: DocumentInfo) -> bool:
 
 def _store_image(
     app: Aizoomdoc, chat_id: str, message_id: str, evidence: Evidence, kind: str, document: DocumentInfo,
-    page: int, bbox: list[float] | None, render_as: str | None = None, concepts: Concepts = (),
+    page: int, rendered: Rendered, sheet: str | None,
 ) -> ImageReady:
-    """Render, store and register one image; ``render_as`` picks the drawing when it differs from the kind."""
-    region = clamp_bbox(bbox, minimum=0.001) if bbox else None
-    rendered = app.renderer.render(render_as or kind, document, page, region, concepts)
-    sheet = app.sheet_of(document.id, page)
+    """Store and register one rendered image of ``document``'s ``page`` (on sheet ``sheet``)."""
     caption = f"{document.name}, page {page}" + (f", sheet {sheet}" if sheet else "")
     marker = evidence.next_image_marker()
     image = app.add_image(
@@ -267,6 +269,7 @@ def _store_image(
         metadata={"text_px": rendered.text_px, "caption": caption, "marker": marker},  # kept for History
     )
     evidence.images[marker] = image
+    evidence.pngs[marker] = rendered.png
     return ImageReady(image=image, caption=f"[{marker}] {caption}", data=rendered.png)
 
 
@@ -422,7 +425,8 @@ class ToolLoop:
     def _image_parts(self, text: str, images: list[ChatImage]) -> list[dict[str, Any]]:
         parts: list[dict[str, Any]] = [{"type": "text", "text": text}]
         for image in images:
-            data = base64.b64encode(self.app.image_bytes(image)).decode("ascii")
+            png = self.evidence.pngs.get(str(image.metadata.get("marker"))) or self.app.image_bytes(image)
+            data = base64.b64encode(png).decode("ascii")
             parts.append({"type": "text", "text": f"[{image.metadata.get('marker')}]"})
             parts.append({"type": "image_url", "image_url": {"url": f"data:{image.mime};base64,{data}"}})
         return parts
@@ -529,7 +533,7 @@ class ToolLoop:
         return "\n".join(_hit_line(self.evidence.add_hit(hit), hit) for hit in hits)
 
     def _document(self, arguments: dict[str, Any]) -> tuple[DocumentInfo, int]:
-        document = self.app.get_document(str(arguments["document_id"]))
+        document = self.evidence.document(self.app, str(arguments["document_id"]))
         if self.scope and document.id not in self.scope:
             raise InvalidInput("that document is not in this chat's scope")
         page = int(arguments["page"])
@@ -546,7 +550,9 @@ class ToolLoop:
     def _view(self, arguments: dict[str, Any]) -> Generator[Event, None, tuple[str, list[ChatImage]]]:
         document, page = self._document(arguments)
         self._budget()
-        ready = _store_image(self.app, self.chat_id, self.message_id, self.evidence, "page", document, page, None)
+        rendered = self.app.renderer.render("page", document, page)
+        sheet = self.app.sheet_of(document.id, page)
+        ready = _store_image(self.app, self.chat_id, self.message_id, self.evidence, "page", document, page, rendered, sheet)
         self.images_left -= 1
         yield ready
         fields = self.app.title_block_of(document.id, page)
@@ -566,7 +572,9 @@ class ToolLoop:
         if abs(x1 - x0) > 0.95 and abs(y1 - y0) > 0.95:
             return (yield from self._view(arguments))  # the whole page is what view_page shows
         self._budget()
-        ready = _store_image(self.app, self.chat_id, self.message_id, self.evidence, "zoom_crop", document, page, [x0, y0, x1, y1])
+        rendered = self.app.renderer.render("zoom_crop", document, page, clamp_bbox([x0, y0, x1, y1], minimum=0.001))
+        sheet = self.app.sheet_of(document.id, page)
+        ready = _store_image(self.app, self.chat_id, self.message_id, self.evidence, "zoom_crop", document, page, rendered, sheet)
         self.images_left -= 1
         yield ready
         text_px = ready.image.metadata.get("text_px")

@@ -58,7 +58,7 @@ class Aizoomdoc:
         self.storage = storage
         self.db = storage.db
         self.blobs = storage.blobs
-        self.renderer = Renderer(storage.db, storage.blobs)
+        self.renderer = Renderer(storage.blobs)
 
     @classmethod
     def open(cls, settings: Settings, *, background_sync: bool = False, sync_at_start: bool = True) -> Aizoomdoc:

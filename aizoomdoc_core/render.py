@@ -31,8 +31,7 @@ from .isolation import Report, Task, run_isolated
 from .lru import SizedLRU
 from .models import DocumentInfo
 from .storage.blobs import BlobStore
-from .storage.db import Database
-from .terms import index_terms
+from .terms import matched_concepts
 
 TEXT_PX = 20.0  # target height of text in a zoom crop, pixels per font size unit
 MAX_SIDE = 2048  # the model's image size limit, long side
@@ -168,8 +167,7 @@ def _matching_words(page: pymupdf.Page, hit: pymupdf.Rect, concepts: Concepts) -
         box.normalize()
         if not hit.contains((box.tl + box.br) / 2):  # the hit's edges are rounded: a word may touch them
             continue
-        terms = set(index_terms(text))
-        found = {i for i, concept in enumerate(concepts) if terms.intersection(concept)}
+        found = matched_concepts(concepts, text)
         if found:
             matched.append((box, found))
     return matched
@@ -320,8 +318,8 @@ def _blocks_task(data: bytes, mime: str, name: str, page: int, boxes: list[list[
 class Renderer:
     """Renders regions of stored documents in isolated children, with caches for reruns."""
 
-    def __init__(self, db: Database, blobs: BlobStore, *, seconds: float = 60.0, memory_bytes: int = 2 * 1024**3) -> None:
-        self.db, self.blobs = db, blobs
+    def __init__(self, blobs: BlobStore, *, seconds: float = 60.0, memory_bytes: int = 2 * 1024**3) -> None:
+        self.blobs = blobs
         self.seconds, self.memory_bytes = seconds, memory_bytes
         self.originals = SizedLRU(256 * 1024**2)
         self.images = SizedLRU(128 * 1024**2)
@@ -335,18 +333,11 @@ class Renderer:
             raise InvalidInput(f"unknown image kind: {kind!r}")
         if not 1 <= page <= document.page_count:
             raise InvalidInput(f"page {page} does not exist in {document.name} ({document.page_count} pages)")
-        key = (document.id, page, kind, tuple(bbox) if bbox else None)
-        cached = self.images.get(key)
-        if cached is not None and not (concepts and cached.depends_on_question):
-            return cached
-        # Only a crop the question placed is cached per question: the others serve every question.
-        cached = self.images.get((*key, concepts)) if concepts else None
-        if cached is not None:
-            return cached
-        task = partial(_render_task, self._original(document), document.mime, document.name, kind, page, bbox, concepts)
-        rendered = self._draw_isolated(task, document.name)
-        self.images.put((*key, concepts) if concepts and rendered.depends_on_question else key, rendered, len(rendered.png))
-        return rendered
+        return self._cached(
+            (document.id, page, kind, tuple(bbox) if bbox else None), document.name,
+            lambda: partial(_render_task, self._original(document), document.mime, document.name, kind, page, bbox, concepts),
+            question=concepts,
+        )
 
     def page_blocks(self, document: DocumentInfo, page: int, boxes: list[list[float]]) -> Rendered:
         """The page with ``boxes`` outlined (the Documents page's viewer), cached like any image."""
@@ -355,20 +346,20 @@ class Renderer:
             lambda: partial(_blocks_task, self._original(document), document.mime, document.name, page, boxes),
         )
 
-    def _cached(self, key: Any, name: str, make_task: Callable[[], Task]) -> Rendered:
+    def _cached(self, key: Any, name: str, make_task: Callable[[], Task], question: Concepts = ()) -> Rendered:
         """The image for ``key`` from the cache, else drawn by the task in an isolated child.
 
-        The task is made only on a miss: making it fetches the original from the blob store.
+        The task is made only on a miss: making it fetches the original from the blob store. Only
+        an image the ``question`` placed (``depends_on_question``) is cached per question: the
+        others serve every question.
         """
         cached = self.images.get(key)
-        if cached is not None:
+        if cached is not None and not (question and cached.depends_on_question):
             return cached
-        rendered = self._draw_isolated(make_task(), name)
-        self.images.put(key, rendered, len(rendered.png))
-        return rendered
-
-    def _draw_isolated(self, task: Task, name: str) -> Rendered:
-        (rendered,) = run_isolated([task], name=name, seconds=self.seconds, memory_bytes=self.memory_bytes)
+        if question and (cached := self.images.get((*key, question))) is not None:
+            return cached
+        (rendered,) = run_isolated([make_task()], name=name, seconds=self.seconds, memory_bytes=self.memory_bytes)
+        self.images.put((*key, question) if question and rendered.depends_on_question else key, rendered, len(rendered.png))
         return rendered
 
     def _original(self, document: DocumentInfo) -> bytes:

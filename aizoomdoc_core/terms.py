@@ -18,6 +18,7 @@ characters, a PostgreSQL text array) then treat each term as one indivisible tok
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 import Stemmer
@@ -117,6 +118,12 @@ def query_concepts(text: str) -> list[tuple[str, ...]]:
                 if len(part) >= 3 and _LETTERS.match(part) and part not in STOP_WORDS:
                     concepts.setdefault(_word_concept(part), None)
     return list(concepts)
+
+
+def matched_concepts(concepts: Sequence[Sequence[str]], text: str) -> set[int]:
+    """The indexes of the question's ``concepts`` that ``text`` holds (any of a concept's terms)."""
+    terms = set(index_terms(text))
+    return {i for i, concept in enumerate(concepts) if terms.intersection(concept)}
 
 
 def _word_concept(token: str) -> tuple[str, ...]:

@@ -32,16 +32,17 @@ if top[1].button("New chat", width="stretch"):
     st.rerun()
 
 documents = app.list_documents()
+names = {d.id: d.name for d in documents}
 scope = (view.chat.metadata.get("document_ids") if view else None) or []
 chosen = st.multiselect(
-    "Documents to search (none chosen: all)", options=[d.id for d in documents], default=[d for d in scope if d in {x.id for x in documents}],
-    format_func=lambda d: next((x.name for x in documents if x.id == d), d),
+    "Documents to search (none chosen: all)", options=list(names), default=[d for d in scope if d in names],
+    format_func=lambda d: names.get(d, d),
 )
 if view and chosen != scope:
     app.set_chat_scope(view.chat.id, chosen or None)
 
 if view:
-    show_chat(app, view)
+    show_chat(app, view, names)
 elif not documents:
     st.info("No documents yet: attach a PDF or an image to your question, or add them on the Documents page.")
 

@@ -37,6 +37,7 @@ if uploads and st.button("Ingest", type="primary"):
             st.error(result.error)
 
 documents = app.list_documents()
+by_id = {d.id: d for d in documents}
 if not documents:
     st.info("No documents yet.")
 else:
@@ -52,9 +53,8 @@ else:
             sheet = f" · sheet {hit.sheet_code}" if hit.sheet_code else ""
             st.markdown(f"**{hit.document_name}**, page {hit.page}{sheet}  \n{hit.text[:300]}")
     with st.expander("Page viewer: the text blocks found on a page"):
-        shown = st.selectbox("Document", [d.id for d in documents], key="viewer_document",
-                             format_func=lambda i: next(d.name for d in documents if d.id == i))
-        document = next(d for d in documents if d.id == shown)
+        shown = st.selectbox("Document", list(by_id), key="viewer_document", format_func=lambda i: by_id[i].name)
+        document = by_id[shown]
         number = st.number_input("Page", min_value=1, max_value=max(1, document.page_count), value=1, step=1)
         blocks = app.blocks_in_region(document.id, int(number), [0, 0, 1, 1])
         st.caption(f"{len(blocks)} blocks" + (f" · sheet {blocks[0].sheet_code}" if blocks and blocks[0].sheet_code else ""))
@@ -63,7 +63,7 @@ else:
         except Exception as exc:  # text documents have no drawing; say so
             st.info(f"No picture: {exc}")
     with st.expander("Delete a document"):
-        doomed = st.selectbox("Document", [d.id for d in documents], format_func=lambda i: next(d.name for d in documents if d.id == i))
+        doomed = st.selectbox("Document", list(by_id), format_func=lambda i: by_id[i].name)
         if st.button("Delete for good", type="primary"):
             app.delete_document(doomed)
             st.rerun()

@@ -68,9 +68,9 @@ def open_chat(chat_id: str | None) -> None:
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
-def image_bytes(_app: Aizoomdoc, image_id: str, storage_key: str) -> bytes:
-    """Stored images never change: a rerun or a history click reads each one once."""
-    return _app.blobs.get(storage_key)
+def image_bytes(_app: Aizoomdoc, image_id: str, _image: ChatImage) -> bytes:
+    """Stored images never change: a rerun or a history click reads each one once (keyed by id)."""
+    return _app.image_bytes(_image)
 
 
 def caption(image: ChatImage) -> str:
@@ -85,7 +85,7 @@ def show_images(app: Aizoomdoc, images: list[ChatImage]) -> None:
     for index, image in enumerate(images):
         with columns[index % 2]:
             try:
-                data = image_bytes(app, image.id, image.storage_key)
+                data = image_bytes(app, image.id, image)
             except AizoomdocError as exc:  # its blob store is unreachable right now: say so, keep the rest
                 st.info(f"{caption(image)}: the image cannot be shown right now ({exc})")
                 continue
@@ -94,8 +94,12 @@ def show_images(app: Aizoomdoc, images: list[ChatImage]) -> None:
                 st.image(data, caption=caption(image))
 
 
-def show_chat(app: Aizoomdoc, view: ChatView) -> None:
-    """A chat exactly as it was shown: questions, answers, their images and citations."""
+def show_chat(app: Aizoomdoc, view: ChatView, names: dict[str, str]) -> None:
+    """A chat exactly as it was shown: questions, answers, their images and citations.
+
+    ``names`` are the documents' names the page has already listed; a cited document missing from
+    them is looked up (or was deleted since).
+    """
     for message in view.messages:
         with st.chat_message(message.role):
             st.markdown(message.content or "_(no answer was saved)_")
@@ -106,7 +110,7 @@ def show_chat(app: Aizoomdoc, view: ChatView) -> None:
             if citations:
                 with st.expander(f"Sources ({len(citations)})"):
                     for number, citation in enumerate(citations):
-                        name = _document_name(app, citation.get("document_id"))
+                        name = _document_name(app, citation.get("document_id"), names)
                         label = f"[{citation.get('marker')}] {name}, page {citation.get('page')}"
                         if st.button(label, key=f"source-{message.id}-{number}", type="tertiary"):
                             show_source(app, citation, label)
@@ -125,9 +129,11 @@ def show_source(app: Aizoomdoc, citation: dict[str, Any], label: str) -> None:
     st.image(rendered.png, width="stretch")
 
 
-def _document_name(app: Aizoomdoc, document_id: str | None) -> str:
+def _document_name(app: Aizoomdoc, document_id: str | None, names: dict[str, str]) -> str:
     if not document_id:
         return "?"
+    if document_id in names:
+        return names[document_id]
     try:
         return app.get_document(document_id).name
     except Exception:  # the document was deleted since: the chat keeps its evidence anyway

@@ -44,6 +44,19 @@ def running(service: S) -> Iterator[S]:
         service.stop()
 
 
+def answers(url: str, process: subprocess.Popen[bytes], *, timeout: float) -> bool:
+    """Whether ``url`` answers before ``process`` exits or ``timeout`` seconds pass (servers we start
+    take a moment to listen)."""
+    deadline = time.monotonic() + timeout
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return True
+        except OSError:
+            time.sleep(0.5)
+    return False
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -166,14 +179,7 @@ class StreamlitServer:
              "--server.address", "127.0.0.1", "--server.headless", "true"],
             cwd=Path(__file__).resolve().parents[1], env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2).close()
-                return
-            except OSError:
-                assert self.process.poll() is None and time.monotonic() < deadline, "streamlit did not start"
-                time.sleep(0.5)
+        assert answers(f"{self.url}/_stcore/health", self.process, timeout=60), "streamlit did not start"
 
     def stop(self) -> None:
         if self.process is not None:
@@ -207,17 +213,10 @@ class LlamaServer:
         """Start the server and wait until ``/v1/models`` answers (loading the model takes seconds)."""
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(self.command, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                urllib.request.urlopen(f"{self.base_url}/models", timeout=2).close()
-                return
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    tail = self.log.read_text(errors="replace")[-2000:]
-                    self.stop()
-                    raise RuntimeError(f"llama_cpp.server did not start: {' '.join(self.command)}\n{tail}") from None
-                time.sleep(0.5)
+        if not answers(f"{self.base_url}/models", self.process, timeout=timeout):
+            tail = self.log.read_text(errors="replace")[-2000:]
+            self.stop()
+            raise RuntimeError(f"llama_cpp.server did not start: {' '.join(self.command)}\n{tail}")
 
     def stop(self) -> None:
         if self.process is not None:

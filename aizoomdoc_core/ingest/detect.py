@@ -10,11 +10,10 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from ..errors import InvalidInput
-from .extracted import ExtractedDocument
+from .extracted import SNIFF_BYTES, ExtractedDocument
 from .pdf import IMAGE_MIMES, Progress, extract_pdf_document, open_image, open_pdf, sniff_image
 from .previous import extract_previous, sniff_previous
 
-SNIFF_BYTES = 64 * 1024
 
 
 def _is_pdf(head: bytes, name: str) -> bool:

@@ -29,6 +29,8 @@ class ExtractedBlock:
     term_count: int = 0
 
 
+SNIFF_BYTES = 64 * 1024  # the head of a file that ingest.detect reads to tell its format
+
 # ``TitleBlock.fields`` keys every extractor uses, with the label a person reads (and searches for).
 TITLE_BLOCK_HEADING = "Title block / Штамп (основная надпись)"
 FIELD_LABELS = {

@@ -50,9 +50,8 @@ from pathlib import PurePath, PureWindowsPath
 from typing import Any
 
 from ..errors import InvalidInput
-from .extracted import FULL_PAGE, ExtractedBlock, ExtractedDocument, ExtractedPage, TitleBlock
+from .extracted import FULL_PAGE, SNIFF_BYTES, ExtractedBlock, ExtractedDocument, ExtractedPage, TitleBlock
 
-SNIFF_WINDOW = 64 * 1024  # what ingest.detect passes as ``head``
 MAX_PAGE = 100_000  # a larger page number is corrupt data, not a drawing set
 SOURCE = "previous_pipeline"
 MIMES = {
@@ -652,7 +651,7 @@ def _sniff_markdown(text: str, head_length: int) -> bool:
     fence = _FENCE_JSON.search(text)
     if fence:
         return '"doc_metadata"' in text[fence.end():]
-    return head_length >= SNIFF_WINDOW
+    return head_length >= SNIFF_BYTES  # the head filled detect's window: the fence may come later
 
 
 def _fence_segments(text: str) -> list[tuple[str, str, int]]:

@@ -86,7 +86,7 @@ def _ingest(
         return _duplicate(shown, existing)
     # Whether Tesseract is installed is asked here, once per process: asking costs a subprocess.
     limits = ReadLimits(seconds=settings.ingest_timeout, max_pages=settings.max_pages, ocr=ocr_available())
-    extracted = read_isolated(path, name, password=password, limits=limits, progress=progress)
+    extracted = read_isolated(data, name, password=password, limits=limits, progress=progress)
     document_id = str(uuid.uuid4())
     key = document_key(document_id, name)
     document, pages, blocks = _rows(document_id, name, sha256, len(data), key, extracted)

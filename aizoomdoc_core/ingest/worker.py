@@ -10,11 +10,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 
 from ..isolation import Report, run_isolated
-from .detect import SNIFF_BYTES, extract_any, splits_by_page
-from .extracted import ExtractedDocument, document_status, prepare_for_index
+from .detect import extract_any, splits_by_page
+from .extracted import SNIFF_BYTES, ExtractedDocument, document_status, prepare_for_index
 from .pdf import Progress
 
 MAX_READERS = 4
@@ -30,22 +29,24 @@ class ReadLimits:
 
 
 def read_isolated(
-    path: Path, name: str, *, password: str | None, limits: ReadLimits, progress: Progress | None = None
+    data: bytes, name: str, *, password: str | None, limits: ReadLimits, progress: Progress | None = None
 ) -> ExtractedDocument:
-    """Extract ``path`` in reader processes; raise ``InvalidInput`` on any failure or overrun."""
-    with path.open("rb") as handle:
-        head = handle.read(SNIFF_BYTES)
-    count = max(1, limits.readers) if splits_by_page(head, name) else 1
-    tasks = [partial(_read_share, path, name, password, limits, (index, count)) for index in range(count)]
+    """Extract the file's ``data`` in reader processes; raise ``InvalidInput`` on any failure or overrun.
+
+    The readers are forked, so they share the caller's bytes (the ones it hashed and stores) rather
+    than reading the file again each.
+    """
+    count = max(1, limits.readers) if splits_by_page(data[:SNIFF_BYTES], name) else 1
+    tasks = [partial(_read_share, data, name, password, limits, (index, count)) for index in range(count)]
     parts = run_isolated(tasks, name=name, seconds=limits.seconds, memory_bytes=limits.memory_bytes, progress=progress)
     return _merge(parts)
 
 
 def _read_share(
-    path: Path, name: str, password: str | None, limits: ReadLimits, share: tuple[int, int], report: Report
+    data: bytes, name: str, password: str | None, limits: ReadLimits, share: tuple[int, int], report: Report
 ) -> ExtractedDocument:
     document = extract_any(
-        path.read_bytes(), name, password=password, max_pages=limits.max_pages, ocr=limits.ocr,
+        data, name, password=password, max_pages=limits.max_pages, ocr=limits.ocr,
         share=share, progress=report,
     )
     prepare_for_index(document)
