@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
+from typing import Any
 
 from .errors import InvalidInput
 
@@ -32,6 +33,18 @@ def clean_text(value: str, *, max_length: int | None = None, keep_newlines: bool
         value = " ".join(value.split())
     if max_length is not None and len(value) > max_length:
         value = value[: max_length - 1].rstrip() + "…"
+    return value
+
+
+def clean_value(value: Any) -> Any:
+    """``value`` with every string in it (keys too) passed through ``clean_text``, for JSON that
+    was read from a file: a ``\\u0000`` escape decodes to a NUL that PostgreSQL refuses."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {clean_text(str(k)): clean_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean_value(v) for v in value]
     return value
 
 

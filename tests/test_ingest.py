@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import pymupdf
@@ -189,3 +190,18 @@ def test_truncated_and_random_files_leave_nothing(app: Aizoomdoc, tmp_path: Path
     documents, blobs = _stored(app)
     assert documents == len(usable) and len(blobs) == len(usable)
     assert outcomes["header-only.pdf"] == outcomes["random.pdf"] == outcomes["random.png"] == "error"
+
+
+def test_nul_escapes_in_a_pipeline_json_are_cleaned_not_fatal(app: Aizoomdoc, tmp_path: Path) -> None:
+    """A ``\\u0000`` in JSON decodes to NUL, which PostgreSQL refuses in text and jsonb: every
+    string stored from a file is cleaned, stamps and metadata as well as block text."""
+    data = json.loads((CORPUS / "C" / "C11_ru_133-23-GK-KR3_result.json").read_text(encoding="utf-8"))
+    stamped = next(b for page in data["pages"] for b in page["blocks"] if (b.get("stamp_data") or {}).get("document_code"))
+    stamped["stamp_data"]["document_code"] = "133/23-\u0000ГК"
+    path = tmp_path / "hostile_result.json"
+    path.write_text(json.dumps(data, ensure_ascii=True), encoding="utf-8")
+    assert "\\u0000" in path.read_text(encoding="utf-8")
+    result = app.ingest(path)
+    assert result.status == "ok", result.error
+    stored = json.dumps(app.document_pages(result.document_id), default=str, ensure_ascii=False)
+    assert "133/23-ГК" in stored and "\x00" not in stored and "\\u0000" not in stored

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from ..config import Settings
 from ..errors import AizoomdocError, InvalidInput
 from ..models import DocumentInfo
-from ..sanitize import clean_text
+from ..sanitize import clean_text, clean_value
 from ..storage.blobs import BlobStore, document_key, document_prefix
 from ..storage.db import Database
 from .extracted import ExtractedDocument, ExtractedPage
@@ -118,14 +118,14 @@ def _rows(
     document = {
         "id": document_id, "name": name, "sha256": sha256, "mime": extracted.mime, "size_bytes": size,
         "page_count": len(extracted.pages), "blob_key": key, "status": extracted.status, "error": None,
-        "metadata": {**extracted.metadata, "warnings": extracted.warnings},
+        "metadata": clean_value({**extracted.metadata, "warnings": extracted.warnings}),
         "created_at": datetime.now(timezone.utc),
     }
     pages = [_page_row(document_id, page) for page in extracted.pages]
     blocks = [
         {
             "document_id": document_id, "page": block.page, "block_key": block.key, "kind": block.kind,
-            "text": block.text, "bbox": block.bbox, "metadata": block.metadata,
+            "text": block.text, "bbox": block.bbox, "metadata": clean_value(block.metadata),
             "terms": block.terms, "term_count": block.term_count,
         }
         for page in extracted.pages
@@ -139,9 +139,9 @@ def _page_row(document_id: str, page: ExtractedPage) -> dict[str, Any]:
     return {
         "document_id": document_id, "number": page.number, "width_pt": page.width_pt,
         "height_pt": page.height_pt, "rotation": page.rotation, "has_text_layer": page.has_text_layer,
-        "sheet_code": title.sheet_code, "sheet_title": title.sheet_title,
-        "metadata": {
+        "sheet_code": clean_value(title.sheet_code), "sheet_title": clean_value(title.sheet_title),
+        "metadata": clean_value({
             **page.metadata,
             "title_block": {k: v for k, v in dataclasses.asdict(title).items() if v not in (None, {}, "")},
-        },
+        }),
     }
