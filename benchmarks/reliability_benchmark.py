@@ -46,7 +46,7 @@ class Shown:
     images: dict[str, bytes] = field(default_factory=dict)  # id -> bytes shown
     results: set[str] = field(default_factory=set)  # ids of the saved search results
 
-    def see(self, app: Aizoomdoc, event: Event) -> None:
+    def see(self, event: Event) -> None:
         if isinstance(event, ChatStarted):
             self.chat_id = event.chat.id
             self.messages[event.question.id] = event.question.content
@@ -94,7 +94,7 @@ class Cloud:
 def ask(app: Aizoomdoc, question: str, fault: Callable[[Event], None] = lambda e: None) -> Shown:
     shown = Shown()
     for event in app.ask(question, offline=True):
-        shown.see(app, event)
+        shown.see(event)
         fault(event)
     return shown
 

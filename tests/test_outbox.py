@@ -97,7 +97,7 @@ class Shown:
     answer_id: str = ""
     answer: str = ""
 
-    def see(self, app: Aizoomdoc, event: Event) -> None:
+    def see(self, event: Event) -> None:
         if isinstance(event, ChatStarted):
             self.chat_id, self.question_id, self.question = event.chat.id, event.question.id, event.question.content
         elif isinstance(event, SearchDone):
@@ -169,7 +169,7 @@ def test_cloud_stopped_in_the_middle_of_a_question(tmp_path: Path, cloud: Cloud,
     shown = Shown()
     try:
         for event in app.ask(QUESTION, offline=True):
-            shown.see(app, event)
+            shown.see(event)
             if isinstance(event, ImageReady) and not cloud.down:
                 cloud.stop()  # the first image reached the cloud; everything after it cannot
         assert shown.answer and len(shown.images) >= 2
@@ -214,11 +214,11 @@ def test_cloud_down_at_start_and_back_later(tmp_path: Path, cloud: Cloud, enviro
         pages = len(app.document_pages(ingested.document_id))
         shown = Shown()
         for event in app.ask(QUESTION, offline=True):
-            shown.see(app, event)
+            shown.see(event)
         assert shown.hits and shown.images
         follow_up = Shown()
         for event in app.ask("Конденсатор", chat_id=shown.chat_id, offline=True):
-            follow_up.see(app, event)
+            follow_up.see(event)
         app.rename_chat(shown.chat_id, "renamed offline")
         assert [c.id for c in app.list_chats()] == [shown.chat_id] and app.count_chats() == 1
         with pytest.raises(BackendUnavailable, match="database is unreachable"):
