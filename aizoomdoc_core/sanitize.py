@@ -1,7 +1,8 @@
 """Making untrusted strings safe to store and to use as paths or object keys.
 
 Titles, messages and file names come from people, from PDFs and from the command line (where bytes
-that are not UTF-8 arrive as lone surrogates). PostgreSQL refuses NUL characters and invalid UTF-8,
+that are not UTF-8 arrive as lone surrogates), and from JSON files (where a ``\\ud800`` escape decodes
+to a lone surrogate too). PostgreSQL refuses NUL characters and invalid UTF-8,
 and a file name like ``../../etc/passwd`` must never leave its folder, so every such string passes
 through here before it is written anywhere.
 """
@@ -16,6 +17,9 @@ from typing import Any
 from .errors import InvalidInput
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Surrogates that no undecodable byte stands for (``surrogateescape`` uses U+DC80..U+DCFF only):
+# a JSON escape such as ``\\ud800`` decodes to one. They cannot be encoded as UTF-8 at all.
+_LONE_SURROGATE = re.compile("[\ud800-\udc7f\udd00-\udfff]")
 _KEY_UNSAFE = re.compile(r"[^\w.\-+=@() ]", re.UNICODE)
 MAX_KEY_PART = 120  # characters; long enough for real drawing names, short enough for any file system
 
@@ -23,9 +27,11 @@ MAX_KEY_PART = 120  # characters; long enough for real drawing names, short enou
 def clean_text(value: str, *, max_length: int | None = None, keep_newlines: bool = True) -> str:
     """``value`` as valid UTF-8 text without NUL or other control characters.
 
-    Undecodable bytes (surrogate escapes) become U+FFFD. With ``max_length`` the text is cut there and
-    ends with an ellipsis, so a cut is visible rather than silent.
+    Undecodable bytes (surrogate escapes) and any other lone surrogate become U+FFFD. With
+    ``max_length`` the text is cut there and ends with an ellipsis, so a cut is visible rather than
+    silent.
     """
+    value = _LONE_SURROGATE.sub("\ufffd", value)
     value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     value = unicodedata.normalize("NFC", value)
     value = _CONTROL.sub("", value)

@@ -205,3 +205,24 @@ def test_nul_escapes_in_a_pipeline_json_are_cleaned_not_fatal(app: Aizoomdoc, tm
     assert result.status == "ok", result.error
     stored = json.dumps(app.document_pages(result.document_id), default=str, ensure_ascii=False)
     assert "133/23-ГК" in stored and "\x00" not in stored and "\\u0000" not in stored
+
+
+def test_lone_surrogate_escapes_in_a_pipeline_json_are_cleaned_not_fatal(app: Aizoomdoc, tmp_path: Path) -> None:
+    """A ``\\ud800`` escape decodes to a lone surrogate, which no UTF-8 encoder takes: in block
+    text, in a stamp field and in a block id it becomes U+FFFD instead of refusing the whole file."""
+    data = json.loads((CORPUS / "C" / "C11_ru_133-23-GK-KR3_result.json").read_text(encoding="utf-8"))
+    blocks = [b for page in data["pages"] for b in page["blocks"]]
+    for block in blocks:
+        if (block.get("stamp_data") or {}).get("document_code"):
+            block["stamp_data"]["document_code"] = "133/23-\ud800ГК"
+    texted = next(b for b in blocks if "Содержание тома" in (b.get("ocr_text") or ""))
+    texted["ocr_text"] = texted["ocr_text"].replace("Содержание тома", "Содержание \udfff тома")
+    texted["id"] = "\udc00" + texted["id"]
+    path = tmp_path / "surrogate_result.json"
+    path.write_text(json.dumps(data, ensure_ascii=True), encoding="utf-8")
+    assert "\\ud800" in path.read_text(encoding="utf-8")
+    result = app.ingest(path)
+    assert result.status == "ok", result.error
+    assert app.get_document(result.document_id or "").metadata["sheet_code"] == "133/23-\ufffdГК"
+    (hit,) = [h for h in app.search("Содержание тома", top=5) if "\ufffd" in h.text]
+    assert hit.block_id.startswith("\ufffd") and "Содержание \ufffd тома" in hit.text

@@ -50,6 +50,7 @@ from pathlib import PurePath, PureWindowsPath
 from typing import Any
 
 from ..errors import InvalidInput
+from ..sanitize import clean_text
 from .extracted import FULL_PAGE, SNIFF_BYTES, ExtractedBlock, ExtractedDocument, ExtractedPage, TitleBlock
 
 MAX_PAGE = 100_000  # a larger page number is corrupt data, not a drawing set
@@ -307,6 +308,8 @@ def _assemble(
 ) -> ExtractedDocument:
     """Pages (those with blocks, plus every page ``sizes`` lists) and the document around them."""
     stamps, sizes = stamps or {}, sizes or {}
+    for block in blocks:  # ids are strings from the file too: cleaned before they are made unique
+        block.key = clean_text(block.key, keep_newlines=False) or f"p{block.page}"
     warnings = _unique_keys(blocks)
     by_page: dict[int, list[ExtractedBlock]] = defaultdict(list)
     for block in blocks:
