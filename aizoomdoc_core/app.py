@@ -22,7 +22,7 @@ from .errors import InvalidInput
 from .events import Event
 from .export import export_chat
 from .ingest.pdf import Progress
-from .ingest.service import IngestResult, ingest_file
+from .ingest.service import IngestResult, ingest_bytes, ingest_file
 from .llm import check_llm
 from .models import BackendStatus, Chat, ChatImage, ChatSummary, ChatView, DocumentInfo, Message, SearchResult
 from .render import Renderer
@@ -265,6 +265,12 @@ class Aizoomdoc:
     ) -> IngestResult:
         """Read and store one file; failures come back as a result with ``status == "error"``."""
         return ingest_file(self.db, self.blobs, self.settings, Path(path), name=name, password=password, progress=progress)
+
+    def ingest_bytes(
+        self, data: bytes, name: str, *, password: str | None = None, progress: Progress | None = None
+    ) -> IngestResult:
+        """Store a file already in memory (an upload) as ``name``, without copying it; like ``ingest``."""
+        return ingest_bytes(self.db, self.blobs, self.settings, data, name, password=password, progress=progress)
 
     def list_documents(self) -> list[DocumentInfo]:
         return self.db.list_documents()

@@ -15,12 +15,14 @@ from tests.conftest import CORPUS, ROOT
 from tests.services import free_port
 
 
-def cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("AIZOOMDOC_", "DATABASE_URL", "S3_", "OPENAI_"))}
     environ |= {"PYTHONPATH": str(ROOT), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "aizoomdoc_core", *args], cwd=cwd, env=environ,
-        capture_output=True, text=True, timeout=120,
+        capture_output=True, text=True, timeout=timeout,
     )
 
 
@@ -102,6 +104,29 @@ def test_migrate_targets_the_configured_database(tmp_path: Path, pg_url: str) ->
     assert as_json(result)["kind"] == "postgresql" and as_json(result)["revision"] == "003"
     down = cli("migrate", "--json", cwd=tmp_path, env={"DATABASE_URL": pg_url.rsplit("/", 1)[0] + "/absent"})
     assert down.returncode == 1 and "does not exist" in down.stderr
+
+
+def test_ingest_reports_every_path_and_reads_only_regular_files(tmp_path: Path) -> None:
+    """A directory, a device that never ends and a FIFO that would block each get one error line;
+    the files around them are ingested and reported, in order, and nothing hangs."""
+    env = {"AIZOOMDOC_DATA_DIR": str(tmp_path / "d")}
+    folder, fifo = tmp_path / "a folder", tmp_path / "pipe.pdf"
+    folder.mkdir()
+    os.mkfifo(fifo)
+    good = [CORPUS / "C" / "C02_ru_perechen_elementov_PE3.pdf", CORPUS / "C" / "C03_ru_spetsifikatsiya.pdf"]
+    paths = [str(good[0]), str(folder), "/dev/zero", str(fifo), str(good[1])]
+    result = cli("ingest", *paths, "--json", cwd=tmp_path, env=env, timeout=60)
+    assert result.returncode == 1, result.stderr
+    report = as_json(result)
+    assert [(r["path"], r["status"]) for r in report] == [
+        (paths[0], "ok"), (paths[1], "error"), (paths[2], "error"), (paths[3], "error"), (paths[4], "ok"),
+    ]
+    assert "is a directory" in report[1]["error"] and "character device" in report[2]["error"]
+    assert "FIFO" in report[3]["error"]
+    lines = result.stderr.splitlines()
+    for failed in paths[1:4]:
+        assert sum(failed in line for line in lines) == 1, (failed, lines)
+    assert len(lines) == len(paths) and "Traceback" not in result.stderr  # one line per path
 
 
 def test_ingest_documents_search_contract(tmp_path: Path) -> None:

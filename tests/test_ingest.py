@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from pathlib import Path
 
 import pymupdf
 import pytest
 
 from aizoomdoc_core.app import Aizoomdoc
+from aizoomdoc_core.ingest import service
 from aizoomdoc_core.ingest.pdf import extract_pdf_document, ocr_available, open_pdf
 from aizoomdoc_core.storage.blobs import document_prefix
 from tests.conftest import CORPUS
@@ -147,6 +149,25 @@ def test_limits_give_clear_errors_and_leave_nothing(app: Aizoomdoc, tmp_path: Pa
     assert "unsupported file type" in (app.ingest(tmp_path / "random.bin").error or "")
     assert "cannot be read" in (app.ingest(tmp_path / "missing.pdf").error or "")
     assert _stored(app) == (0, [])
+
+
+def test_an_unexpected_failure_is_one_line_naming_the_file(
+    app: Aizoomdoc, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug or a backend's own exception ends that file's ingest with one error line (the
+    traceback goes to the debug log only) and leaves nothing behind, so the next file still goes."""
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("reader state lost\nsecond line")
+
+    monkeypatch.setattr(service, "read_isolated", broken)
+    path = CORPUS / "C" / "C03_ru_spetsifikatsiya.pdf"
+    with caplog.at_level(logging.DEBUG, logger="aizoomdoc.ingest"):
+        result = app.ingest(path)
+        from_memory = app.ingest_bytes(b"%PDF-1.7 not much", "upload.pdf")
+    assert result.status == "error" and result.error == f"{path}: cannot be ingested (RuntimeError: reader state lost)"
+    assert from_memory.status == "error" and from_memory.error.startswith("upload.pdf: cannot be ingested")
+    assert [r.levelno for r in caplog.records] == [logging.DEBUG, logging.DEBUG]
+    assert caplog.records[0].exc_info and _stored(app) == (0, [])
 
 
 def test_delete_document_removes_rows_and_file(app: Aizoomdoc) -> None:

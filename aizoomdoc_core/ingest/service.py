@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import os
+import stat
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -19,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from ..config import Settings
+from ..config import Settings, describe_error
 from ..errors import AizoomdocError, InvalidInput
 from ..models import DocumentInfo
 from ..sanitize import clean_text, clean_value
@@ -59,27 +61,104 @@ def ingest_file(
     password: str | None = None,
     progress: Progress | None = None,
 ) -> IngestResult:
-    """Ingest ``path``; every failure is returned as an error result, never raised."""
-    shown = str(path)
-    name = clean_text(name or path.name, max_length=300, keep_newlines=False) or "document"
+    """Ingest the regular file at ``path``; every failure is returned as an error result, never raised."""
+    shown, name = str(path), _display_name(name or path.name)
     try:
-        return _ingest(db, blobs, settings, path, shown, name, password, progress)
-    except AizoomdocError as exc:
-        log.warning("ingest failed: %s", exc)
-        return IngestResult(path=shown, status="error", error=str(exc))
+        data = _read_regular_file(path, shown, name, settings)
+    except Exception as exc:
+        return _failed(shown, name, exc, settings)
+    return _ingest_guarded(db, blobs, settings, data, shown, name, password, progress)
 
 
-def _ingest(
-    db: Database, blobs: BlobStore, settings: Settings, path: Path, shown: str, name: str,
+def ingest_bytes(
+    db: Database,
+    blobs: BlobStore,
+    settings: Settings,
+    data: bytes,
+    name: str,
+    *,
+    password: str | None = None,
+    progress: Progress | None = None,
+) -> IngestResult:
+    """Ingest a file already in memory (an upload) as ``name``; failures come back as error results.
+
+    ``data`` is used as it is, never copied: it is hashed, shared with the forked readers and
+    stored, so an upload is held in memory once.
+    """
+    name = _display_name(name)
+    return _ingest_guarded(db, blobs, settings, data, name, name, password, progress)
+
+
+def _display_name(name: str) -> str:
+    return clean_text(name, max_length=300, keep_newlines=False) or "document"
+
+
+def _ingest_guarded(
+    db: Database, blobs: BlobStore, settings: Settings, data: bytes, shown: str, name: str,
     password: str | None, progress: Progress | None,
 ) -> IngestResult:
     try:
-        size = path.stat().st_size
+        _check_size(len(data), name, settings)
+        return _ingest(db, blobs, settings, data, shown, name, password, progress)
+    except Exception as exc:
+        return _failed(shown, name, exc, settings)
+
+
+def _failed(shown: str, name: str, exc: Exception, settings: Settings) -> IngestResult:
+    """The one-line error result for any failure. The caller shows it (the CLI's one stderr line per
+    file, the UI's error box), so it is logged at debug level only; a failure nobody foresaw (a bug,
+    a backend's own error) keeps its traceback there and names the file in its line."""
+    if isinstance(exc, AizoomdocError):
+        log.debug("ingest failed: %s", exc)
+        message = str(exc)
+    else:
+        log.debug("ingest of %s failed", shown, exc_info=True)
+        message = f"cannot be ingested ({type(exc).__name__}: {describe_error(exc, settings)})"
+    if name not in message and shown not in message:
+        message = f"{shown}: {message}"
+    return IngestResult(path=shown, status="error", error=message)
+
+
+_NOT_REGULAR = (
+    (stat.S_ISDIR, "is a directory"), (stat.S_ISCHR, "is a character device"),
+    (stat.S_ISBLK, "is a block device"), (stat.S_ISFIFO, "is a FIFO (named pipe)"), (stat.S_ISSOCK, "is a socket"),
+)
+
+
+def _read_regular_file(path: Path, shown: str, name: str, settings: Settings) -> bytes:
+    """The bytes of the regular file at ``path``; anything else is refused without being read.
+
+    A directory cannot be read, a device such as ``/dev/zero`` reads until memory runs out, and
+    opening a FIFO blocks until someone writes to it; so the path's type is checked before it is
+    opened. It is then opened without blocking and checked again on the open descriptor, so a path
+    swapped for a FIFO in between is refused too. The size limit applies before reading.
+    """
+    try:
+        _check_regular(os.stat(path), shown, name, settings)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with open(fd, "rb", buffering=0) as file:
+            _check_regular(os.fstat(fd), shown, name, settings)
+            return file.read()
     except OSError as exc:
         raise InvalidInput(f"{shown}: cannot be read ({exc.strerror or exc})") from None
+
+
+def _check_regular(info: os.stat_result, shown: str, name: str, settings: Settings) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        what = next((text for test, text in _NOT_REGULAR if test(info.st_mode)), "is not a regular file")
+        raise InvalidInput(f"{shown}: {what}; only regular files are read")
+    _check_size(info.st_size, name, settings)
+
+
+def _check_size(size: int, name: str, settings: Settings) -> None:
     if size > settings.max_file_mb * 1024 * 1024:
         raise InvalidInput(f"{name}: {size / 1024**2:.0f} MB is over the {settings.max_file_mb:g} MB limit")
-    data = path.read_bytes()
+
+
+def _ingest(
+    db: Database, blobs: BlobStore, settings: Settings, data: bytes, shown: str, name: str,
+    password: str | None, progress: Progress | None,
+) -> IngestResult:
     sha256 = hashlib.sha256(data).hexdigest()
     existing = db.document_by_sha256(sha256)
     if existing:
