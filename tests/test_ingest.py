@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import io
 import json
 import logging
+import unicodedata
 from pathlib import Path
 
 import pymupdf
 import pytest
+from PIL import Image
 
 from aizoomdoc_core.app import Aizoomdoc
+from aizoomdoc_core.events import ImageReady
 from aizoomdoc_core.ingest import service
 from aizoomdoc_core.ingest.pdf import extract_pdf_document, ocr_available, open_pdf
 from aizoomdoc_core.storage.blobs import document_prefix
@@ -66,6 +71,43 @@ def test_encrypted_without_the_right_password(app: Aizoomdoc, password: str | No
     result = app.ingest(CORPUS / "D" / "D12_encrypted_pw_abc.pdf", password=password)
     assert result.status == "error" and error in (result.error or "")
     assert _stored(app) == (0, [])
+
+
+def _dark_pixels(png: bytes) -> bool:
+    """Whether an image shows anything (a drawing that failed to render comes out blank or not at all)."""
+    return Image.open(io.BytesIO(png)).convert("L").getextrema()[0] < 128
+
+
+def test_an_encrypted_pdf_stays_drawable_and_its_password_is_kept_nowhere(
+    app: Aizoomdoc, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The password opens the PDF once, at ingest, also when typed in another Unicode form (NFD
+    against a PDF whose password was set in NFC); what is stored is a decrypted copy, so evidence
+    crops, the page viewer and Sources draw it later, and the password is in no file, row or log."""
+    password = unicodedata.normalize("NFC", "Пароль-é")
+    typed = unicodedata.normalize("NFD", password)
+    assert typed != password
+    source = pymupdf.open()
+    source.new_page(width=842, height=595).insert_text((60, 80), "PUMP SCHEDULE P-7 FLOW 12 m3/h", fontsize=9)
+    path = tmp_path / "locked.pdf"
+    source.save(path, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw=password, owner_pw="owner " + password)
+    with caplog.at_level(logging.DEBUG):
+        result = app.ingest(path, password=typed)
+        assert result.status == "ok", result.error
+        document = app.get_document(result.document_id or "")
+        assert document.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()  # the file given
+        assert "decrypted copy" in document.metadata["stored_file"]
+        for kind in ("zoom_crop", "viewport", "page"):
+            assert _dark_pixels(app.renderer.render(kind, document, 1, [0.05, 0.08, 0.5, 0.16]).png), kind
+        assert _dark_pixels(app.renderer.page_blocks(document, 1, [[0.05, 0.08, 0.5, 0.16]]).png)
+        evidence = [e for e in app.ask("pump schedule flow", offline=True) if isinstance(e, ImageReady)]
+        assert evidence and all(_dark_pixels(e.data) for e in evidence)
+    secrets = {form.encode() for form in (password, typed, unicodedata.normalize("NFKC", password))}
+    stored = [f.read_bytes() for f in app.settings.data_dir.rglob("*") if f.is_file()]
+    stored += [app.blobs.get(key) for key in app.blobs.keys("")]
+    stored.append(json.dumps([document.to_json(), app.document_pages(document.id)], default=str).encode())
+    stored.append("\n".join(r.getMessage() for r in caplog.records).encode())
+    assert not [blob[:80] for blob in stored for secret in secrets if secret in blob]
 
 
 def test_same_file_twice_is_one_document(app: Aizoomdoc, tmp_path: Path) -> None:

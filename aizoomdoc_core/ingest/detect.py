@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from ..errors import InvalidInput
+from .drawable import decrypted_copy
 from .extracted import SNIFF_BYTES, ExtractedDocument
-from .pdf import IMAGE_MIMES, Progress, extract_pdf_document, open_image, open_pdf, sniff_image
+from .pdf import IMAGE_MIMES, Progress, extract_pdf_document, open_image, open_pdf_authenticated, sniff_image
 from .previous import extract_previous, sniff_previous
-
 
 
 def _is_pdf(head: bytes, name: str) -> bool:
@@ -44,10 +44,13 @@ def extract_any(
         doc = open_image(data, name, image)
         return extract_pdf_document(doc, name, mime=IMAGE_MIMES[image], max_pages=max_pages, ocr=ocr, progress=progress)
     if _is_pdf(head, name):
-        doc = open_pdf(data, name, password)
-        return extract_pdf_document(
+        doc, needed_password = open_pdf_authenticated(data, name, password)
+        document = extract_pdf_document(
             doc, name, mime="application/pdf", max_pages=max_pages, ocr=ocr, share=share, progress=progress
         )
+        if needed_password and share[0] == 0:  # one reader makes it; the renderer has no password
+            document.stored_copy = decrypted_copy(doc)
+        return document
     previous = sniff_previous(name, head)
     if previous:
         document = extract_previous(previous, data, name)

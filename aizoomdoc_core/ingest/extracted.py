@@ -86,12 +86,23 @@ class ExtractedPage:
 
 
 @dataclass(slots=True)
+class StoredCopy:
+    """A PDF to store in place of the file given, because the file itself cannot be drawn later
+    (encrypted: the password is not kept) or not quickly (a raster too large to decode per render).
+    The document stays identified by the given file's SHA-256."""
+
+    pdf: bytes
+    reason: str  # said in the document's metadata (``stored_file``)
+
+
+@dataclass(slots=True)
 class ExtractedDocument:
-    mime: str
+    mime: str  # of the file given
     pages: list[ExtractedPage]
     status: str = "ready"  # "ready" or "image_only" (no text could be had)
     metadata: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    stored_copy: StoredCopy | None = None  # made by the reader of the first share only
 
 
 def document_status(pages: list[ExtractedPage]) -> str:

@@ -12,6 +12,7 @@ files can make MuPDF loop or allocate without bound.
 
 from __future__ import annotations
 
+import unicodedata
 from collections import defaultdict
 from collections.abc import Callable
 from functools import lru_cache
@@ -60,14 +61,21 @@ def sniff_image(head: bytes) -> str | None:
 
 def open_pdf(data: bytes, name: str, password: str | None) -> pymupdf.Document:
     """Open ``data`` as a PDF, authenticating when it is encrypted; one-line errors otherwise."""
+    return open_pdf_authenticated(data, name, password)[0]
+
+
+def open_pdf_authenticated(data: bytes, name: str, password: str | None) -> tuple[pymupdf.Document, bool]:
+    """``open_pdf``, also saying whether the PDF needed its password. That cannot be asked of the
+    document afterwards: MuPDF's ``needs_pass`` tries the empty password, which drops the key."""
     try:
         doc = pymupdf.open(stream=data, filetype="pdf")
     except Exception as exc:
         raise InvalidInput(f"{name}: not a readable PDF ({_reason(exc)})") from None
-    if doc.needs_pass:
+    needed = bool(doc.needs_pass)
+    if needed:
         if not password:
             raise InvalidInput(f"{name}: the PDF is encrypted; give its password (--password)")
-        if not doc.authenticate(password):
+        if not any(doc.authenticate(form) for form in password_forms(password)):
             raise InvalidInput(f"{name}: wrong password for the encrypted PDF")
     try:
         count = doc.page_count
@@ -75,7 +83,18 @@ def open_pdf(data: bytes, name: str, password: str | None) -> pymupdf.Document:
         raise InvalidInput(f"{name}: broken page tree ({_reason(exc)})") from None
     if count == 0:
         raise InvalidInput(f"{name}: the PDF has no pages")
-    return doc
+    return doc, needed
+
+
+def password_forms(password: str) -> list[str]:
+    """``password`` as typed, then in its other Unicode normal forms.
+
+    The same "é" can be typed as one code point (NFC, what most systems set) or as "e" plus a
+    combining accent (NFD, what macOS file dialogs and some keyboards give), and AES-256 PDFs
+    (PDF 2.0) prepare passwords with SASLprep, which is NFKC. MuPDF compares bytes, so each form is
+    tried.
+    """
+    return list(dict.fromkeys([password, *(unicodedata.normalize(form, password) for form in ("NFC", "NFKC", "NFD"))]))
 
 
 def open_image(data: bytes, name: str, kind: str) -> pymupdf.Document:

@@ -1,7 +1,9 @@
 """Ingest: one file in, one stored document out, or one clear error and nothing left behind.
 
-The file is read in the isolated worker, then stored in this order: the original bytes to the blob
-store, then the document with all its pages and blocks in one database transaction. If the
+The file is read in the isolated worker, then stored in this order: its bytes to the blob store (or
+the PDF made for drawing it, ``StoredCopy``: a decrypted copy of a password-protected PDF, a bounded
+rendition of a huge image), then the document with all its pages and blocks in one database
+transaction. The document is known by the SHA-256 of the file the user gave either way. If the
 transaction fails, the blob is removed again; a file already ingested (same SHA-256) is recognised
 and not stored twice, also when two sessions upload it at the same moment.
 """
@@ -169,7 +171,8 @@ def _ingest(
     document_id = str(uuid.uuid4())
     key = document_key(document_id, name)
     document, pages, blocks = _rows(document_id, name, sha256, len(data), key, extracted)
-    blobs.put(key, data, extracted.mime)
+    stored = extracted.stored_copy
+    blobs.put(key, stored.pdf if stored else data, document["mime"])
     try:
         db.insert_document(document, pages, blocks)
     except BaseException as exc:
@@ -194,10 +197,13 @@ def _duplicate(shown: str, existing: DocumentInfo) -> IngestResult:
 def _rows(
     document_id: str, name: str, sha256: str, size: int, key: str, extracted: ExtractedDocument
 ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    stored = extracted.stored_copy
+    # The row describes the stored file the renderer opens; a copy says what it stands for.
+    about_copy = {"stored_file": stored.reason, "original_mime": extracted.mime} if stored else {}
     document = {
-        "id": document_id, "name": name, "sha256": sha256, "mime": extracted.mime, "size_bytes": size,
-        "page_count": len(extracted.pages), "blob_key": key, "status": extracted.status, "error": None,
-        "metadata": clean_value({**extracted.metadata, "warnings": extracted.warnings}),
+        "id": document_id, "name": name, "sha256": sha256, "mime": "application/pdf" if stored else extracted.mime,
+        "size_bytes": size, "page_count": len(extracted.pages), "blob_key": key, "status": extracted.status,
+        "error": None, "metadata": clean_value({**extracted.metadata, **about_copy, "warnings": extracted.warnings}),
         "created_at": datetime.now(timezone.utc),
     }
     pages = [_page_row(document_id, page) for page in extracted.pages]

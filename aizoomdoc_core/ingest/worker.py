@@ -62,5 +62,6 @@ def _merge(parts: list[ExtractedDocument]) -> ExtractedDocument:
     metadata["ocr_pages"] = sorted(n for part in parts for n in part.metadata.get("ocr_pages", []))
     warnings = list(dict.fromkeys(w for part in parts for w in part.warnings))
     return ExtractedDocument(
-        mime=parts[0].mime, pages=pages, status=document_status(pages), metadata=metadata, warnings=warnings
+        mime=parts[0].mime, pages=pages, status=document_status(pages), metadata=metadata, warnings=warnings,
+        stored_copy=parts[0].stored_copy,
     )
