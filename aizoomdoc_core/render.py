@@ -93,7 +93,7 @@ def zoom_crop(doc: pymupdf.Document, page_number: int, bbox: list[float], max_si
         wanted = _native_scale(page) or 2.0
     longest = max(region.width, region.height)
     scale = min(max(wanted, MIN_SIDE / longest), max_side / longest)
-    return _draw(page, region, scale, text)
+    return _draw(page, region, scale, text, max_side)
 
 
 def context_crop(
@@ -127,7 +127,7 @@ def context_crop(
     x0 = min(max(0.0, x0), max(0.0, page.rect.width - width))
     y0 = min(max(0.0, y0), max(0.0, page.rect.height - height))
     region = pymupdf.Rect(x0, y0, min(page.rect.width, x0 + width), min(page.rect.height, y0 + height))
-    rendered = _draw(page, region, scale, text)
+    rendered = _draw(page, region, scale, text, MAX_SIDE)
     rendered.depends_on_question = too_large
     return rendered
 
@@ -184,7 +184,7 @@ def viewport(doc: pymupdf.Document, page_number: int, bbox: list[float], max_sid
     around = _shift_inside(around, cx, cy, span_x, span_y)
     region = _rect(page, around)
     scale = max_side / max(region.width, region.height)
-    return _draw(page, region, scale, _text_size(page, region), outline=_rect(page, hit))
+    return _draw(page, region, scale, _text_size(page, region), max_side, outline=_rect(page, hit))
 
 
 def page_overview(doc: pymupdf.Document, page_number: int, max_side: int = PAGE_SIDE) -> Rendered:
@@ -192,14 +192,14 @@ def page_overview(doc: pymupdf.Document, page_number: int, max_side: int = PAGE_
     page = _page(doc, page_number)
     region = page.rect
     scale = max_side / max(region.width, region.height)
-    return _draw(page, region, scale, _text_size(page, region), grid=True)
+    return _draw(page, region, scale, _text_size(page, region), max_side, grid=True)
 
 
 def page_with_blocks(doc: pymupdf.Document, page_number: int, boxes: list[list[float]], max_side: int = PAGE_SIDE) -> Rendered:
     """The whole page with the given regions (the indexed text blocks) outlined."""
     page = _page(doc, page_number)
     scale = max_side / max(page.rect.width, page.rect.height)
-    return _draw(page, page.rect, scale, _text_size(page, page.rect), outlines=[_rect(page, box) for box in boxes])
+    return _draw(page, page.rect, scale, _text_size(page, page.rect), max_side, outlines=[_rect(page, box) for box in boxes])
 
 
 def _page(doc: pymupdf.Document, number: int) -> pymupdf.Page:
@@ -254,15 +254,29 @@ def _native_scale(page: pymupdf.Page) -> float | None:
     return best[1] if best else None
 
 
+def _within(region: pymupdf.Rect, scale: float, max_side: int) -> float:
+    """``scale``, or a slightly smaller one if drawing ``region`` at it would exceed ``max_side``
+    pixels on a side. MuPDF rounds a clip's pixel edges outwards, so a region exactly ``max_side``
+    pixels long that does not start on a whole pixel comes out one pixel longer; at
+    ``(max_side - 1)`` pixels exactly, outward rounding cannot reach past ``max_side``."""
+    pixels = (region * pymupdf.Matrix(scale, scale)).irect
+    if max(pixels.width, pixels.height) <= max_side:
+        return scale
+    return (max_side - 1) / max(region.width, region.height)
+
+
 def _draw(
     page: pymupdf.Page,
     region: pymupdf.Rect,
     scale: float,
     text: float | None,
+    max_side: int,
     outline: pymupdf.Rect | None = None,
     grid: bool = False,
     outlines: list[pymupdf.Rect] | None = None,
 ) -> Rendered:
+    """``region`` at ``scale``, at most ``max_side`` pixels on either side, with its outlines."""
+    scale = _within(region, scale, max_side)
     pixmap = page.get_pixmap(matrix=pymupdf.Matrix(scale, scale), clip=region, alpha=False)
     image = Image.frombytes("RGB", (pixmap.width, pixmap.height), pixmap.samples)
     draw = ImageDraw.Draw(image)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from aizoomdoc_core import render
 from aizoomdoc_core.app import Aizoomdoc
 from aizoomdoc_core.events import AnswerDelta, AnswerDone, AskResult, ImageReady, Notice, SearchDone, ToolCalled
 from aizoomdoc_core.storage.blobs import chat_prefix
@@ -96,6 +97,35 @@ def schedule_sheet(path: Path) -> tuple[Path, list[float]]:
     (cell,) = page.search_for("BRFB1042SS")
     doc.save(path)
     return path, [cell.x0 / 2592, cell.y0 / 1728, cell.x1 / 2592, cell.y1 / 1728]
+
+
+AWKWARD_BOXES = [
+    [0, 0, 1, 1], [0.1234567, 0.3333333, 0.4567891, 0.7777777], [0.001, 0.001, 0.0013, 0.5],
+    [0.33333, 0.0, 0.66667, 1.0], [0.9, 0.9, 1.0, 1.0], [0.05, 0.123, 0.95, 0.2718], [0.2, 0.7, 0.2, 0.7],
+]
+
+
+@pytest.mark.parametrize("name", [
+    "A/A01_pismo_restroom_drawing_set.pdf", "A/A02_virginia_farmhouse_set_brotli.pdf", "A/A03_existing_site_plan.pdf",
+    "A/A06_land_survey_plan_A0.pdf", "D/D16_wide_page_4000x400.pdf", "B/B02_floorplan_apartment_se.png",
+])
+def test_every_image_is_within_its_side_limit(name: str) -> None:
+    """MuPDF rounds a clip's pixel edges outwards: a region scaled to exactly the limit came out a
+    pixel over it (2049 px crops, 1025 px viewports) unless it started on a whole pixel."""
+    data = (CORPUS / name).read_bytes()
+    doc = render.open_renderable(data, "application/pdf", name)
+    draws = [
+        (lambda box: render.zoom_crop(doc, 1, box), render.MAX_SIDE),
+        (lambda box: render.context_crop(doc, 1, box), render.MAX_SIDE),
+        (lambda box: render.viewport(doc, 1, box), render.VIEWPORT_SIDE),
+        (lambda box: render.page_overview(doc, 1), render.PAGE_SIDE),
+        (lambda box: render.page_with_blocks(doc, 1, [box]), render.PAGE_SIDE),
+    ]
+    for box in AWKWARD_BOXES:
+        for draw, limit in draws:
+            rendered = draw(box)
+            assert Image.open(io.BytesIO(rendered.png)).size == (rendered.width, rendered.height)
+            assert max(rendered.width, rendered.height) <= limit, (box, limit, rendered.width, rendered.height)
 
 
 def test_the_row_that_matches_a_new_word_is_shown_to_its_last_cell(app: Aizoomdoc, tmp_path: Path) -> None:
