@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pymupdf
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from aizoomdoc_core.app import Aizoomdoc
 from aizoomdoc_core.events import ImageReady
-from aizoomdoc_core.ingest import service
+from aizoomdoc_core.ingest import drawable, service
 from aizoomdoc_core.ingest.pdf import extract_pdf_document, ocr_available, open_pdf
 from aizoomdoc_core.storage.blobs import document_prefix
 from tests.conftest import CORPUS
@@ -108,6 +108,38 @@ def test_an_encrypted_pdf_stays_drawable_and_its_password_is_kept_nowhere(
     stored.append(json.dumps([document.to_json(), app.document_pages(document.id)], default=str).encode())
     stored.append("\n".join(r.getMessage() for r in caplog.records).encode())
     assert not [blob[:80] for blob in stored for secret in secrets if secret in blob]
+
+
+def test_a_huge_image_is_stored_as_a_bounded_tiled_rendition(app: Aizoomdoc, tmp_path: Path) -> None:
+    """An image over the pixel budget is kept downscaled to it, as a PDF of tiles, so that every
+    render neither decodes the whole image nor goes past its size limits; it still has its page
+    size, and OCR still refuses images over its own limit."""
+    width, height = 13000, 12000  # 156 MP: over the budget, and quick to make (mostly white)
+    image = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(image)
+    for x in range(0, width, 500):
+        draw.line([(x, 0), (x, height)], fill=0, width=3)
+    draw.text((6100, 6000), "VALVE V-12 DN50", fill=0, font=ImageFont.load_default(size=120))
+    path = tmp_path / "huge_scan.png"
+    image.save(path, compress_level=1)
+    del image, draw
+    result = app.ingest(path)
+    assert result.status == "ok", result.error
+    assert any("was not OCR'd" in w for w in result.warnings)  # MAX_OCR_IMAGE_PIXELS still holds
+    document = app.get_document(result.document_id or "")
+    assert document.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert (document.mime, document.metadata["original_mime"]) == ("application/pdf", "image/png")
+    assert "tiled rendition" in document.metadata["stored_file"]
+    stored = pymupdf.open(stream=app.blobs.get(document.blob_key or ""), filetype="pdf")
+    tiles = stored[0].get_image_info()
+    assert len(tiles) > 1 and max(max(t["width"], t["height"]) for t in tiles) <= drawable.TILE
+    assert sum(t["width"] * t["height"] for t in tiles) <= drawable.MAX_RASTER_PIXELS
+    native = max(t["width"] / (t["bbox"][2] - t["bbox"][0]) for t in tiles)  # the rendition's pixels per point
+    assert (app.document_pages(document.id)[0]["width_pt"], stored[0].rect.width) == (9750.0, 9750.0)
+    for kind, box, limit in (("zoom_crop", [0.45, 0.48, 0.55, 0.52], 2048), ("viewport", [0.47, 0.49, 0.53, 0.51], 1024), ("page", None, 1568)):
+        rendered = app.renderer.render(kind, document, 1, box)
+        assert _dark_pixels(rendered.png) and max(rendered.width, rendered.height) <= limit
+        assert rendered.scale <= native + 1e-3
 
 
 def test_same_file_twice_is_one_document(app: Aizoomdoc, tmp_path: Path) -> None:

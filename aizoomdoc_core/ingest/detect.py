@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from ..errors import InvalidInput
-from .drawable import decrypted_copy
+from .drawable import bounded_raster, decrypted_copy
 from .extracted import SNIFF_BYTES, ExtractedDocument
 from .pdf import IMAGE_MIMES, Progress, extract_pdf_document, open_image, open_pdf_authenticated, sniff_image
 from .previous import extract_previous, sniff_previous
@@ -42,7 +42,9 @@ def extract_any(
     image = sniff_image(head)
     if image:
         doc = open_image(data, name, image)
-        return extract_pdf_document(doc, name, mime=IMAGE_MIMES[image], max_pages=max_pages, ocr=ocr, progress=progress)
+        document = extract_pdf_document(doc, name, mime=IMAGE_MIMES[image], max_pages=max_pages, ocr=ocr, progress=progress)
+        document.stored_copy = bounded_raster(doc)
+        return document
     if _is_pdf(head, name):
         doc, needed_password = open_pdf_authenticated(data, name, password)
         document = extract_pdf_document(
