@@ -225,6 +225,20 @@ def test_limits_give_clear_errors_and_leave_nothing(app: Aizoomdoc, tmp_path: Pa
     assert _stored(app) == (0, [])
 
 
+def test_ingest_bytes_takes_an_upload_as_it_is_in_memory(app: Aizoomdoc) -> None:
+    """The same single path as ``ingest``, which reads the file and hands its bytes over: same
+    document, same limits, progress reported, the name given kept."""
+    path = CORPUS / "C" / "C02_ru_perechen_elementov_PE3.pdf"
+    seen: list[tuple[int, int]] = []
+    result = app.ingest_bytes(path.read_bytes(), "Перечень ПЭ3.pdf", progress=lambda done, total: seen.append((done, total)))
+    assert (result.status, result.path, result.pages, seen[-1]) == ("ok", "Перечень ПЭ3.pdf", 2, (2, 2))
+    assert app.get_document(result.document_id or "").name == "Перечень ПЭ3.pdf"
+    again = app.ingest(path)
+    assert again.duplicate and again.document_id == result.document_id
+    limited = Aizoomdoc(dataclasses.replace(app.settings, max_file_mb=0.01), app.storage)
+    assert "over the 0.01 MB limit" in (limited.ingest_bytes(path.read_bytes(), "big.pdf").error or "")
+
+
 def test_an_unexpected_failure_is_one_line_naming_the_file(
     app: Aizoomdoc, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
