@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -125,3 +126,47 @@ def test_ingest_documents_search_contract(tmp_path: Path) -> None:
     assert {"document_id", "document_name", "page", "block_id", "bbox", "text", "score"} <= set(hits[0])
     scoped = cli("search", "Перечень", "--document", "00000000-0000-4000-8000-000000000000", "--json", cwd=tmp_path, env=env)
     assert scoped.returncode == 1 and "document not found" in scoped.stderr
+
+
+MALFORMED_DATABASE_URLS = {
+    "postgresql://user:Secret123": ["Secret123"],  # SQLAlchemy reads the password as a port number
+    "postgresql://u:Secret-pw@h:notaport/db": ["Secret-pw"],
+    "postgresql://u:Secret-pw@[::1/db": ["Secret-pw"],
+    "postgresql://u:Secret-one\nSecret-two@h:x/db": ["Secret-one", "Secret-two"],
+    "Secret-pasted-alone": ["Secret-pasted-alone"],
+}
+
+
+def _every_command_with(url: str, data: Path) -> dict[str, subprocess.CompletedProcess[str]]:
+    env = {"AIZOOMDOC_DATA_DIR": str(data), "DATABASE_URL": url}
+    commands = {
+        "documents": ("documents",), "check": ("check",), "check --json": ("check", "--json"),
+        "migrate --json": ("migrate", "--json"), "ask": ("ask", "Перечень элементов"), "sync": ("sync",),
+    }
+    return {name: cli(*args, cwd=data.parent, env=env) for name, args in commands.items()}
+
+
+def test_a_malformed_database_url_is_one_line_without_its_password(tmp_path: Path) -> None:
+    """The CLI runs on the embedded SQLite, as without DATABASE_URL; only ``migrate``, asked of the
+    configured database, fails (and ``check`` says it cannot be used)."""
+    data = tmp_path / "data"
+    local = Aizoomdoc.open(Settings.load(data_dir=data, environ={}, dotenv_path=None))
+    assert local.ingest(CORPUS / "C" / "C02_ru_perechen_elementov_PE3.pdf").status == "ok"
+    local.close()
+    urls = list(MALFORMED_DATABASE_URLS)
+    with ThreadPoolExecutor(len(urls)) as pool:
+        runs = dict(zip(urls, pool.map(_every_command_with, urls, [data] * len(urls))))
+    for url, results in runs.items():
+        for name, result in results.items():
+            shown = result.stdout + result.stderr
+            assert not any(secret in shown for secret in MALFORMED_DATABASE_URLS[url]), (url, name, shown)
+            assert "Traceback" not in shown and "DATABASE_URL" in result.stderr, (url, name, result.stderr)
+            assert result.returncode == (1 if name.startswith(("check", "migrate")) else 0), (url, name, result.stderr)
+        for name in ("documents", "check", "migrate --json"):
+            assert len(results[name].stderr.strip().splitlines()) == 1, (url, name, results[name].stderr)
+        assert as_json(results["migrate --json"]) == {"error": "DATABASE_URL is not a valid connection URL"}
+        report = {s["kind"]: s for s in as_json(results["check --json"])}
+        assert (report["postgresql"]["in_use"], report["sqlite"]["in_use"]) == (False, True)
+        assert report["postgresql"]["error"] == "DATABASE_URL is not a valid connection URL"
+        assert "C02_ru_perechen_elementov_PE3.pdf" in results["documents"].stdout
+        assert "Модель не запрашивалась" in results["ask"].stdout
