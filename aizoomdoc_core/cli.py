@@ -18,7 +18,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from .app import Aizoomdoc
+from .app import MAX_OFFSET, MAX_PAGE_SIZE, Aizoomdoc
 from .config import Settings, describe_error
 from .errors import AizoomdocError
 from .events import AnswerDelta, AnswerDone, ImageReady, Notice, ToolCalled
@@ -27,18 +27,19 @@ from .storage.db import Database
 Handler = Callable[[argparse.Namespace, Settings], tuple[Any, str, int]]
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
+def _integer(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type for a whole number from ``low`` to ``high``: a number out of range is a
+    usage error at once, not an OverflowError from the database (SQLite's integers are 64 bits)."""
 
+    def integer(text: str) -> int:
+        value = int(text)
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}")
+        if value > high:
+            raise argparse.ArgumentTypeError(f"must be at most {high}")
+        return value
 
-def _non_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must not be negative")
-    return value
+    return integer
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     documents.set_defaults(handler=cmd_documents)
     search = commands.add_parser("search", parents=[common], help="ranked blocks for a question or a code")
     search.add_argument("query", metavar="QUERY")
-    search.add_argument("--top", type=_positive, default=10)
+    search.add_argument("--top", type=_integer(1, MAX_PAGE_SIZE), default=10)
     search.add_argument("--document", action="append", metavar="ID", help="only in this document (repeatable)")
     search.set_defaults(handler=cmd_search)
 
@@ -81,8 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     chats = commands.add_parser("chats", help="list, show, rename or delete chats")
     chat_commands = chats.add_subparsers(dest="chats_command", required=True, metavar="ACTION")
     listing = chat_commands.add_parser("list", parents=[common], help="chats, newest first")
-    listing.add_argument("--limit", type=_positive, default=50)
-    listing.add_argument("--offset", type=_non_negative, default=0)
+    listing.add_argument("--limit", type=_integer(1, MAX_PAGE_SIZE), default=50)
+    listing.add_argument("--offset", type=_integer(0, MAX_OFFSET), default=0)
     listing.add_argument("--user", help="only this user's chats")
     listing.set_defaults(handler=cmd_chats_list)
     show = chat_commands.add_parser("show", parents=[common], help="one chat with its messages, images and hits")

@@ -10,8 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from aizoomdoc_core.app import Aizoomdoc
+import pytest
+
+from aizoomdoc_core.app import MAX_OFFSET, Aizoomdoc
 from aizoomdoc_core.config import Settings
+from aizoomdoc_core.errors import InvalidInput
 from tests.conftest import CORPUS, ROOT
 from tests.services import free_port
 
@@ -170,3 +173,23 @@ def test_a_malformed_database_url_is_one_line_without_its_password(tmp_path: Pat
         assert report["postgresql"]["error"] == "DATABASE_URL is not a valid connection URL"
         assert "C02_ru_perechen_elementov_PE3.pdf" in results["documents"].stdout
         assert "Модель не запрашивалась" in results["ask"].stdout
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_an_offset_beyond_any_history_is_a_usage_error(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> None:
+    env = {"AIZOOMDOC_DATA_DIR": str(tmp_path / "d")}
+    if backend == "postgresql":
+        env["DATABASE_URL"] = request.getfixturevalue("pg_url")
+    furthest = cli("chats", "list", "--offset", str(MAX_OFFSET), "--json", cwd=tmp_path, env=env)
+    assert furthest.returncode == 0 and as_json(furthest) == [], furthest.stderr
+    for offset in (str(MAX_OFFSET + 1), "99999999999999999999"):
+        result = cli("chats", "list", "--offset", offset, cwd=tmp_path, env=env)
+        assert result.returncode == 2 and f"--offset: must be at most {MAX_OFFSET}" in result.stderr, result.stderr
+        assert "Overflow" not in result.stderr and "Traceback" not in result.stderr
+    app = Aizoomdoc.open(Settings.load(environ=env, dotenv_path=None))  # the facade, as the app calls it
+    try:
+        with pytest.raises(InvalidInput, match=f"offset must be between 0 and {MAX_OFFSET}"):
+            app.list_chats(offset=10**20)
+    finally:
+        app.close()
+
