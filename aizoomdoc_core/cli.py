@@ -2,8 +2,8 @@
 
 With ``--json`` a command prints exactly one JSON document on stdout (the contract in
 ARCHITECTURE.md); without it, lines for people. Failures print one line on stderr (and, with
-``--json``, ``{"error": ...}`` on stdout) and exit 1; warnings such as a fallback to local storage go
-to stderr and never mix with the JSON.
+``--json``, ``{"error": ...}`` on stdout) and exit 1, usage errors exit 2 as argparse's do; warnings
+such as a fallback to local storage go to stderr and never mix with the JSON.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from .app import MAX_OFFSET, MAX_PAGE_SIZE, Aizoomdoc
 from .config import Settings, describe_error
@@ -25,6 +25,8 @@ from .events import AnswerDelta, AnswerDone, ImageReady, Notice, ToolCalled
 from .storage.db import Database
 
 Handler = Callable[[argparse.Namespace, Settings], tuple[Any, str, int]]
+
+USAGE_ERROR = 2  # argparse's exit code for a command line it cannot use
 
 
 def _integer(low: int, high: int) -> Callable[[str], int]:
@@ -42,8 +44,22 @@ def _integer(low: int, high: int) -> Callable[[str], int]:
     return integer
 
 
+class _UsageError(Exception):
+    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
+        super().__init__(message)
+        self.parser, self.message = parser, message
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argparse parser that hands its usage errors to ``main`` instead of exiting, so that
+    under ``--json`` they can be answered in JSON (subcommands' parsers are of this class too)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(self, message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m aizoomdoc_core",
         description="Ask questions of technical drawings: storage, documents, search and chats.",
     )
@@ -237,7 +253,13 @@ def cmd_chats_delete(args: argparse.Namespace, settings: Settings) -> tuple[Any,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except _UsageError as usage:
+        if not _json_asked(argv):
+            argparse.ArgumentParser.error(usage.parser, usage.message)  # argparse's own: usage, then exit 2
+        return _fail(f"{usage.parser.prog}: {usage.message}", True, code=USAGE_ERROR)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="aizoomdoc: %(levelname)s: %(message)s",
@@ -262,8 +284,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-def _fail(message: str, as_json: bool) -> int:
+def _json_asked(argv: Sequence[str]) -> bool:
+    """Whether ``--json`` (or an abbreviation argparse would take for it) is among the options."""
+    options = argv[: argv.index("--")] if "--" in argv else argv
+    return any(len(arg) > 2 and "--json".startswith(arg) for arg in options)
+
+
+def _fail(message: str, as_json: bool, *, code: int = 1) -> int:
     print(f"aizoomdoc: error: {message}", file=sys.stderr)
     if as_json:
         print(json.dumps({"error": message}, ensure_ascii=False))
-    return 1
+    return code

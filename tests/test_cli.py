@@ -193,3 +193,20 @@ def test_an_offset_beyond_any_history_is_a_usage_error(tmp_path: Path, backend: 
     finally:
         app.close()
 
+
+def test_usage_errors_under_json_are_json_on_stdout_and_exit_2(tmp_path: Path) -> None:
+    env = {"AIZOOMDOC_DATA_DIR": str(tmp_path / "d")}
+    for args, message in (
+        (("chats", "list", "--limit", "0", "--json"), "argument --limit: must be at least 1"),
+        (("--json", "ask"), "the following arguments are required: QUESTION"),  # --json anywhere counts
+        (("ask", "--json"), "the following arguments are required: QUESTION"),
+        (("search", "x", "--top", "many", "--json"), "argument --top: invalid integer value: 'many'"),
+        (("frobnicate", "--json"), "invalid choice: 'frobnicate'"),
+    ):
+        result = cli(*args, cwd=tmp_path, env=env)
+        assert result.returncode == 2, (args, result.stderr)
+        assert message in as_json(result)["error"], (args, result.stdout)
+        assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr, (args, result.stderr)
+    plain = cli("ask", cwd=tmp_path, env=env)  # without --json, argparse's own usage and error
+    assert plain.returncode == 2 and plain.stdout == "" and plain.stderr.startswith("usage: ")
+
