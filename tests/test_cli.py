@@ -210,3 +210,33 @@ def test_usage_errors_under_json_are_json_on_stdout_and_exit_2(tmp_path: Path) -
     plain = cli("ask", cwd=tmp_path, env=env)  # without --json, argparse's own usage and error
     assert plain.returncode == 2 and plain.stdout == "" and plain.stderr.startswith("usage: ")
 
+
+EVIL = "evil\x1b[2J\rFAKE: ok\n\x9b31mline.pdf"
+
+
+def test_text_output_escapes_control_characters_and_newlines_from_files_and_people(tmp_path: Path) -> None:
+    env = {"AIZOOMDOC_DATA_DIR": str(tmp_path / "d")}
+    evil = tmp_path / EVIL
+    evil.write_bytes((CORPUS / "C" / "C02_ru_perechen_elementov_PE3.pdf").read_bytes())
+    app = Aizoomdoc.open(Settings.load(data_dir=tmp_path / "d", environ={}, dotenv_path=None))
+    chat = app.create_chat("title\x9b2J")
+    app.add_message(chat.id, "user", "a question\x9b2J with\nits own lines")
+    app.close()
+    runs = {
+        "ingest": cli("-v", "ingest", str(evil), cwd=tmp_path, env=env),  # log lines name the file too
+        "documents": cli("documents", cwd=tmp_path, env=env),
+        "search": cli("search", "Перечень элементов", "--top", "1", cwd=tmp_path, env=env),
+        "ask": cli("ask", "Перечень элементов", cwd=tmp_path, env=env),
+        "chats list": cli("chats", "list", cwd=tmp_path, env=env),
+        "chats show": cli("chats", "show", chat.id, cwd=tmp_path, env=env),
+    }
+    for name, result in runs.items():
+        assert result.returncode == 0, (name, result.stderr)
+        raw = [c for c in result.stdout + result.stderr if ord(c) < 0x20 and c != "\n" or 0x7F <= ord(c) < 0xA0]
+        assert raw == [], (name, result.stdout, result.stderr)
+        assert not any(line.startswith(("FAKE", "\\x9b31mline")) for line in (result.stdout + result.stderr).splitlines())
+    assert f"\n{tmp_path}/evil\\x1b[2J\\rFAKE: ok\\n\\x9b31mline.pdf: 2 pages" in runs["ingest"].stderr
+    stored = as_json(cli("documents", "--json", cwd=tmp_path, env=env))[0]["name"]  # JSON keeps the name as stored
+    assert stored == "evil[2J FAKE: ok \x9b31mline.pdf"  # the store dropped C0 controls, not the C1 CSI
+    assert runs["documents"].stdout.rstrip("\n").endswith("evil[2J FAKE: ok \\x9b31mline.pdf")
+    assert "\\x9b2J" in runs["chats list"].stdout and "question\\x9b2J with\nits own lines" in runs["chats show"].stdout
