@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import logging
+import tomllib
 import urllib.request
 from pathlib import Path
 
@@ -131,3 +134,21 @@ def test_a_malformed_database_url_starts_the_app_on_sqlite_without_its_password(
     kinds = ("title", "markdown", "caption", "warning", "error", "info", "success", "text", "code", "toast")
     shown = " ".join(str(getattr(e, "value", "")) for kind in kinds for e in at.get(kind))
     assert shown and "Secret-st-9" not in shown
+
+
+def test_a_visitor_never_sees_a_traceback_but_the_server_logs_it() -> None:
+    configured = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["client"]["showErrorDetails"]
+    before = st.config.get_option("client.showErrorDetails")
+    server_log = io.StringIO()
+    handler = logging.StreamHandler(server_log)
+    logging.getLogger("streamlit.error_util").addHandler(handler)  # where Streamlit logs an app's exception
+    st.config.set_option("client.showErrorDetails", configured)  # AppTest does not read the project's config
+    try:
+        at = AppTest.from_string("raise RuntimeError('detail-7 of a failure')")
+        at.run()
+    finally:
+        st.config.set_option("client.showErrorDetails", before)
+        logging.getLogger("streamlit.error_util").removeHandler(handler)
+    shown = at.exception[0]
+    assert "detail-7" not in shown.value and shown.stack_trace == [] and "redacted" in shown.value
+    assert "Traceback" in server_log.getvalue() and "RuntimeError: detail-7 of a failure" in server_log.getvalue()
