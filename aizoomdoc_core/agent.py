@@ -453,8 +453,11 @@ class ToolLoop:
         content: list[str] = []
         calls: dict[int, _Call] = {}
         cut = False
+        answered = False  # the server sent its response head: a failure after this broke the answer off
         try:
-            for chunk in self.client.chat.completions.create(**request):
+            stream = self.client.chat.completions.create(**request)
+            answered = True
+            for chunk in stream:
                 if chunk.usage:
                     self.usage.update({"prompt_tokens": chunk.usage.prompt_tokens or 0,
                                        "completion_tokens": chunk.usage.completion_tokens or 0})
@@ -479,6 +482,9 @@ class ToolLoop:
             raise ModelFailure(f"The model refused the request (HTTP {exc.status_code}).",
                                f"Модель отклонила запрос (HTTP {exc.status_code}).") from None
         except (openai.APIError, ValueError) as exc:
+            if isinstance(exc, openai.APIConnectionError) and not answered:  # nothing came: no answer to break off
+                raise ModelFailure("The model could not be reached: the connection was refused or the server is unreachable.",
+                                   "Не удалось подключиться к модели: соединение отклонено или сервер недоступен.") from None
             raise ModelFailure(f"The model's answer broke off ({type(exc).__name__}).",
                                f"Ответ модели оборвался ({type(exc).__name__}).") from None
         if cut:  # the server's token or context limit: what came is kept, but the user must know it is partial

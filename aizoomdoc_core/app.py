@@ -39,6 +39,9 @@ MAX_TITLE = 200
 MAX_MESSAGE = 100_000
 DEFAULT_TITLE = "New chat"
 MAX_PAGE_SIZE = 500
+# Far beyond any history, and low enough that offset + limit (what a merge of the cloud with the
+# local spool asks each of them for) stays within the 64-bit integers SQLite and PostgreSQL take.
+MAX_OFFSET = 1_000_000_000
 
 
 def now() -> datetime:
@@ -126,8 +129,8 @@ class Aizoomdoc:
         keeps those whose title or messages contain it."""
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_SIZE}")
-        if offset < 0:
-            raise InvalidInput("offset must not be negative")
+        if not 0 <= offset <= MAX_OFFSET:
+            raise InvalidInput(f"offset must be between 0 and {MAX_OFFSET}")
         return self.db.list_chats(user_id=user_id, limit=limit, offset=offset, text=clean_text(text or "").strip() or None)
 
     def count_chats(self, *, user_id: str | None = None, text: str | None = None) -> int:

@@ -2,8 +2,12 @@
 
 With ``--json`` a command prints exactly one JSON document on stdout (the contract in
 ARCHITECTURE.md); without it, lines for people. Failures print one line on stderr (and, with
-``--json``, ``{"error": ...}`` on stdout) and exit 1; warnings such as a fallback to local storage go
-to stderr and never mix with the JSON.
+``--json``, ``{"error": ...}`` on stdout) and exit 1, usage errors exit 2 as argparse's do; warnings
+such as a fallback to local storage go to stderr and never mix with the JSON.
+
+Lines for people carry names, titles, questions and texts that came from files and from people;
+each such value goes through ``shown`` so that no escape sequence or newline in it can act on the
+terminal or pose as a line of ours. JSON stays exact: ``json.dumps`` escapes what it must.
 """
 
 from __future__ import annotations
@@ -16,9 +20,9 @@ import sys
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from .app import Aizoomdoc
+from .app import MAX_OFFSET, MAX_PAGE_SIZE, Aizoomdoc
 from .config import Settings, describe_error
 from .errors import AizoomdocError
 from .events import AnswerDelta, AnswerDone, ImageReady, Notice, ToolCalled
@@ -26,23 +30,56 @@ from .storage.db import Database
 
 Handler = Callable[[argparse.Namespace, Settings], tuple[Any, str, int]]
 
+USAGE_ERROR = 2  # argparse's exit code for a command line it cannot use
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
+# Control characters (C0 with tab, CR and LF; DEL; C1 with CSI \x9b) and the Unicode line and
+# paragraph separators, each replaced by its visible escape.
+_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
+_ESCAPES |= {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+_ESCAPES_KEEPING_LINES = {c: e for c, e in _ESCAPES.items() if c != 0x0A}
 
 
-def _non_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must not be negative")
-    return value
+def shown(value: object, *, lines: bool = False) -> str:
+    """``value`` as it may be printed on a terminal: every control character escaped visibly.
+
+    A file named ``evil\\x1b[2J\\nFAKE: ok.pdf`` would otherwise clear the screen and print a line
+    that looks like ours. ``lines=True`` keeps the newlines of a text that has lines of its own (an
+    answer, a message); anything else stays on its line.
+    """
+    return str(value).translate(_ESCAPES_KEEPING_LINES if lines else _ESCAPES)
+
+
+def _integer(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type for a whole number from ``low`` to ``high``: a number out of range is a
+    usage error at once, not an OverflowError from the database (SQLite's integers are 64 bits)."""
+
+    def integer(text: str) -> int:
+        value = int(text)
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}")
+        if value > high:
+            raise argparse.ArgumentTypeError(f"must be at most {high}")
+        return value
+
+    return integer
+
+
+class _UsageError(Exception):
+    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
+        super().__init__(message)
+        self.parser, self.message = parser, message
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argparse parser that hands its usage errors to ``main`` instead of exiting, so that
+    under ``--json`` they can be answered in JSON (subcommands' parsers are of this class too)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(self, message)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m aizoomdoc_core",
         description="Ask questions of technical drawings: storage, documents, search and chats.",
     )
@@ -68,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     documents.set_defaults(handler=cmd_documents)
     search = commands.add_parser("search", parents=[common], help="ranked blocks for a question or a code")
     search.add_argument("query", metavar="QUERY")
-    search.add_argument("--top", type=_positive, default=10)
+    search.add_argument("--top", type=_integer(1, MAX_PAGE_SIZE), default=10)
     search.add_argument("--document", action="append", metavar="ID", help="only in this document (repeatable)")
     search.set_defaults(handler=cmd_search)
 
@@ -81,8 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     chats = commands.add_parser("chats", help="list, show, rename or delete chats")
     chat_commands = chats.add_subparsers(dest="chats_command", required=True, metavar="ACTION")
     listing = chat_commands.add_parser("list", parents=[common], help="chats, newest first")
-    listing.add_argument("--limit", type=_positive, default=50)
-    listing.add_argument("--offset", type=_non_negative, default=0)
+    listing.add_argument("--limit", type=_integer(1, MAX_PAGE_SIZE), default=50)
+    listing.add_argument("--offset", type=_integer(0, MAX_OFFSET), default=0)
     listing.add_argument("--user", help="only this user's chats")
     listing.set_defaults(handler=cmd_chats_list)
     show = chat_commands.add_parser("show", parents=[common], help="one chat with its messages, images and hits")
@@ -113,7 +150,7 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> tuple[Any, str,
         location = db.location
     finally:
         db.close()
-    return {"database": location, "kind": db.kind, "revision": revision}, f"{location}: schema at revision {revision}", 0
+    return {"database": location, "kind": db.kind, "revision": revision}, f"{shown(location)}: schema at revision {revision}", 0
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, int]:
@@ -127,8 +164,8 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, i
         elif s.reachable:
             state = "in use" if s.in_use else "reachable"
         else:
-            state = f"UNREACHABLE: {s.error}"
-        lines.append(f"{s.component:<9} {s.kind:<11} {state}  ({s.location})")
+            state = f"UNREACHABLE: {shown(s.error)}"
+        lines.append(f"{s.component:<9} {s.kind:<11} {state}  ({shown(s.location)})")
     if queued := waiting["database"] + waiting["blobs"]:
         lines.append(f"spool     {queued} items wait for the cloud (python -m aizoomdoc_core sync)")
     failed = any(s.configured and not s.reachable for s in statuses)
@@ -141,7 +178,7 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, in
         report = app.sync()
     waiting = report.waiting["database"] + report.waiting["blobs"]
     lines = [f"{report.pushed} items pushed, {waiting} waiting, {report.waiting['failed']} refused"]
-    lines += [f"unreachable: {u}" for u in report.unreachable] + [f"refused: {e}" for e in report.errors]
+    lines += [f"unreachable: {shown(u)}" for u in report.unreachable] + [f"refused: {shown(e)}" for e in report.errors]
     return report.to_json(), "\n".join(lines), 0 if waiting == 0 and report.waiting["failed"] == 0 else 1
 
 
@@ -153,9 +190,9 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, 
             results.append(result)
             if result.status == "ok":
                 note = " (already ingested)" if result.duplicate else ""
-                print(f"{path}: {result.pages} pages, {result.document_status}{note}", file=sys.stderr)
+                print(f"{shown(path)}: {result.pages} pages, {result.document_status}{note}", file=sys.stderr)
             else:
-                print(f"aizoomdoc: error: {result.error}", file=sys.stderr)
+                print(f"aizoomdoc: error: {shown(result.error)}", file=sys.stderr)
     ok = sum(r.status == "ok" for r in results)
     return [r.to_json() for r in results], f"{ok} of {len(results)} files ingested", 0 if ok == len(results) else 1
 
@@ -164,7 +201,7 @@ def cmd_documents(args: argparse.Namespace, settings: Settings) -> tuple[Any, st
     with closing(Aizoomdoc.open(settings)) as app:
         documents = app.list_documents()
     listing = [{"document_id": d.id, "name": d.name, "pages": d.page_count, "status": d.status} for d in documents]
-    text = "\n".join(f"{d.id}  {d.page_count:>4} pages  {d.status:<10}  {d.name}" for d in documents)
+    text = "\n".join(f"{d.id}  {d.page_count:>4} pages  {d.status:<10}  {shown(d.name)}" for d in documents)
     return listing, text or "no documents", 0
 
 
@@ -172,8 +209,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, 
     with closing(Aizoomdoc.open(settings)) as app:
         hits = app.search(args.query, top=args.top, document_ids=args.document)
     text = "\n\n".join(
-        f"{h.score:7.2f}  {h.document_name} p.{h.page}" + (f" [{h.sheet_code}]" if h.sheet_code else "")
-        + f" {h.block_id}\n         " + h.text.replace("\n", " ")[:160]
+        f"{h.score:7.2f}  {shown(h.document_name)} p.{h.page}" + (f" [{shown(h.sheet_code)}]" if h.sheet_code else "")
+        + f" {h.block_id}\n         " + shown(h.text.replace("\n", " ")[:160])
         for h in hits
     )
     return [h.to_json() for h in hits], text or "no hits", 0
@@ -185,13 +222,13 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, int
     with closing(Aizoomdoc.open(settings)) as app:
         for event in app.ask(args.question, chat_id=args.chat, offline=args.offline):
             if isinstance(event, AnswerDelta) and not args.json:
-                print(event.text, end="", flush=True)
+                print(shown(event.text, lines=True), end="", flush=True)
             elif isinstance(event, Notice):
-                print(f"aizoomdoc: {event.text}", file=sys.stderr)
+                print(f"aizoomdoc: {shown(event.text)}", file=sys.stderr)
             elif isinstance(event, ImageReady):
-                print(f"image {event.image.kind}: {event.caption} -> {app.image_url(event.image)}", file=sys.stderr)
+                print(f"image {event.image.kind}: {shown(event.caption)} -> {shown(app.image_url(event.image))}", file=sys.stderr)
             elif isinstance(event, ToolCalled):
-                print(f"tool {event.name}: {event.summary}", file=sys.stderr)
+                print(f"tool {shown(event.name)}: {shown(event.summary)}", file=sys.stderr)
             elif isinstance(event, AnswerDone):
                 result = event.result
     assert result is not None  # ask always ends with AnswerDone or raises
@@ -203,7 +240,7 @@ def cmd_chats_list(args: argparse.Namespace, settings: Settings) -> tuple[Any, s
     with closing(Aizoomdoc.open(settings)) as app:
         chats = app.list_chats(user_id=args.user, limit=args.limit, offset=args.offset)
     text = "\n".join(
-        f"{c.id}  {c.updated_at:%Y-%m-%d %H:%M}  {c.title}  ({c.message_count} messages)" for c in chats
+        f"{c.id}  {c.updated_at:%Y-%m-%d %H:%M}  {shown(c.title)}  ({c.message_count} messages)" for c in chats
     )
     return [c.to_json() for c in chats], text or "no chats", 0
 
@@ -211,9 +248,9 @@ def cmd_chats_list(args: argparse.Namespace, settings: Settings) -> tuple[Any, s
 def cmd_chats_show(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, int]:
     with closing(Aizoomdoc.open(settings)) as app:
         view = app.chat_view(args.chat_id)
-    lines = [f"{view.chat.title}  ({view.chat.id}, {view.chat.created_at:%Y-%m-%d %H:%M})"]
+    lines = [f"{shown(view.chat.title)}  ({view.chat.id}, {view.chat.created_at:%Y-%m-%d %H:%M})"]
     for message in view.messages:
-        lines.append(f"\n[{message.role}] {message.content}")
+        lines.append(f"\n[{message.role}] {shown(message.content, lines=True)}")
         for image in (i for i in view.images if i.message_id == message.id):
             where = f" page {image.page}" if image.page else ""
             lines.append(f"  image {image.id} {image.kind} {image.width}x{image.height}{where}")
@@ -223,7 +260,7 @@ def cmd_chats_show(args: argparse.Namespace, settings: Settings) -> tuple[Any, s
 def cmd_chats_rename(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, int]:
     with closing(Aizoomdoc.open(settings)) as app:
         chat = app.rename_chat(args.chat_id, args.title)
-    return chat.to_json(), f"renamed {chat.id}: {chat.title}", 0
+    return chat.to_json(), f"renamed {chat.id}: {shown(chat.title)}", 0
 
 
 def cmd_chats_delete(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, int]:
@@ -236,12 +273,16 @@ def cmd_chats_delete(args: argparse.Namespace, settings: Settings) -> tuple[Any,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="aizoomdoc: %(levelname)s: %(message)s",
-        stream=sys.stderr,
-    )
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except _UsageError as usage:
+        if not _json_asked(argv):
+            argparse.ArgumentParser.error(usage.parser, usage.message)  # argparse's own: usage, then exit 2
+        return _fail(f"{usage.parser.prog}: {usage.message}", True, code=USAGE_ERROR)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_TerminalFormatter("aizoomdoc: %(levelname)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[handler])
     as_json = getattr(args, "json", False)
     settings: Settings | None = None
     try:
@@ -261,8 +302,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-def _fail(message: str, as_json: bool) -> int:
-    print(f"aizoomdoc: error: {message}", file=sys.stderr)
+def _json_asked(argv: Sequence[str]) -> bool:
+    """Whether ``--json`` (or an abbreviation argparse would take for it) is among the options."""
+    options = argv[: argv.index("--")] if "--" in argv else argv
+    return any(len(arg) > 2 and "--json".startswith(arg) for arg in options)
+
+
+class _TerminalFormatter(logging.Formatter):
+    """Log lines on stderr are lines on a terminal too: the message (which may name a file or a
+    host) is passed through ``shown``; a traceback, with ``-v`` and a bug, keeps its lines."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return shown(super().formatMessage(record))
+
+
+def _fail(message: str, as_json: bool, *, code: int = 1) -> int:
+    print(f"aizoomdoc: error: {shown(message)}", file=sys.stderr)
     if as_json:
         print(json.dumps({"error": message}, ensure_ascii=False))
-    return 1
+    return code

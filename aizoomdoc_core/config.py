@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dotenv import dotenv_values
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine import URL, make_url
 
 from .errors import InvalidInput
 
@@ -180,22 +179,50 @@ class Settings:
         }
 
     def secret_values(self) -> list[str]:
-        """Every secret string, so that messages can be scrubbed of them."""
+        """Every secret string, so that messages can be scrubbed of them.
+
+        The database password is taken both as parsed (percent-decoded) and as written in the URL,
+        since a message may quote either; a URL that cannot be parsed is a secret as a whole, and
+        its password is still found as written (a parser's complaint may quote just that part).
+        A secret written over several lines counts line by line too: a one-line message holds at
+        most one of its lines.
+        """
         secrets = [self.s3_secret_access_key, self.openai_api_key]
         if self.database_url:
-            try:
-                secrets.append(make_url(self.database_url).password)
-            except ArgumentError:
-                secrets.append(self.database_url)
-        return [s for s in secrets if s]
+            parsed = parse_url(self.database_url)
+            if parsed is None or parsed.password:
+                shown = self.database_url if parsed is None else parsed.password
+                secrets += [shown, _written_password(self.database_url)]
+        lines = [line for s in secrets if s and "\n" in s for line in s.splitlines()]
+        return sorted({s for s in [*secrets, *lines] if s}, key=len, reverse=True)
+
+
+def parse_url(url: str) -> URL | None:
+    """``url`` as SQLAlchemy reads it, or None when it cannot be read.
+
+    ``make_url`` refuses a malformed URL with ``ArgumentError``, but also with ``ValueError`` (a
+    port that is not a number: ``postgresql://user:pw`` reads ``pw`` as the port) and other
+    errors, whose messages may quote the password; so none of them is passed on.
+    """
+    try:
+        return make_url(url)
+    except Exception:
+        return None
+
+
+def _written_password(url: str) -> str | None:
+    """What sits between ``scheme://user:`` and the last ``@`` (or the end), parsable or not."""
+    _, separator, rest = url.partition("://")
+    if not separator:
+        return None
+    userinfo = rest.rpartition("@")[0] if "@" in rest else rest
+    return userinfo.partition(":")[2] or None
 
 
 def redact_url(url: str) -> str:
     """``url`` with any password replaced by ``***``; an unparsable URL is hidden entirely."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<unparsable URL>"
+    parsed = parse_url(url)
+    return "<unparsable URL>" if parsed is None else parsed.render_as_string(hide_password=True)
 
 
 def scrub(message: str, settings: Settings) -> str:

@@ -18,6 +18,7 @@ from aizoomdoc_core.events import AnswerDelta, AnswerDone, AskResult, ImageReady
 from aizoomdoc_core.storage.blobs import chat_prefix
 from tests.conftest import CORPUS
 from tests.llm_server import Reply, ScriptedLLM, ToolCall
+from tests.services import free_port
 
 C02 = CORPUS / "C" / "C02_ru_perechen_elementov_PE3.pdf"
 A01 = CORPUS / "A" / "A01_pismo_restroom_drawing_set.pdf"
@@ -286,6 +287,7 @@ def test_step_limit_forces_an_answer(drawings: Aizoomdoc, llm: ScriptedLLM) -> N
         ([Reply(status=429), Reply(status=429)], "List of elements", "The model refused the request (HTTP 429)"),
         ([Reply(content="slow", delay=3), Reply(content="slow", delay=3)], "Перечень элементов", "Модель не ответила за 1 с"),
         ([Reply(content="a b c d e f g", cut_stream_after=2)], "List of elements", "The model's answer broke off"),
+        ([Reply(content="a b c d e f g", cut_stream_after=0)], "Перечень элементов", "Ответ модели оборвался"),
     ],
 )
 def test_model_faults_keep_the_question_and_fall_back(
@@ -299,6 +301,20 @@ def test_model_faults_keep_the_question_and_fall_back(
     assert result.extractive and reason in result.answer and result.citations
     saved = app.chat_view(result.chat_id).messages
     assert [m.role for m in saved] == ["user", "assistant"] and saved[1].message_type == "extractive"
+
+
+@pytest.mark.parametrize(
+    "question, reason",
+    [("List of elements", "The model could not be reached"), ("Перечень элементов", "Не удалось подключиться к модели")],
+)
+def test_a_model_nothing_answers_for_is_said_to_be_unreachable(drawings: Aizoomdoc, question: str, reason: str) -> None:
+    """Connection refused: no answer began, so none "broke off"."""
+    nobody = {"openai_base_url": f"http://127.0.0.1:{free_port()}/v1", "openai_api_key": "test-key"}
+    app = Aizoomdoc(dataclasses.replace(drawings.settings, **nobody), drawings.storage)
+    result, events = run(app, question)
+    notices = [e.text for e in events if isinstance(e, Notice)]
+    assert any(reason in n for n in notices) and not any("broke off" in n or "оборвался" in n for n in notices)
+    assert result.extractive and result.answer.startswith(reason) and result.citations
 
 
 def test_an_empty_answer_is_a_fault_not_a_blank_answer(drawings: Aizoomdoc, llm: ScriptedLLM) -> None:

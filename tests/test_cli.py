@@ -6,11 +6,15 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from aizoomdoc_core.app import Aizoomdoc
+import pytest
+
+from aizoomdoc_core.app import MAX_OFFSET, Aizoomdoc
 from aizoomdoc_core.config import Settings
+from aizoomdoc_core.errors import InvalidInput
 from tests.conftest import CORPUS, ROOT
 from tests.services import free_port
 
@@ -150,3 +154,114 @@ def test_ingest_documents_search_contract(tmp_path: Path) -> None:
     assert {"document_id", "document_name", "page", "block_id", "bbox", "text", "score"} <= set(hits[0])
     scoped = cli("search", "Перечень", "--document", "00000000-0000-4000-8000-000000000000", "--json", cwd=tmp_path, env=env)
     assert scoped.returncode == 1 and "document not found" in scoped.stderr
+
+
+MALFORMED_DATABASE_URLS = {
+    "postgresql://user:Secret123": ["Secret123"],  # SQLAlchemy reads the password as a port number
+    "postgresql://u:Secret-pw@h:notaport/db": ["Secret-pw"],
+    "postgresql://u:Secret-pw@[::1/db": ["Secret-pw"],
+    "postgresql://u:Secret-one\nSecret-two@h:x/db": ["Secret-one", "Secret-two"],
+    "Secret-pasted-alone": ["Secret-pasted-alone"],
+}
+
+
+def _every_command_with(url: str, data: Path) -> dict[str, subprocess.CompletedProcess[str]]:
+    env = {"AIZOOMDOC_DATA_DIR": str(data), "DATABASE_URL": url}
+    commands = {
+        "documents": ("documents",), "check": ("check",), "check --json": ("check", "--json"),
+        "migrate --json": ("migrate", "--json"), "ask": ("ask", "Перечень элементов"), "sync": ("sync",),
+    }
+    return {name: cli(*args, cwd=data.parent, env=env) for name, args in commands.items()}
+
+
+def test_a_malformed_database_url_is_one_line_without_its_password(tmp_path: Path) -> None:
+    """The CLI runs on the embedded SQLite, as without DATABASE_URL; only ``migrate``, asked of the
+    configured database, fails (and ``check`` says it cannot be used)."""
+    data = tmp_path / "data"
+    local = Aizoomdoc.open(Settings.load(data_dir=data, environ={}, dotenv_path=None))
+    assert local.ingest(CORPUS / "C" / "C02_ru_perechen_elementov_PE3.pdf").status == "ok"
+    local.close()
+    urls = list(MALFORMED_DATABASE_URLS)
+    with ThreadPoolExecutor(len(urls)) as pool:
+        runs = dict(zip(urls, pool.map(_every_command_with, urls, [data] * len(urls))))
+    for url, results in runs.items():
+        for name, result in results.items():
+            shown = result.stdout + result.stderr
+            assert not any(secret in shown for secret in MALFORMED_DATABASE_URLS[url]), (url, name, shown)
+            assert "Traceback" not in shown and "DATABASE_URL" in result.stderr, (url, name, result.stderr)
+            assert result.returncode == (1 if name.startswith(("check", "migrate")) else 0), (url, name, result.stderr)
+        for name in ("documents", "check", "migrate --json"):
+            assert len(results[name].stderr.strip().splitlines()) == 1, (url, name, results[name].stderr)
+        assert as_json(results["migrate --json"]) == {"error": "DATABASE_URL is not a valid connection URL"}
+        report = {s["kind"]: s for s in as_json(results["check --json"])}
+        assert (report["postgresql"]["in_use"], report["sqlite"]["in_use"]) == (False, True)
+        assert report["postgresql"]["error"] == "DATABASE_URL is not a valid connection URL"
+        assert "C02_ru_perechen_elementov_PE3.pdf" in results["documents"].stdout
+        assert "Модель не запрашивалась" in results["ask"].stdout
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_an_offset_beyond_any_history_is_a_usage_error(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> None:
+    env = {"AIZOOMDOC_DATA_DIR": str(tmp_path / "d")}
+    if backend == "postgresql":
+        env["DATABASE_URL"] = request.getfixturevalue("pg_url")
+    furthest = cli("chats", "list", "--offset", str(MAX_OFFSET), "--json", cwd=tmp_path, env=env)
+    assert furthest.returncode == 0 and as_json(furthest) == [], furthest.stderr
+    for offset in (str(MAX_OFFSET + 1), "99999999999999999999"):
+        result = cli("chats", "list", "--offset", offset, cwd=tmp_path, env=env)
+        assert result.returncode == 2 and f"--offset: must be at most {MAX_OFFSET}" in result.stderr, result.stderr
+        assert "Overflow" not in result.stderr and "Traceback" not in result.stderr
+    app = Aizoomdoc.open(Settings.load(environ=env, dotenv_path=None))  # the facade, as the app calls it
+    try:
+        with pytest.raises(InvalidInput, match=f"offset must be between 0 and {MAX_OFFSET}"):
+            app.list_chats(offset=10**20)
+    finally:
+        app.close()
+
+
+def test_usage_errors_under_json_are_json_on_stdout_and_exit_2(tmp_path: Path) -> None:
+    env = {"AIZOOMDOC_DATA_DIR": str(tmp_path / "d")}
+    for args, message in (
+        (("chats", "list", "--limit", "0", "--json"), "argument --limit: must be at least 1"),
+        (("--json", "ask"), "the following arguments are required: QUESTION"),  # --json anywhere counts
+        (("ask", "--json"), "the following arguments are required: QUESTION"),
+        (("search", "x", "--top", "many", "--json"), "argument --top: invalid integer value: 'many'"),
+        (("frobnicate", "--json"), "invalid choice: 'frobnicate'"),
+    ):
+        result = cli(*args, cwd=tmp_path, env=env)
+        assert result.returncode == 2, (args, result.stderr)
+        assert message in as_json(result)["error"], (args, result.stdout)
+        assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr, (args, result.stderr)
+    plain = cli("ask", cwd=tmp_path, env=env)  # without --json, argparse's own usage and error
+    assert plain.returncode == 2 and plain.stdout == "" and plain.stderr.startswith("usage: ")
+
+
+EVIL = "evil\x1b[2J\rFAKE: ok\n\x9b31mline.pdf"
+
+
+def test_text_output_escapes_control_characters_and_newlines_from_files_and_people(tmp_path: Path) -> None:
+    env = {"AIZOOMDOC_DATA_DIR": str(tmp_path / "d")}
+    evil = tmp_path / EVIL
+    evil.write_bytes((CORPUS / "C" / "C02_ru_perechen_elementov_PE3.pdf").read_bytes())
+    app = Aizoomdoc.open(Settings.load(data_dir=tmp_path / "d", environ={}, dotenv_path=None))
+    chat = app.create_chat("title\x9b2J")
+    app.add_message(chat.id, "user", "a question\x9b2J with\nits own lines")
+    app.close()
+    runs = {
+        "ingest": cli("-v", "ingest", str(evil), cwd=tmp_path, env=env),  # log lines name the file too
+        "documents": cli("documents", cwd=tmp_path, env=env),
+        "search": cli("search", "Перечень элементов", "--top", "1", cwd=tmp_path, env=env),
+        "ask": cli("ask", "Перечень элементов", cwd=tmp_path, env=env),
+        "chats list": cli("chats", "list", cwd=tmp_path, env=env),
+        "chats show": cli("chats", "show", chat.id, cwd=tmp_path, env=env),
+    }
+    for name, result in runs.items():
+        assert result.returncode == 0, (name, result.stderr)
+        raw = [c for c in result.stdout + result.stderr if ord(c) < 0x20 and c != "\n" or 0x7F <= ord(c) < 0xA0]
+        assert raw == [], (name, result.stdout, result.stderr)
+        assert not any(line.startswith(("FAKE", "\\x9b31mline")) for line in (result.stdout + result.stderr).splitlines())
+    assert f"\n{tmp_path}/evil\\x1b[2J\\rFAKE: ok\\n\\x9b31mline.pdf: 2 pages" in runs["ingest"].stderr
+    stored = as_json(cli("documents", "--json", cwd=tmp_path, env=env))[0]["name"]  # JSON keeps the name as stored
+    assert stored == "evil[2J FAKE: ok \x9b31mline.pdf"  # the store dropped C0 controls, not the C1 CSI
+    assert runs["documents"].stdout.rstrip("\n").endswith("evil[2J FAKE: ok \\x9b31mline.pdf")
+    assert "\\x9b2J" in runs["chats list"].stdout and "question\\x9b2J with\nits own lines" in runs["chats show"].stdout

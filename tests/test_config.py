@@ -59,3 +59,27 @@ def test_secrets_never_appear_in_repr_or_describe() -> None:
 def test_bad_numbers_are_one_line_errors() -> None:
     with pytest.raises(InvalidInput, match="AIZOOMDOC_CONNECT_TIMEOUT must be a number"):
         Settings.load(environ={"AIZOOMDOC_CONNECT_TIMEOUT": "soon"}, dotenv_path=None)
+
+
+@pytest.mark.parametrize(
+    "url, secrets",
+    [
+        ("postgresql://user:Secret123", ["Secret123"]),  # SQLAlchemy reads the password as a port
+        ("postgresql://u:Secret-pw@h:notaport/db", ["Secret-pw"]),
+        ("postgresql://u:Secret-pw@[::1/db", ["Secret-pw"]),
+        ("postgresql://u:Secret-one\nSecret-two@h:x/db", ["Secret-one", "Secret-two"]),
+        ("Secret-pasted-alone", ["Secret-pasted-alone"]),
+    ],
+)
+def test_an_unparsable_database_url_still_never_shows_its_password(url: str, secrets: list[str]) -> None:
+    settings = Settings.load(environ={"DATABASE_URL": url}, dotenv_path=None)
+    assert settings.describe()["database_url"] == "<unparsable URL>"
+    complaint = describe_error(ValueError(f"invalid literal for int() with base 10: {secrets[0]!r} in {url}"), settings)
+    assert not any(secret in complaint for secret in secrets), complaint
+
+
+def test_a_password_is_scrubbed_as_written_and_as_decoded() -> None:
+    settings = Settings.load(environ={"DATABASE_URL": "postgresql://u:p%40ss-word@h/db"}, dotenv_path=None)
+    assert describe_error(RuntimeError("p@ss-word or p%40ss-word"), settings) == "*** or ***"
+    assert describe_error(RuntimeError("port 5432"), Settings.load(
+        environ={"DATABASE_URL": "postgresql://h:5432/db"}, dotenv_path=None)) == "port 5432"  # no password, nothing hidden

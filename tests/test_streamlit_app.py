@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import logging
+import tomllib
 import urllib.request
 from pathlib import Path
 
@@ -116,3 +119,36 @@ def test_sidebar_says_when_the_cloud_is_away_and_what_waits(data: Path, monkeypa
     shown = " ".join(str(e.value) for e in [*at.sidebar.warning, *at.sidebar.info, *at.markdown])
     assert "secret-pw-7" not in shown
 
+
+
+def test_a_malformed_database_url_starts_the_app_on_sqlite_without_its_password(
+    data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://app:Secret-st-9")  # the password reads as a port
+    at = app_test()
+    assert any("cannot be used (DATABASE_URL is not a valid connection URL)" in w.value for w in at.sidebar.warning)
+    assert any("sqlite" in c.value for c in at.sidebar.caption)
+    at.switch_page("pages/documents.py").run()
+    assert not at.exception, at.exception
+    assert list(at.dataframe[0].value["name"]) == ["C02_ru_perechen_elementov_PE3.pdf"]  # the local documents
+    kinds = ("title", "markdown", "caption", "warning", "error", "info", "success", "text", "code", "toast")
+    shown = " ".join(str(getattr(e, "value", "")) for kind in kinds for e in at.get(kind))
+    assert shown and "Secret-st-9" not in shown
+
+
+def test_a_visitor_never_sees_a_traceback_but_the_server_logs_it() -> None:
+    configured = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["client"]["showErrorDetails"]
+    before = st.config.get_option("client.showErrorDetails")
+    server_log = io.StringIO()
+    handler = logging.StreamHandler(server_log)
+    logging.getLogger("streamlit.error_util").addHandler(handler)  # where Streamlit logs an app's exception
+    st.config.set_option("client.showErrorDetails", configured)  # AppTest does not read the project's config
+    try:
+        at = AppTest.from_string("raise RuntimeError('detail-7 of a failure')")
+        at.run()
+    finally:
+        st.config.set_option("client.showErrorDetails", before)
+        logging.getLogger("streamlit.error_util").removeHandler(handler)
+    shown = at.exception[0]
+    assert "detail-7" not in shown.value and shown.stack_trace == [] and "redacted" in shown.value
+    assert "Traceback" in server_log.getvalue() and "RuntimeError: detail-7 of a failure" in server_log.getvalue()

@@ -24,9 +24,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine import Connection, Engine
 
+from ..config import parse_url
 from ..errors import InvalidInput, NotFound
 from ..models import Chat, ChatImage, ChatSummary, ChatView, DocumentInfo, Message, SearchResult
 from . import schema
@@ -41,10 +41,9 @@ _WRITE_OPTION = "aizoomdoc_write"
 
 def postgres_url(url: str) -> sa.URL:
     """A SQLAlchemy URL for psycopg 3 from a connection string as Supabase or Heroku write it."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise InvalidInput("DATABASE_URL is not a valid connection URL") from None
+    parsed = parse_url(url)
+    if parsed is None:
+        raise InvalidInput("DATABASE_URL is not a valid connection URL")
     if parsed.drivername in ("postgres", "postgresql", "postgresql+psycopg", "postgresql+psycopg2"):
         return parsed.set(drivername="postgresql+psycopg")
     raise InvalidInput(
