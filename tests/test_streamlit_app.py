@@ -119,3 +119,14 @@ def test_sidebar_says_when_the_cloud_is_away_and_what_waits(data: Path, monkeypa
     shown = " ".join(str(e.value) for e in [*at.sidebar.warning, *at.sidebar.info, *at.markdown])
     assert "secret-pw-7" not in shown
 
+
+
+def test_the_browser_refuses_uploads_over_the_cores_limit(data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The upload widgets carry AIZOOMDOC_MAX_FILE_MB, so the browser refuses a larger file before
+    sending it, instead of the server holding it in memory until the core refuses it."""
+    monkeypatch.setenv("AIZOOMDOC_MAX_FILE_MB", "42")
+    at = app_test()
+    assert at.get("chat_input")[0].proto.max_upload_size_mb == 42
+    at.switch_page("pages/documents.py").run()
+    assert not at.exception, at.exception
+    assert at.get("file_uploader")[0].proto.max_upload_size_mb == 42
