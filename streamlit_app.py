@@ -1,56 +1,32 @@
 """aizoomdoc in the browser: ``streamlit run streamlit_app.py``.
 
-A thin face over ``aizoomdoc_core``: it navigates between the pages, and the sidebar says which
-storage is in use (with a warning when the configured cloud does not answer, and how many writes
-wait for it), which model answers, and who the user is.
+A thin face over ``aizoomdoc_core``: it declares the pages, gates them behind the login, and draws
+the sidebar (``aizoomdoc_ui``).
+
+The navigation is declared before anything slow (the core opens the cloud database, which a cold
+Supabase answers in seconds): until a script calls ``st.navigation``, Streamlit treats ``pages/``
+as a folder of pages of its own. ``client.showSidebarNavigation = false`` keeps that folder's
+listing from ever being offered, and every page runs ``gate()`` itself, so even a page Streamlit
+runs on its own is behind the login.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from pages.shared import core, current_user, login_configured
+from aizoomdoc_ui.icon import page_icon
+from aizoomdoc_ui.session import gate, signed_in
+from aizoomdoc_ui.sidebar import show_sidebar
 
-st.set_page_config(page_title="aizoomdoc", page_icon=":material/zoom_in:", layout="wide")
-app = core()
-
-if login_configured() and not st.user.is_logged_in:
-    st.title("aizoomdoc")
-    st.write("Sign in to see your chats.")
-    st.button("Log in", on_click=st.login)
-    st.stop()
-
-with st.sidebar:
-    for status in app.status():
-        if status.in_use and status.reachable:
-            st.caption(f"{status.component}: {status.kind}")
-        elif status.in_use:
-            st.warning(f"{status.kind} is unreachable ({status.error}); new chats are kept locally and sent when it answers.")
-        elif status.configured:
-            st.warning(f"{status.kind} cannot be used ({status.error}); using local storage.")
-    waiting = app.waiting()
-    if queued := waiting["database"] + waiting["blobs"]:
-        st.info(f"{queued} items wait to be sent to the cloud.")
-        if st.button("Send now", icon=":material/sync:"):
-            report = app.sync()
-            st.toast(f"{report.pushed} items sent" + (f"; {', '.join(report.unreachable)}" if report.unreachable else ""))
-            st.rerun()
-    if waiting["failed"]:
-        st.error(f"{waiting['failed']} items were refused by the cloud and stay in the local spool "
-                 "(see `python -m aizoomdoc_core sync`).")
-    if app.settings.llm_configured:
-        st.caption(f"model: {app.settings.llm_model}")
-    else:
-        st.caption("no LLM configured: extractive answers")
-    st.caption(f"user: {current_user(app)}")
-    if login_configured():
-        st.button("Log out", on_click=st.logout)
-
+st.set_page_config(page_title="aizoomdoc", page_icon=page_icon(), layout="wide")
 navigation = st.navigation(
     [
         st.Page("pages/chat.py", title="Chat", icon=":material/chat:", default=True),
         st.Page("pages/history.py", title="History", icon=":material/history:"),
         st.Page("pages/documents.py", title="Documents", icon=":material/description:"),
-    ]
+    ],
+    position="top" if signed_in() else "hidden",
 )
+app = gate()
+show_sidebar(app)
 navigation.run()

@@ -466,7 +466,7 @@ class ToolLoop:
                     delta = choice.delta
                     if delta.content:
                         content.append(delta.content)
-                        yield AnswerDelta(text=delta.content)
+                        yield AnswerDelta(text=delta.content, from_model=True)
                     for part in delta.tool_calls or []:
                         call = calls.setdefault(part.index, _Call(id="", name="", arguments=""))
                         if part.id:

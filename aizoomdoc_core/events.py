@@ -43,6 +43,9 @@ class ToolCalled:
 @dataclass
 class AnswerDelta:
     text: str
+    # Written by the model (Markdown, formatted when shown) rather than quoted from the documents
+    # by the extractive answer (shown as the text it is).
+    from_model: bool = False
 
 
 @dataclass

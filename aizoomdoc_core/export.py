@@ -1,7 +1,9 @@
 """A chat as a zip: ``chat.md`` (questions, answers, sources) with its images beside it.
 
 What a reviewer attaches to a report: readable without aizoomdoc, every image linked where it was
-shown, every source with its document, page and region.
+shown, every source with its document, page and region. Whatever came from a file or a person is
+written as literal text and a model's answer with its formatting only (``markup``), so opening the
+file in a Markdown viewer fetches and links nothing but the images beside it.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import io
 import zipfile
 from typing import TYPE_CHECKING
 
+from . import markup
 from .sanitize import safe_key_part
 
 if TYPE_CHECKING:
@@ -20,16 +23,17 @@ def export_chat(app: Aizoomdoc, chat_id: str) -> tuple[str, bytes]:
     """(file name, zip bytes) of the chat."""
     view = app.chat_view(chat_id)
     names = {}
-    lines = [f"# {view.chat.title}", "", f"{view.chat.created_at:%Y-%m-%d %H:%M} UTC", ""]
+    lines = [f"# {markup.inline(view.chat.title)}", "", f"{view.chat.created_at:%Y-%m-%d %H:%M} UTC", ""]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for image in view.images:
             names[image.id] = f"images/{image.metadata.get('marker') or image.kind}-{image.id[:8]}.png"
             archive.writestr(names[image.id], app.image_bytes(image))
         for message in view.messages:
-            lines += [f"## {'Question' if message.role == 'user' else 'Answer'}", "", message.content or "(no answer)", ""]
+            content = markup.message(message.content, from_model=message.from_model) if message.content else "(no answer)"
+            lines += [f"## {'Question' if message.role == 'user' else 'Answer'}", "", content, ""]
             for image in (i for i in view.images if i.message_id == message.id):
-                lines += [f"![{image.metadata.get('caption') or image.kind}]({names[image.id]})", ""]
+                lines += [f"![{markup.inline(str(image.metadata.get('caption') or image.kind))}]({names[image.id]})", ""]
             for citation in message.metadata.get("citations") or []:
                 lines.append(f"- [{citation.get('marker')}] document {citation.get('document_id')}, page "
                              f"{citation.get('page')}, region {citation.get('bbox')}")

@@ -50,6 +50,12 @@ class Message(_Record):
     created_at: datetime
     metadata: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def from_model(self) -> bool:
+        """Written by the model (Markdown to format) rather than by a person or the extractive
+        answer, whose quotes of the documents are shown as the text they are."""
+        return self.message_type == "answer"
+
 
 @dataclass
 class ChatImage(_Record):

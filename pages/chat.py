@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import streamlit as st
 
+from aizoomdoc_core import markup
 from aizoomdoc_core.errors import AizoomdocError
 from aizoomdoc_core.events import AnswerDelta, ChatStarted, ImageReady, Notice, SearchDone, ToolCalled
-from pages.shared import active_chat, caption, core, current_user, open_chat, show_chat
+from aizoomdoc_ui.chat_view import caption, show_chat
+from aizoomdoc_ui.session import active_chat, current_user, gate, open_chat
+from aizoomdoc_ui.uploads import upload_limit_mb
 
-app = core()
+app = gate()
 user = current_user(app)
 chat_id = active_chat()
 view = None
@@ -26,7 +26,7 @@ if chat_id:
         chat_id, view = None, None
 
 top = st.columns([4, 1])
-top[0].title(view.chat.title if view else "New chat")
+top[0].title(markup.inline(view.chat.title) if view else "New chat")
 if top[1].button("New chat", width="stretch"):
     open_chat(None)
     st.rerun()
@@ -36,7 +36,7 @@ names = {d.id: d.name for d in documents}
 scope = (view.chat.metadata.get("document_ids") if view else None) or []
 chosen = st.multiselect(
     "Documents to search (none chosen: all)", options=list(names), default=[d for d in scope if d in names],
-    format_func=lambda d: names.get(d, d),
+    format_func=lambda d: names.get(d, d),  # options are plain text: no Markdown to escape
 )
 if view and chosen != scope:
     app.set_chat_scope(view.chat.id, chosen or None)
@@ -46,52 +46,51 @@ if view:
 elif not documents:
     st.info("No documents yet: attach a PDF or an image to your question, or add them on the Documents page.")
 
-prompt = st.chat_input("Ask about your drawings", accept_file="multiple", file_type=["pdf", "png", "jpg", "jpeg", "tif", "tiff"])
+prompt = st.chat_input(
+    "Ask about your drawings", accept_file="multiple", file_type=["pdf", "png", "jpg", "jpeg", "tif", "tiff"],
+    max_upload_size=upload_limit_mb(app),
+)
 if prompt:
     text = prompt if isinstance(prompt, str) else prompt.text
     files = [] if isinstance(prompt, str) else list(prompt.files)
     added = []
     for upload in files:
-        with st.spinner(f"Reading {upload.name}…"), tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "upload"
-            path.write_bytes(upload.getvalue())
-            result = app.ingest(path, name=upload.name)
+        with st.spinner(f"Reading {markup.inline(upload.name)}…"):
+            result = app.ingest_bytes(upload.getvalue(), upload.name)
         if result.status == "ok":
             added.append(result.document_id)
         else:
-            st.error(result.error)
+            st.error(markup.inline(result.error or ""))
     with st.chat_message("user"):
-        st.markdown(text or "_(files only)_")
+        st.markdown(markup.literal(text) if text else "_(files only)_")
     if text:
         with st.chat_message("assistant"):
             status = st.status("Searching the documents…", expanded=True)
+            shown = st.empty()
             events = app.ask(text, chat_id=chat_id, user_id=user)
             done = []
-
-            def stream():
-                """The answer's text for st.write_stream; every other event is drawn on the way."""
+            written: list[str] = []
+            try:
                 for event in events:
                     if isinstance(event, AnswerDelta):
-                        yield event.text
+                        written.append(event.text)
+                        shown.markdown(markup.message("".join(written), from_model=event.from_model))
                     elif isinstance(event, SearchDone):
                         sheets = sorted({f"{h.document_name} p.{h.page}" for h in event.hits})
-                        status.write(f"Found {len(event.hits)} blocks on " + (", ".join(sheets[:6]) or "no sheet"))
+                        status.write(f"Found {len(event.hits)} blocks on " + markup.inline(", ".join(sheets[:6]) or "no sheet"))
                     elif isinstance(event, ImageReady):
-                        status.write(f"{event.image.kind.replace('_', ' ')}: {event.caption}")
+                        status.write(f"{event.image.kind.replace('_', ' ')}: {markup.inline(event.caption)}")
                         status.image(event.data, caption=caption(event.image), width="stretch")
                     elif isinstance(event, ToolCalled):
-                        status.write(f"{event.name}: {event.summary}")
+                        status.write(f"{event.name}: {markup.inline(event.summary)}")
                     elif isinstance(event, Notice):
-                        status.write(event.text)
+                        status.write(markup.inline(event.text))
                     else:
                         done.append(event)
-
-            try:
-                st.write_stream(stream())
                 status.update(label="Done", state="complete", expanded=False)
             except AizoomdocError as exc:
                 status.update(label="Stopped", state="error")
-                st.error(str(exc))
+                st.error(markup.inline(str(exc)))
             started = next((e.chat for e in done if isinstance(e, ChatStarted)), None)
         new_chat = chat_id or (started.id if started else None)
         if new_chat:

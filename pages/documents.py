@@ -2,39 +2,37 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import streamlit as st
 
-from pages.shared import core
+from aizoomdoc_core import markup
+from aizoomdoc_ui.session import gate
+from aizoomdoc_ui.uploads import upload_limit_mb
 
-app = core()
+app = gate()
 st.title("Documents")
 
 uploads = st.file_uploader(
     "Add drawings: PDF, scans, images, or the earlier pipeline's OCR outputs (md, html, json)",
     accept_multiple_files=True, type=["pdf", "png", "jpg", "jpeg", "tif", "tiff", "md", "html", "json"],
+    max_upload_size=upload_limit_mb(app),
 )
 if uploads and st.button("Ingest", type="primary"):
     for upload in uploads:
-        bar = st.progress(0.0, text=f"{upload.name}: reading…")
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "upload"
-            path.write_bytes(upload.getvalue())
-            result = app.ingest(
-                path, name=upload.name,
-                progress=lambda done, total, bar=bar, name=upload.name: bar.progress(
-                    min(1.0, done / max(total, 1)), text=f"{name}: page {done} of {total}"),
-            )
+        name = markup.inline(upload.name)
+        bar = st.progress(0.0, text=f"{name}: reading…")
+        result = app.ingest_bytes(
+            upload.getvalue(), upload.name,
+            progress=lambda done, total, bar=bar, name=name: bar.progress(
+                min(1.0, done / max(total, 1)), text=f"{name}: page {done} of {total}"),
+        )
         if result.status == "ok":
-            bar.progress(1.0, text=f"{upload.name}: {result.pages} pages, {result.document_status}"
+            bar.progress(1.0, text=f"{name}: {result.pages} pages, {result.document_status}"
                          + (" (already ingested)" if result.duplicate else ""))
             for warning in result.warnings:
-                st.warning(f"{upload.name}: {warning}")
+                st.warning(f"{name}: {markup.inline(warning)}")
         else:
             bar.empty()
-            st.error(result.error)
+            st.error(markup.inline(result.error or ""))
 
 documents = app.list_documents()
 by_id = {d.id: d for d in documents}
@@ -50,18 +48,21 @@ else:
     query = st.text_input("Search in the documents")
     if query:
         for hit in app.search(query, top=10):
-            sheet = f" · sheet {hit.sheet_code}" if hit.sheet_code else ""
-            st.markdown(f"**{hit.document_name}**, page {hit.page}{sheet}  \n{hit.text[:300]}")
-    with st.expander("Page viewer: the text blocks found on a page"):
+            sheet = f" · sheet {markup.inline(hit.sheet_code)}" if hit.sheet_code else ""
+            st.markdown(f"**{markup.inline(hit.document_name)}**, page {hit.page}{sheet}  \n{markup.literal(hit.text[:300])}")
+    # A toggle, not an expander: an expander's body runs even while it is closed, and a page of a
+    # huge scan is not drawn for nobody.
+    if st.toggle("Page viewer: the text blocks found on a page"):
         shown = st.selectbox("Document", list(by_id), key="viewer_document", format_func=lambda i: by_id[i].name)
         document = by_id[shown]
         number = st.number_input("Page", min_value=1, max_value=max(1, document.page_count), value=1, step=1)
         blocks = app.blocks_in_region(document.id, int(number), [0, 0, 1, 1])
-        st.caption(f"{len(blocks)} blocks" + (f" · sheet {blocks[0].sheet_code}" if blocks and blocks[0].sheet_code else ""))
+        sheet = blocks[0].sheet_code if blocks else None
+        st.caption(f"{len(blocks)} blocks" + (f" · sheet {markup.inline(sheet)}" if sheet else ""))
         try:
             st.image(app.renderer.page_blocks(document, int(number), [b.bbox for b in blocks]).png, width="stretch")
         except Exception as exc:  # text documents have no drawing; say so
-            st.info(f"No picture: {exc}")
+            st.info(f"No picture: {markup.inline(str(exc))}")
     with st.expander("Delete a document"):
         doomed = st.selectbox("Document", list(by_id), format_func=lambda i: by_id[i].name)
         if st.button("Delete for good", type="primary"):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.shared import core, current_user, open_chat
+from aizoomdoc_core import markup
+from aizoomdoc_ui.session import current_user, gate, open_chat
 
 PAGE_SIZE = 20
 
-app = core()
+app = gate()
 user = current_user(app)
 st.title("History")
 text = st.text_input("Search titles and messages", key="history_search")
@@ -23,11 +24,11 @@ documents = app.chat_documents([chat.id for chat in chats])
 for chat in chats:
     with st.container(border=True):
         head = st.columns([5, 1, 1, 1, 1])
-        head[0].markdown(f"**{chat.title}**  \n{chat.updated_at:%Y-%m-%d %H:%M} · {chat.message_count} messages")
+        head[0].markdown(f"**{markup.inline(chat.title)}**  \n{chat.updated_at:%Y-%m-%d %H:%M} · {chat.message_count} messages")
         if chat.first_question and chat.first_question != chat.title:
-            head[0].caption(chat.first_question)
+            head[0].caption(markup.inline(chat.first_question))
         if documents.get(chat.id):
-            head[0].caption("in " + ", ".join(documents[chat.id][:3]) + (" …" if len(documents[chat.id]) > 3 else ""))
+            head[0].caption("in " + markup.inline(", ".join(documents[chat.id][:3])) + (" …" if len(documents[chat.id]) > 3 else ""))
         if head[1].button("Open", key=f"open-{chat.id}"):
             open_chat(chat.id)
             st.switch_page("pages/chat.py")

@@ -171,12 +171,13 @@ class StreamlitServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "S3_", "OPENAI_"))}
         self.env["AIZOOMDOC_DATA_DIR"] = str(data)
+        self.options: list[str] = []  # more Streamlit options, e.g. --secrets.files
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(self.port),
-             "--server.address", "127.0.0.1", "--server.headless", "true"],
+             "--server.address", "127.0.0.1", "--server.headless", "true", *self.options],
             cwd=Path(__file__).resolve().parents[1], env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         assert answers(f"{self.url}/_stcore/health", self.process, timeout=60), "streamlit did not start"

@@ -8,23 +8,17 @@ that is not there yet, keep a question in the spool and deliver it with "Send no
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from tests.conftest import CORPUS, ROOT
+from tests.browser import ARTIFACTS, browse, settle
+from tests.conftest import CORPUS
 from tests.services import PostgresCluster, StreamlitServer, running
-
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture
@@ -33,31 +27,11 @@ def server(tmp_path: Path) -> Iterator[StreamlitServer]:
         yield server
 
 
-@contextmanager
-def browse(server: StreamlitServer) -> Iterator[Page]:
-    """A Chromium tab on the app."""
-    assert Path(CHROMIUM).exists(), "Debian's chromium is installed by the test command"
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        tab = context.new_page()
-        tab.set_default_timeout(60_000)
-        tab.goto(server.url)
-        yield tab
-        browser.close()
-
-
 @pytest.fixture
 def page(server: StreamlitServer) -> Iterator[Page]:
     with browse(server) as tab:
         yield tab
 
-
-def settle(page: Page) -> None:
-    """Wait until the script has finished running: a click during a rerun can be dropped."""
-    page.wait_for_timeout(300)
-    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=60_000)
 
 
 def test_upload_ask_reload_and_reopen_from_history(page: Page, server: StreamlitServer) -> None:

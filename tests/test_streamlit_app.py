@@ -12,6 +12,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from aizoomdoc_core import markup
 from aizoomdoc_core.app import Aizoomdoc
 from aizoomdoc_core.config import Settings
 from tests.conftest import CORPUS, ROOT
@@ -61,7 +62,7 @@ def test_ask_then_find_the_chat_in_history(data: Path) -> None:
     at.switch_page("pages/history.py").run()
     assert not at.exception, at.exception
     assert any("Перечень элементов" in m.value for m in at.markdown)
-    assert any(c.value == "in C02_ru_perechen_elementov_PE3.pdf" for c in at.caption)
+    assert any(c.value == "in " + markup.inline("C02_ru_perechen_elementov_PE3.pdf") for c in at.caption)
     at.button(key=f"open-{chat_id[0] if isinstance(chat_id, list) else chat_id}").click().run()
     assert not at.exception, at.exception
     assert at.title[0].value == "Перечень элементов импульсного модулятора"
@@ -75,9 +76,11 @@ def test_documents_page_lists_and_searches(data: Path) -> None:
     table = at.dataframe[0].value
     assert list(table["name"]) == ["C02_ru_perechen_elementov_PE3.pdf"] and list(table["pages"]) == [2]
     assert list(table["sheets"]) == ["МГТУ.436421.001ПЭ3"]
+    assert not at.get("image"), "the page viewer draws nothing until it is opened"
     at.text_input[0].set_value("Импульсный модулятор").run()
-    assert any("C02_ru_perechen_elementov_PE3.pdf" in m.value for m in at.markdown)
-    assert any(c.value.endswith("· sheet МГТУ.436421.001ПЭ3") for c in at.caption)  # the page viewer
+    assert any(markup.inline("C02_ru_perechen_elementov_PE3.pdf") in m.value for m in at.markdown)
+    at.toggle[0].set_value(True).run()
+    assert any(c.value.endswith("· sheet " + markup.inline("МГТУ.436421.001ПЭ3")) for c in at.caption)
     assert len(at.get("image")) == 1 and not at.exception
 
 
@@ -152,3 +155,14 @@ def test_a_visitor_never_sees_a_traceback_but_the_server_logs_it() -> None:
     shown = at.exception[0]
     assert "detail-7" not in shown.value and shown.stack_trace == [] and "redacted" in shown.value
     assert "Traceback" in server_log.getvalue() and "RuntimeError: detail-7 of a failure" in server_log.getvalue()
+
+
+def test_the_browser_refuses_uploads_over_the_cores_limit(data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The upload widgets carry AIZOOMDOC_MAX_FILE_MB, so the browser refuses a larger file before
+    sending it, instead of the server holding it in memory until the core refuses it."""
+    monkeypatch.setenv("AIZOOMDOC_MAX_FILE_MB", "42")
+    at = app_test()
+    assert at.get("chat_input")[0].proto.max_upload_size_mb == 42
+    at.switch_page("pages/documents.py").run()
+    assert not at.exception, at.exception
+    assert at.get("file_uploader")[0].proto.max_upload_size_mb == 42

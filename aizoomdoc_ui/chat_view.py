@@ -1,6 +1,8 @@
-"""What every page shares: the core opened once per process, the user, and how a chat is drawn.
+"""How a chat is drawn: questions as their text, answers with their images and sources.
 
-No SQL, no boto3, no PDF code here or in the pages: everything goes through ``Aizoomdoc``.
+A model's answer keeps its Markdown formatting (``markup.answer``: nothing in it loads or links);
+everything else that came from a file or a person, questions, extractive quotes, document names,
+captions, titles, is shown as the literal text it is (``markup.literal``).
 """
 
 from __future__ import annotations
@@ -9,62 +11,10 @@ from typing import Any
 
 import streamlit as st
 
+from aizoomdoc_core import markup
 from aizoomdoc_core.app import Aizoomdoc
-from aizoomdoc_core.config import Settings
 from aizoomdoc_core.errors import AizoomdocError
 from aizoomdoc_core.models import ChatImage, ChatView
-
-CHAT_KEY = "chat_id"
-
-
-def _secrets() -> dict[str, Any]:
-    """``st.secrets`` as a plain dict, or nothing when the app runs without a secrets file."""
-    try:
-        return st.secrets.to_dict()
-    except Exception:  # no secrets.toml anywhere: the embedded default needs none
-        return {}
-
-
-@st.cache_resource(show_spinner="Opening storage…")
-def core() -> Aizoomdoc:
-    """One core per process: database engine, blob client and their start-up checks, never per rerun.
-
-    Its background thread pushes what waited for the cloud as soon as the cloud answers again.
-    """
-    return Aizoomdoc.open(Settings.load(secrets=_secrets()), background_sync=True)
-
-
-def login_configured() -> bool:
-    """Whether Streamlit authentication (``[auth]`` in secrets) is set up."""
-    try:
-        return "auth" in st.secrets
-    except Exception:  # no secrets file at all
-        return False
-
-
-def current_user(app: Aizoomdoc) -> str:
-    """The signed-in user when Streamlit authentication is configured, else the configured default."""
-    try:
-        if st.user.is_logged_in:
-            return str(st.user.get("email") or st.user.get("sub"))
-    except Exception:  # no [auth] configured: st.user has no login state
-        pass
-    return app.settings.default_user
-
-
-def active_chat() -> str | None:
-    """The open chat: session state first, then the URL (a reload or a shared link)."""
-    if CHAT_KEY not in st.session_state and "chat" in st.query_params:
-        st.session_state[CHAT_KEY] = st.query_params["chat"]
-    return st.session_state.get(CHAT_KEY)
-
-
-def open_chat(chat_id: str | None) -> None:
-    st.session_state[CHAT_KEY] = chat_id
-    if chat_id:
-        st.query_params["chat"] = chat_id
-    else:
-        st.query_params.pop("chat", None)
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
@@ -74,9 +24,10 @@ def image_bytes(_app: Aizoomdoc, image_id: str, _image: ChatImage) -> bytes:
 
 
 def caption(image: ChatImage) -> str:
+    """The image's caption as Markdown that shows it as written (it holds a document's name)."""
     text = str(image.metadata.get("caption") or f"page {image.page}")
     marker = image.metadata.get("marker")
-    return f"[{marker}] {text}" if marker else text
+    return markup.inline(f"[{marker}] {text}" if marker else text)
 
 
 def show_images(app: Aizoomdoc, images: list[ChatImage]) -> None:
@@ -87,7 +38,7 @@ def show_images(app: Aizoomdoc, images: list[ChatImage]) -> None:
             try:
                 data = image_bytes(app, image.id, image)
             except AizoomdocError as exc:  # its blob store is unreachable right now: say so, keep the rest
-                st.info(f"{caption(image)}: the image cannot be shown right now ({exc})")
+                st.info(f"{caption(image)}: the image cannot be shown right now ({markup.inline(str(exc))})")
                 continue
             st.image(data, caption=caption(image), width="stretch")
             with st.popover("Full size", width="stretch"):
@@ -102,7 +53,8 @@ def show_chat(app: Aizoomdoc, view: ChatView, names: dict[str, str]) -> None:
     """
     for message in view.messages:
         with st.chat_message(message.role):
-            st.markdown(message.content or "_(no answer was saved)_")
+            st.markdown(markup.message(message.content, from_model=message.from_model) if message.content
+                        else "_(no answer was saved)_")
             if message.role != "assistant":
                 continue
             show_images(app, [i for i in view.images if i.message_id == message.id])
@@ -112,19 +64,19 @@ def show_chat(app: Aizoomdoc, view: ChatView, names: dict[str, str]) -> None:
                     for number, citation in enumerate(citations):
                         name = _document_name(app, citation.get("document_id"), names)
                         label = f"[{citation.get('marker')}] {name}, page {citation.get('page')}"
-                        if st.button(label, key=f"source-{message.id}-{number}", type="tertiary"):
+                        if st.button(markup.inline(label), key=f"source-{message.id}-{number}", type="tertiary"):
                             show_source(app, citation, label)
 
 
 @st.dialog("Source", width="large")
 def show_source(app: Aizoomdoc, citation: dict[str, Any], label: str) -> None:
     """The cited page around the cited region, the region outlined."""
-    st.write(label)
+    st.markdown(markup.inline(label))
     try:
         document = app.get_document(citation["document_id"])
         rendered = app.renderer.render("viewport", document, int(citation["page"]), citation.get("bbox") or [0, 0, 1, 1])
     except Exception as exc:  # a deleted document or a text-only one: say so instead of a picture
-        st.info(f"No picture of this source: {exc}")
+        st.info(f"No picture of this source: {markup.inline(str(exc))}")
         return
     st.image(rendered.png, width="stretch")
 
