@@ -530,9 +530,9 @@ class ToolLoop:
 
     def _search(self, arguments: dict[str, Any]) -> str:
         query = str(arguments["query"])
-        ids = arguments.get("document_ids") or self.scope
-        if ids is not None:
-            ids = [parse_id(i, "document id") for i in ids]
+        ids = [parse_id(i, "document id") for i in arguments.get("document_ids") or []] or self.scope
+        if self.scope and not set(ids or []) <= set(self.scope):  # the model narrows the scope, never widens it
+            raise InvalidInput("that document is not in this chat's scope")
         hits = self.app.search(query, top=TOP_HITS, document_ids=ids)
         if not hits:
             return f"No blocks match {query!r}."

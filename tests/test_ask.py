@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from markdown_it import MarkdownIt
 from PIL import Image
 
-from aizoomdoc_core import render
+from aizoomdoc_core import markup, render
 from aizoomdoc_core.app import Aizoomdoc
 from aizoomdoc_core.events import AnswerDelta, AnswerDone, AskResult, ImageReady, Notice, SearchDone, ToolCalled
 from aizoomdoc_core.storage.blobs import chat_prefix
@@ -263,6 +266,24 @@ def test_guards_answer_bad_tool_calls_with_errors_the_model_can_use(drawings: Ai
     assert result.answer == "Done."
 
 
+def test_the_model_can_narrow_a_chats_scope_but_never_widen_it(drawings: Aizoomdoc, llm: ScriptedLLM) -> None:
+    app = with_model(drawings, llm)
+    c02, a01 = (next(d for d in app.list_documents() if d.name.startswith(p)) for p in ("C02", "A01"))
+    chat = app.set_chat_scope(app.create_chat("only the list of elements").id, [c02.id])
+    llm.add(
+        Reply(tool_calls=[
+            ToolCall("search_documents", {"query": "restroom", "document_ids": [a01.id]}),
+            ToolCall("search_documents", {"query": "restroom"}),
+            ToolCall("view_page", {"document_id": a01.id, "page": 1}),
+        ]),
+        Reply(content="Done."),
+    )
+    run(app, "Перечень элементов", chat_id=chat.id)
+    outside, inside, view = (m["content"] for m in ScriptedLLM.tool_results_in(llm.requests[1]))
+    assert outside == view == "Error: that document is not in this chat's scope"
+    assert a01.id not in inside and a01.name not in inside
+
+
 def test_repeating_the_same_call_ends_the_loop(drawings: Aizoomdoc, llm: ScriptedLLM) -> None:
     app = with_model(drawings, llm)
     same = ToolCall("search_documents", {"query": "резистор"})
@@ -397,7 +418,9 @@ def test_export_holds_the_chat_and_its_images(drawings: Aizoomdoc) -> None:
     name, data = drawings.export_chat(result.chat_id)
     archive = zipfile.ZipFile(io.BytesIO(data))
     markdown = archive.read("chat.md").decode()
-    assert name.endswith(".zip") and "## Question" in markdown and result.answer in markdown
+    assert name.endswith(".zip") and "## Question" in markdown
+    shown = html.unescape(re.sub(r"<[^>]+>", " ", MarkdownIt("commonmark").render(markdown)))  # as a viewer shows it
+    assert " ".join(result.answer.split()) in " ".join(shown.replace(markup.WORD_JOINER, "").split())
     images = [n for n in archive.namelist() if n.startswith("images/")]
     assert len(images) == len(result.images) and all(f"]({n})" in markdown for n in images)
     assert all(archive.read(n).startswith(b"\x89PNG") for n in images)
