@@ -5,8 +5,9 @@
 Ingests the corpus's C drawings, then asks offline the first questions of the question set whose
 expected document is among them, each in a new chat, then once more as a follow-up in the same
 chat. It counts what the question sends to every database engine the app opened (statements,
-commits and rollbacks: each is a round trip to a server), on the embedded SQLite default and on a
-throwaway PostgreSQL cluster (through its fallback layer, as the app runs it). Only the public facade
+commits and rollbacks: each is a round trip), per dialect, on the embedded SQLite default and on a
+throwaway PostgreSQL cluster (through its fallback layer, as the app runs it: its ``sqlite`` trips are
+the local spool and mirror, its ``postgresql`` trips go to the server). Only the public facade
 is used, so the same script measures any version of the code.
 """
 
@@ -65,10 +66,15 @@ def run(database_url: str | None, questions: list[dict[str, Any]]) -> dict[str, 
 
     def summary(runs: list[tuple[float, Counter[str]]]) -> dict[str, Any]:
         kinds = sorted({k for _, t in runs for k in t})
+        dialects = sorted({k.split(".")[0] for k in kinds})
+
+        def trips(t: Counter[str], dialect: str) -> int:
+            return sum(n for k, n in t.items() if k.startswith(dialect + "."))
+
         return {
             "time_ms_median": round(statistics.median(s for s, _ in runs) * 1000, 1),
-            "round_trips_median": statistics.median(sum(t.values()) for _, t in runs),
-            "round_trips_max": max(sum(t.values()) for _, t in runs),
+            "round_trips_median": {d: statistics.median(trips(t, d) for _, t in runs) for d in dialects},
+            "round_trips_max": {d: max(trips(t, d) for _, t in runs) for d in dialects},
             "by_kind_median": {k: statistics.median(t[k] for _, t in runs) for k in kinds},
         }
 
