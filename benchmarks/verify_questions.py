@@ -10,7 +10,7 @@ whitespace removed, it checks:
 - every answer occurs in the text of its page (and a follow-up's ``previous`` answer on its own page);
 - an ``absent`` question (``answer`` null) names a ``code`` that occurs nowhere in its document, also
   with ё/е and Cyrillic/Latin lookalikes folded (search treats ``АР1`` and ``AP1`` alike);
-- a follow-up has a ``previous`` turn in the same document group, and names no document itself;
+- a follow-up has a ``previous`` turn (question, document, page, answer) in the same document group;
 - ids are unique across the files, every line has the fields of its file, and its ``split`` is the
   split of its document's group in ``benchmarks/splits.json`` (each document in exactly one group).
 
@@ -153,7 +153,7 @@ def check_line(item: dict[str, Any], where: str, chat: bool, pages: Pages, split
             else:
                 failures += check_answer(pages, f"{where} (previous)", previous.get("document"),
                                          previous.get("page"), previous.get("answer"))
-                if groups.get(previous.get("document")) != groups.get(document):
+                if groups.get(str(previous.get("document"))) != groups.get(str(document)):
                     failures.append(f"{where}: the previous turn is about another document group")
         elif "previous" in item:
             failures.append(f"{where}: only a follow-up has a previous turn")
