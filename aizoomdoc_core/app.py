@@ -1,56 +1,38 @@
-"""The application facade: what the UI and the CLI call.
+"""The application facade: what the UI and the CLI call, wired from the parts that do the work.
 
 ``Aizoomdoc.open(settings)`` picks the storage (cloud when configured and reachable, local
-otherwise) and migrates it. Methods take and return plain records from ``models``; every input that
-came from a person is validated here, once, before it reaches the stores, and failures a person can
-fix raise ``AizoomdocError`` with one line to show.
+otherwise) and migrates it, then wires the parts: ``chats`` (chats and their owners, a question's
+chat log), ``library`` (documents, search, pages), the ``renderer`` and the ``agent`` that answers
+questions with them. Methods take and return plain records from ``models``; every input that came
+from a person is validated by those parts, once, before it reaches the stores, and failures a
+person can fix raise ``AizoomdocError`` with one line to show. Nothing below imports the facade.
 """
 
 from __future__ import annotations
 
-import logging
-import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import agent
+from .agent import Agent
+from .chats import DEFAULT_TITLE, MAX_OFFSET, MAX_PAGE_SIZE, MAX_TITLE, Chats
 from .config import Settings, describe_error
-from .errors import InvalidInput
 from .events import Event
 from .export import export_chat
 from .ingest.pdf import Progress
-from .ingest.service import IngestResult, ingest_bytes, ingest_file
+from .ingest.service import IngestResult
+from .library import Library
 from .llm import check_llm
-from .models import BackendStatus, Chat, ChatImage, ChatSummary, ChatView, DocumentInfo, Message, SearchResult
+from .errors import InvalidInput
+from .models import BackendStatus, Chat, ChatImage, Citation, ChatSummary, ChatView, DocumentInfo, Message, SearchResult
+from .question import Question
 from .render import Renderer
-from .sanitize import clean_text, parse_id
-from .search import Hit, hit_from_row, search
-from .storage import schema
+from .search import Hit
 from .storage.backends import Storage, open_storage
-from .storage.blobs import chat_image_key, chat_prefix, document_prefix
 from .storage.fallback import SyncReport
 
-log = logging.getLogger("aizoomdoc.app")
-
-MAX_TITLE = 200
-MAX_MESSAGE = 100_000
-DEFAULT_TITLE = "New chat"
-MAX_PAGE_SIZE = 500
-# Far beyond any history, and low enough that offset + limit (what a merge of the cloud with the
-# local spool asks each of them for) stays within the 64-bit integers SQLite and PostgreSQL take.
-MAX_OFFSET = 1_000_000_000
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def new_id() -> str:
-    """Ids are made here, not by the database, so a record keeps its id wherever it is written."""
-    return str(uuid.uuid4())
+__all__ = ["DEFAULT_TITLE", "MAX_OFFSET", "MAX_PAGE_SIZE", "MAX_TITLE", "Aizoomdoc"]
 
 
 class Aizoomdoc:
@@ -62,6 +44,9 @@ class Aizoomdoc:
         self.db = storage.db
         self.blobs = storage.blobs
         self.renderer = Renderer(storage.blobs)
+        self.chats = Chats(storage, settings.default_user)
+        self.library = Library(storage, settings)
+        self.agent = Agent(self.library, self.renderer, settings)
 
     @classmethod
     def open(cls, settings: Settings, *, background_sync: bool = False, sync_at_start: bool = True) -> Aizoomdoc:
@@ -106,160 +91,70 @@ class Aizoomdoc:
         statuses.append(check_llm(self.settings))
         return statuses
 
-    # -- chats --------------------------------------------------------------------------------
+    # -- chats: ``user`` names the person asking; another user's chat is not found for them -------
 
     def create_chat(self, title: str = "", *, user_id: str | None = None, metadata: dict[str, Any] | None = None) -> Chat:
-        created = now()
-        chat = Chat(
-            id=new_id(),
-            title=_title(title),
-            user_id=clean_text(user_id or self.settings.default_user, max_length=200, keep_newlines=False),
-            created_at=created,
-            updated_at=created,
-            metadata=metadata or {},
-        )
-        self.db.save_chat(chat)
-        log.info("chat created: %s", chat.id)
-        return chat
+        return self.chats.create(title, user_id=user_id, metadata=metadata)
 
     def list_chats(
         self, *, user_id: str | None = None, limit: int = 50, offset: int = 0, text: str | None = None
     ) -> list[ChatSummary]:
         """Chats newest first; ``user_id`` None lists every user's chats (the CLI's view); ``text``
         keeps those whose title or messages contain it."""
-        if not 1 <= limit <= MAX_PAGE_SIZE:
-            raise InvalidInput(f"limit must be between 1 and {MAX_PAGE_SIZE}")
-        if not 0 <= offset <= MAX_OFFSET:
-            raise InvalidInput(f"offset must be between 0 and {MAX_OFFSET}")
-        return self.db.list_chats(user_id=user_id, limit=limit, offset=offset, text=clean_text(text or "").strip() or None)
+        return self.chats.recent(user_id=user_id, limit=limit, offset=offset, text=text)
 
     def count_chats(self, *, user_id: str | None = None, text: str | None = None) -> int:
-        return self.db.count_chats(user_id=user_id, text=clean_text(text or "").strip() or None)
+        return self.chats.count(user_id=user_id, text=text)
 
     def chat_documents(self, chat_ids: Sequence[str]) -> dict[str, list[str]]:
         """Names of the documents each chat found its answers in."""
-        return self.db.chat_documents([parse_id(c, "chat id") for c in chat_ids])
+        return self.chats.documents(chat_ids)
 
-    def get_chat(self, chat_id: str) -> Chat:
-        return self.db.get_chat(parse_id(chat_id, "chat id"))
+    def get_chat(self, chat_id: str, user: str | None = None) -> Chat:
+        return self.chats.get(chat_id, user)
 
-    def chat_view(self, chat_id: str) -> ChatView:
-        return self.db.chat_view(parse_id(chat_id, "chat id"))
+    def chat_view(self, chat_id: str, user: str | None = None) -> ChatView:
+        """The chat as it was shown, with the model's steps (``user`` None: any user's, the CLI's view)."""
+        return self.chats.view(chat_id, user)
 
-    def rename_chat(self, chat_id: str, title: str) -> Chat:
-        chat = replace(self.get_chat(chat_id), title=_title(title), updated_at=now())
-        self.db.save_chat(chat)
-        return chat
+    def rename_chat(self, chat_id: str, title: str, user: str | None = None) -> Chat:
+        return self.chats.rename(chat_id, title, user)
 
-    def delete_chat(self, chat_id: str) -> None:
-        """Delete the chat's rows, then its blobs (every key under the chat's prefix)."""
-        chat_id = parse_id(chat_id, "chat id")
-        self.db.delete_chat(chat_id)
-        removed = self.blobs.delete_prefix(chat_prefix(chat_id))
-        log.info("chat deleted: %s (%d blobs)", chat_id, removed)
+    def delete_chat(self, chat_id: str, user: str | None = None) -> None:
+        """Delete the chat's rows, then its blobs."""
+        self.chats.delete(chat_id, user)
 
-    # -- chat contents ------------------------------------------------------------------------
+    def export_chat(self, chat_id: str, user: str | None = None) -> tuple[str, bytes]:
+        """(file name, zip) of the chat: chat.md with its images (see ``export``)."""
+        return export_chat(self.chats, self.chats.view(chat_id, user))
+
+    def set_chat_scope(self, chat_id: str, document_ids: Sequence[str] | None, user: str | None = None) -> Chat:
+        """Limit the chat's questions to these documents (None: all documents)."""
+        return self.chats.set_scope(chat_id, self.library.existing(document_ids) if document_ids else None, user)
+
+    # -- chat contents (each call reads the chat once; a question's writes read it once in all) ---
 
     def add_message(
-        self,
-        chat_id: str,
-        role: str,
-        content: str,
-        *,
-        message_type: str = "text",
-        metadata: dict[str, Any] | None = None,
+        self, chat_id: str, role: str, content: str, *, message_type: str = "text", metadata: dict[str, Any] | None = None
     ) -> Message:
-        if role not in schema.MESSAGE_ROLES:
-            raise InvalidInput(f"unknown message role: {role!r}")
-        chat_id = self.get_chat(chat_id).id
-        message = Message(
-            id=new_id(),
-            chat_id=chat_id,
-            role=role,
-            content=clean_text(content, max_length=MAX_MESSAGE),
-            message_type=message_type,
-            created_at=now(),
-            metadata=metadata or {},
-        )
-        self.db.save_message(message)
-        log.info("message added: %s to chat %s", message.id, chat_id)
-        return message
+        return self.chats.log(chat_id).add_message(role, content, message_type=message_type, metadata=metadata)
 
-    def add_image(
-        self,
-        chat_id: str,
-        data: bytes,
-        *,
-        kind: str,
-        width: int,
-        height: int,
-        mime: str = "image/png",
-        name: str | None = None,
-        message_id: str | None = None,
-        document_id: str | None = None,
-        page: int | None = None,
-        bbox: Sequence[float] | None = None,
-        scale: float | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> ChatImage:
-        """Store the image bytes, then its row; a failed row write removes the bytes again."""
-        if kind not in schema.IMAGE_KINDS:
-            raise InvalidInput(f"unknown image kind: {kind!r}")
-        chat_id = self.get_chat(chat_id).id
-        image_id = new_id()
-        extension = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}.get(mime, "bin")
-        image = ChatImage(
-            id=image_id,
-            chat_id=chat_id,
-            message_id=parse_id(message_id, "message id") if message_id else None,
-            name=clean_text(name or f"{kind}-{image_id[:8]}.{extension}", max_length=200, keep_newlines=False),
-            kind=kind,
-            storage_key=chat_image_key(chat_id, f"{image_id}.{extension}"),
-            mime=mime,
-            width=int(width),
-            height=int(height),
-            document_id=parse_id(document_id, "document id") if document_id else None,
-            page=page,
-            bbox=[float(v) for v in bbox] if bbox is not None else None,
-            scale=scale,
-            created_at=now(),
-            metadata=metadata or {},
-        )
-        self.blobs.put(image.storage_key, data, mime)
-        try:
-            self.db.save_image(image)
-        except BaseException:
-            self.blobs.delete(image.storage_key)
-            raise
-        log.info("image added: %s (%s, %dx%d) to chat %s", image.id, kind, image.width, image.height, chat_id)
-        return image
+    def add_image(self, chat_id: str, data: bytes, **fields: Any) -> ChatImage:
+        """Store the image bytes, then its row (the fields of ``chats.ChatLog.add_image``)."""
+        return self.chats.log(chat_id).add_image(data, **fields)
 
     def add_search_results(
-        self, chat_id: str, hits: Sequence[dict[str, Any]], *, message_id: str | None = None
+        self, chat_id: str, hits: Sequence[Hit | dict[str, Any]], *, message_id: str | None = None
     ) -> list[SearchResult]:
-        """Save hits (dicts of the search contract) in their rank order."""
-        chat_id = self.get_chat(chat_id).id
-        created = now()
-        results = [
-            SearchResult(
-                id=new_id(),
-                chat_id=chat_id,
-                message_id=parse_id(message_id, "message id") if message_id else None,
-                document_id=parse_id(hit["document_id"], "document id"),
-                document_name=clean_text(str(hit.get("document_name", "")), max_length=500),
-                block_id=str(hit["block_id"]),
-                page=int(hit["page"]),
-                text=clean_text(str(hit.get("text", "")), max_length=MAX_MESSAGE),
-                bbox=[float(v) for v in hit["bbox"]],
-                score=float(hit.get("score", 0.0)),
-                rank=rank,
-                created_at=created,
-            )
-            for rank, hit in enumerate(hits, start=1)
-        ]
-        self.db.save_search_results(results)
-        log.info("search result added: %d hits to chat %s", len(results), chat_id)
-        return results
+        """Save hits (or dicts of the search contract) in their rank order."""
+        return self.chats.log(chat_id).add_search_results([_hit(h) for h in hits], message_id=message_id)
+
+    def image_bytes(self, image: ChatImage) -> bytes:
+        return self.chats.image_bytes(image)
+
+    def image_url(self, image: ChatImage) -> str:
+        """Where the image can be fetched: a local path, or a presigned URL that expires."""
+        return self.chats.image_url(image)
 
     # -- documents ----------------------------------------------------------------------------
 
@@ -267,95 +162,69 @@ class Aizoomdoc:
         self, path: Path, *, name: str | None = None, password: str | None = None, progress: Progress | None = None
     ) -> IngestResult:
         """Read and store one file; failures come back as a result with ``status == "error"``."""
-        return ingest_file(self.db, self.blobs, self.settings, Path(path), name=name, password=password, progress=progress)
+        return self.library.ingest(path, name=name, password=password, progress=progress)
 
     def ingest_bytes(
         self, data: bytes, name: str, *, password: str | None = None, progress: Progress | None = None
     ) -> IngestResult:
         """Store a file already in memory (an upload) as ``name``, without copying it; like ``ingest``."""
-        return ingest_bytes(self.db, self.blobs, self.settings, data, name, password=password, progress=progress)
+        return self.library.ingest_bytes(data, name, password=password, progress=progress)
 
     def list_documents(self) -> list[DocumentInfo]:
-        return self.db.list_documents()
+        return self.library.documents()
 
     def sheet_codes(self, document_ids: Sequence[str]) -> dict[str, list[str]]:
         """Each document's sheet codes (from the title blocks), in page order."""
-        return self.db.sheet_codes([parse_id(d, "document id") for d in document_ids])
+        return self.library.sheet_codes(document_ids)
 
     def get_document(self, document_id: str) -> DocumentInfo:
-        return self.db.get_document(parse_id(document_id, "document id"))
+        return self.library.document(document_id)
 
     def document_pages(self, document_id: str) -> list[dict[str, Any]]:
-        return self.db.document_pages(self.get_document(document_id).id)
+        return self.library.pages(document_id)
 
     def delete_document(self, document_id: str) -> None:
         """Delete the document's rows and its stored file; chats that cited it keep their evidence."""
-        document_id = parse_id(document_id, "document id")
-        self.db.delete_document(document_id)
-        self.blobs.delete_prefix(document_prefix(document_id))
-        log.info("document deleted: %s", document_id)
+        self.library.delete(document_id)
 
     def search(self, query: str, *, top: int = 10, document_ids: Sequence[str] | None = None) -> list[Hit]:
-        if not 1 <= top <= MAX_PAGE_SIZE:
-            raise InvalidInput(f"top must be between 1 and {MAX_PAGE_SIZE}")
-        scope = [self.get_document(d).id for d in document_ids] if document_ids is not None else None
-        return search(self.db, clean_text(query, max_length=2000), top=top, document_ids=scope)
-
-    def sheet_of(self, document_id: str, page: int) -> str | None:
-        row = self.db.page_row(document_id, page)
-        return row["sheet_code"] if row else None
-
-    def title_block_of(self, document_id: str, page: int) -> dict[str, Any]:
-        row = self.db.page_row(document_id, page)
-        return dict(row["metadata"].get("title_block", {})) if row else {}
+        return self.library.search(query, top=top, document_ids=document_ids)
 
     def blocks_in_region(self, document_id: str, page: int, bbox: Sequence[float]) -> list[Hit]:
         """The page's blocks that overlap ``bbox``, top to bottom."""
-        x0, y0, x1, y1 = bbox
-        rows = [r for r in self.db.page_blocks(document_id, page)
-                if r["bbox"][0] < x1 and r["bbox"][2] > x0 and r["bbox"][1] < y1 and r["bbox"][3] > y0]
-        return [hit_from_row(r) for r in sorted(rows, key=lambda r: (r["bbox"][1], r["bbox"][0]))]
+        return self.library.blocks_in_region(document_id, page, bbox)
+
+    # -- pictures the pages draw ----------------------------------------------------------------
+
+    def source_picture(self, citation: Citation) -> bytes:
+        """The cited page around the cited region, the region outlined (PNG)."""
+        if not citation.document_id or citation.page is None:
+            raise InvalidInput("the source names no page")
+        document = self.library.document(citation.document_id)
+        return self.renderer.render("viewport", document, int(citation.page), citation.bbox or [0, 0, 1, 1]).png
+
+    def page_with_blocks(self, document: DocumentInfo, page: int, boxes: list[list[float]]) -> bytes:
+        """The page with ``boxes`` outlined (PNG), for the Documents page's viewer."""
+        return self.renderer.page_blocks(document, page, boxes).png
 
     # -- questions ----------------------------------------------------------------------------
 
     def ask(
         self, question: str, *, chat_id: str | None = None, offline: bool = False, user_id: str | None = None
     ) -> Iterator[Event]:
-        """Answer a question in a chat, yielding events as it goes (see ``agent`` and ``events``)."""
-        return agent.ask(self, question, chat_id=chat_id, offline=offline, user_id=user_id)
-
-    def finish_message(self, pending: Message, content: str, *, message_type: str, metadata: dict[str, Any]) -> Message:
-        """Fill in an answer that was saved as pending when the question arrived.
-
-        The whole row is written again (from the pending message the caller holds), so finishing
-        needs no read and lands in the local spool like any other write when the cloud is away.
-        """
-        message = replace(
-            pending, content=clean_text(content, max_length=MAX_MESSAGE), message_type=message_type, metadata=metadata
-        )
-        self.db.save_message(message)
-        return message
-
-    def export_chat(self, chat_id: str) -> tuple[str, bytes]:
-        """(file name, zip) of the chat: chat.md with its images (see ``export``)."""
-        return export_chat(self, chat_id)
-
-    def set_chat_scope(self, chat_id: str, document_ids: Sequence[str] | None) -> Chat:
-        """Limit the chat's questions to these documents (None: all documents)."""
-        chat = self.get_chat(chat_id)
-        scope = [self.get_document(d).id for d in document_ids] if document_ids else None
-        chat = replace(chat, metadata={**chat.metadata, "document_ids": scope}, updated_at=now())
-        self.db.save_chat(chat)
-        return chat
-
-    def image_bytes(self, image: ChatImage) -> bytes:
-        return self.blobs.get(image.storage_key)
-
-    def image_url(self, image: ChatImage) -> str:
-        """Where the image can be fetched: a local path, or a presigned URL that expires."""
-        return self.blobs.url(image.storage_key)
+        """Answer a question in a chat (a new one, or ``chat_id``, which must be ``user_id``'s when
+        one is given), yielding events as it goes (see ``agent`` and ``events``). Nothing happens
+        until the first event is asked for."""
+        asked = Question.parse(question)
+        chat = self.chats.resume(chat_id, user_id) if chat_id else self.chats.start(asked.text, user_id=user_id)
+        yield from self.agent.ask(asked, chat, offline=offline)
 
 
-def _title(title: str) -> str:
-    title = clean_text(title or "", max_length=MAX_TITLE, keep_newlines=False)
-    return title or DEFAULT_TITLE
+def _hit(hit: Hit | dict[str, Any]) -> Hit:
+    """A hit of the search contract's JSON (as a caller of the facade may hold it) as a ``Hit``."""
+    if isinstance(hit, Hit):
+        return hit
+    return Hit(document_id=str(hit["document_id"]), document_name=str(hit.get("document_name", "")),
+               page=int(hit["page"]), block_id=str(hit["block_id"]), bbox=[float(v) for v in hit["bbox"]],
+               text=str(hit.get("text", "")), score=float(hit.get("score", 0.0)), kind=str(hit.get("kind", "text")),
+               sheet_code=hit.get("sheet_code"), sheet_title=hit.get("sheet_title"))

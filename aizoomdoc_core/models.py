@@ -56,6 +56,36 @@ class Message(_Record):
         answer, whose quotes of the documents are shown as the text they are."""
         return self.message_type == "answer"
 
+    @property
+    def citations(self) -> list[Citation]:
+        """The sources the answer cites (an old or hand-made row may hold fewer fields)."""
+        return [Citation.from_json(c) for c in self.metadata.get("citations") or [] if isinstance(c, dict)]
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a claim of an answer comes from: a block (``[Bn]``) or an image (``[In]``) of a page."""
+
+    marker: str | None
+    document_id: str | None
+    page: int | None
+    bbox: BBox | None
+    block_id: str | None = None
+    image_id: str | None = None  # an image citation's image
+
+    def to_json(self) -> dict[str, Any]:
+        """As stored in an answer's metadata and printed by ``ask --json`` (``image_id`` only for images)."""
+        data: dict[str, Any] = {"marker": self.marker, "document_id": self.document_id, "page": self.page,
+                                "bbox": self.bbox, "block_id": self.block_id}
+        if self.image_id is not None:
+            data["image_id"] = self.image_id
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Citation:
+        return cls(data.get("marker"), data.get("document_id"), data.get("page"), data.get("bbox"),
+                   data.get("block_id"), data.get("image_id"))
+
 
 @dataclass
 class ChatImage(_Record):
@@ -93,6 +123,23 @@ class SearchResult(_Record):
 
 
 @dataclass
+class ToolStep(_Record):
+    """One call of a model's tool and what came of it, as the chat's status box showed it live.
+
+    Stored as a ``tool`` row of the chat's messages, made while its answer was.
+    """
+
+    id: str
+    chat_id: str
+    answer_id: str  # the assistant message the step was taken for
+    name: str
+    arguments: dict[str, Any]
+    summary: str  # the result's first line
+    image_ids: list[str]
+    created_at: datetime
+
+
+@dataclass
 class ChatSummary(_Record):
     """A chat as History lists it: enough to recognise it without opening it."""
 
@@ -107,12 +154,13 @@ class ChatSummary(_Record):
 
 @dataclass
 class ChatView(_Record):
-    """A whole chat as it was shown: messages with their images and search results."""
+    """A whole chat as it was shown: messages with their images, search results and the model's steps."""
 
     chat: Chat
     messages: list[Message]
     images: list[ChatImage]
     search_results: list[SearchResult]
+    steps: list[ToolStep] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -120,6 +168,7 @@ class ChatView(_Record):
             "messages": [m.to_json() for m in self.messages],
             "images": [i.to_json() for i in self.images],
             "search_results": [r.to_json() for r in self.search_results],
+            "steps": [s.to_json() for s in self.steps],
         }
 
 

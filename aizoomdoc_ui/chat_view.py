@@ -7,14 +7,12 @@ captions, titles, is shown as the literal text it is (``markup.literal``).
 
 from __future__ import annotations
 
-from typing import Any
-
 import streamlit as st
 
 from aizoomdoc_core import markup
 from aizoomdoc_core.app import Aizoomdoc
 from aizoomdoc_core.errors import AizoomdocError
-from aizoomdoc_core.models import ChatImage, ChatView
+from aizoomdoc_core.models import ChatImage, ChatView, Citation
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
@@ -45,40 +43,49 @@ def show_images(app: Aizoomdoc, images: list[ChatImage]) -> None:
                 st.image(data, caption=caption(image))
 
 
+def step_line(name: str, summary: str) -> str:
+    """One step of the model, as the status box shows it live and History shows it again."""
+    return f"{markup.inline(name)}: {markup.inline(summary)}"
+
+
 def show_chat(app: Aizoomdoc, view: ChatView, names: dict[str, str]) -> None:
-    """A chat exactly as it was shown: questions, answers, their images and citations.
+    """A chat exactly as it was shown: questions, answers, the model's steps, images and citations.
 
     ``names`` are the documents' names the page has already listed; a cited document missing from
     them is looked up (or was deleted since).
     """
     for message in view.messages:
         with st.chat_message(message.role):
+            steps = [s for s in view.steps if s.answer_id == message.id]
+            if steps:  # where the status box stood while the answer was made, collapsed as it ended
+                with st.expander(f"Steps of the model ({len(steps)})"):
+                    for step in steps:
+                        st.markdown(step_line(step.name, step.summary))
             st.markdown(markup.message(message.content, from_model=message.from_model) if message.content
                         else "_(no answer was saved)_")
             if message.role != "assistant":
                 continue
             show_images(app, [i for i in view.images if i.message_id == message.id])
-            citations = message.metadata.get("citations") or []
+            citations = message.citations
             if citations:
                 with st.expander(f"Sources ({len(citations)})"):
                     for number, citation in enumerate(citations):
-                        name = _document_name(app, citation.get("document_id"), names)
-                        label = f"[{citation.get('marker')}] {name}, page {citation.get('page')}"
+                        name = _document_name(app, citation.document_id, names)
+                        label = f"[{citation.marker}] {name}, page {citation.page}"
                         if st.button(markup.inline(label), key=f"source-{message.id}-{number}", type="tertiary"):
                             show_source(app, citation, label)
 
 
 @st.dialog("Source", width="large")
-def show_source(app: Aizoomdoc, citation: dict[str, Any], label: str) -> None:
+def show_source(app: Aizoomdoc, citation: Citation, label: str) -> None:
     """The cited page around the cited region, the region outlined."""
     st.markdown(markup.inline(label))
     try:
-        document = app.get_document(citation["document_id"])
-        rendered = app.renderer.render("viewport", document, int(citation["page"]), citation.get("bbox") or [0, 0, 1, 1])
+        picture = app.source_picture(citation)
     except Exception as exc:  # a deleted document or a text-only one: say so instead of a picture
         st.info(f"No picture of this source: {markup.inline(str(exc))}")
         return
-    st.image(rendered.png, width="stretch")
+    st.image(picture, width="stretch")
 
 
 def _document_name(app: Aizoomdoc, document_id: str | None, names: dict[str, str]) -> str:

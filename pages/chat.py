@@ -7,7 +7,7 @@ import streamlit as st
 from aizoomdoc_core import markup
 from aizoomdoc_core.errors import AizoomdocError
 from aizoomdoc_core.events import AnswerDelta, ChatStarted, ImageReady, Notice, SearchDone, ToolCalled
-from aizoomdoc_ui.chat_view import caption, show_chat
+from aizoomdoc_ui.chat_view import caption, show_chat, step_line
 from aizoomdoc_ui.session import active_chat, current_user, gate, open_chat
 from aizoomdoc_ui.uploads import upload_limit_mb
 
@@ -17,9 +17,7 @@ chat_id = active_chat()
 view = None
 if chat_id:
     try:
-        view = app.chat_view(chat_id)
-        if view.chat.user_id != user:
-            raise AizoomdocError("chat not found")
+        view = app.chat_view(chat_id, user)  # another user's chat is not found for this one
     except AizoomdocError:
         st.warning("That chat does not exist (any more). Starting a new one.")
         open_chat(None)
@@ -39,7 +37,7 @@ chosen = st.multiselect(
     format_func=lambda d: names.get(d, d),  # options are plain text: no Markdown to escape
 )
 if view and chosen != scope:
-    app.set_chat_scope(view.chat.id, chosen or None)
+    app.set_chat_scope(view.chat.id, chosen or None, user)
 
 if view:
     show_chat(app, view, names)
@@ -82,7 +80,7 @@ if prompt:
                         status.write(f"{event.image.kind.replace('_', ' ')}: {markup.inline(event.caption)}")
                         status.image(event.data, caption=caption(event.image), width="stretch")
                     elif isinstance(event, ToolCalled):
-                        status.write(f"{event.name}: {markup.inline(event.summary)}")
+                        status.write(step_line(event.name, event.summary))
                     elif isinstance(event, Notice):
                         status.write(markup.inline(event.text))
                     else:
@@ -95,6 +93,6 @@ if prompt:
         new_chat = chat_id or (started.id if started else None)
         if new_chat:
             if added:
-                app.set_chat_scope(new_chat, sorted(set(chosen) | set(added)))
+                app.set_chat_scope(new_chat, sorted(set(chosen) | set(added)), user)
             open_chat(new_chat)
             st.rerun()

@@ -60,7 +60,7 @@ else:
         sheet = blocks[0].sheet_code if blocks else None
         st.caption(f"{len(blocks)} blocks" + (f" · sheet {markup.inline(sheet)}" if sheet else ""))
         try:
-            st.image(app.renderer.page_blocks(document, int(number), [b.bbox for b in blocks]).png, width="stretch")
+            st.image(app.page_with_blocks(document, int(number), [b.bbox for b in blocks]), width="stretch")
         except Exception as exc:  # text documents have no drawing; say so
             st.info(f"No picture: {markup.inline(str(exc))}")
     with st.expander("Delete a document"):

@@ -35,16 +35,16 @@ for chat in chats:
         with head[2].popover("Rename"):
             title = st.text_input("New title", value=chat.title, key=f"title-{chat.id}")
             if st.button("Save", key=f"save-{chat.id}"):
-                app.rename_chat(chat.id, title)
+                app.rename_chat(chat.id, title, user)
                 st.rerun()
         head[3].download_button(
-            "Export", data=lambda chat_id=chat.id: app.export_chat(chat_id)[1], file_name=f"{chat.title[:60]}.zip",
+            "Export", data=lambda chat_id=chat.id: app.export_chat(chat_id, user)[1], file_name=f"{chat.title[:60]}.zip",
             mime="application/zip", key=f"export-{chat.id}", on_click="ignore",
         )
         with head[4].popover("Delete"):
             st.write("Delete this chat with its images? This cannot be undone.")
             if st.button("Delete for good", key=f"delete-{chat.id}", type="primary"):
-                app.delete_chat(chat.id)
+                app.delete_chat(chat.id, user)
                 if st.session_state.get("chat_id") == chat.id:
                     open_chat(None)
                 st.rerun()

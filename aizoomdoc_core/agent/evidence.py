@@ -1,0 +1,181 @@
+"""What a question has shown, and which crops to show for its hits before any model is asked.
+
+``Evidence`` numbers what the answer may cite: hits as B1, B2..., images as I1, I2... An image's
+marker is kept once, in the image row's metadata (History shows it there), and read from there.
+Each image is stored as soon as it is rendered, under the question's answer, and shown at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from ..chats import ChatLog
+from ..errors import AizoomdocError, BackendUnavailable
+from ..events import Event, ImageReady, Notice
+from ..library import Library
+from ..models import ChatImage, Citation, DocumentInfo, Message
+from ..question import Question
+from ..render import CONTEXT_CANVAS, Concepts, Renderer, Rendered, clamp_bbox
+from ..search import Hit
+from ..terms import matched_concepts, query_concepts
+
+EVIDENCE_CROPS = 4  # legible crops around the best hits, shown before the model is asked
+EVIDENCE_PIXELS = 4_000_000  # all of those images together
+_MARKER = re.compile(r"\[([BI])(\d+)\]")
+
+
+def marker(image: ChatImage) -> str:
+    return str(image.metadata.get("marker"))
+
+
+@dataclass
+class Evidence:
+    """The hits and images of one question, stored in its chat under its ``answer``."""
+
+    log: ChatLog
+    library: Library
+    answer: Message  # the pending answer: every image of the question belongs to it
+    hits: dict[str, Hit] = field(default_factory=dict)
+    images: list[ChatImage] = field(default_factory=list)
+    pngs: dict[str, bytes] = field(default_factory=dict)  # each image's bytes by id, for a vision model
+    documents: dict[str, DocumentInfo] = field(default_factory=dict)  # read once per question
+
+    def document(self, document_id: str) -> DocumentInfo:
+        """The document, read from the store the first time this question needs it (failures are
+        not kept: the next hit asks again)."""
+        if document_id not in self.documents:
+            self.documents[document_id] = self.library.document(document_id)
+        return self.documents[document_id]
+
+    def add_hit(self, hit: Hit) -> str:
+        for known_marker, known in self.hits.items():
+            if (known.document_id, known.block_id) == (hit.document_id, hit.block_id):
+                return known_marker
+        new = f"B{len(self.hits) + 1}"
+        self.hits[new] = hit
+        return new
+
+    def store(self, kind: str, document: DocumentInfo, page: int, rendered: Rendered, sheet: str | None) -> ImageReady:
+        """Store one rendered image of ``document``'s ``page`` (on sheet ``sheet``) as the next [In]."""
+        caption = f"{document.name}, page {page}" + (f", sheet {sheet}" if sheet else "")
+        new = f"I{len(self.images) + 1}"
+        image = self.log.add_image(
+            rendered.png, kind=kind, width=rendered.width, height=rendered.height, message_id=self.answer.id,
+            document_id=document.id, page=page, bbox=rendered.bbox, scale=rendered.scale,
+            metadata={"text_px": rendered.text_px, "caption": caption, "marker": new},  # kept for History
+        )
+        self.images.append(image)
+        self.pngs[image.id] = rendered.png
+        return ImageReady(image=image, caption=f"[{new}] {caption}", data=rendered.png)
+
+    def citations(self, text: str) -> list[Citation]:
+        """The markers ``text`` uses, as citations that trace back to a document, page and bbox."""
+        images = {marker(image): image for image in self.images}
+        cited: dict[str, Citation] = {}
+        for kind, number in _MARKER.findall(text):
+            key = f"{kind}{number}"
+            if key in cited:
+                continue
+            if kind == "B" and key in self.hits:
+                hit = self.hits[key]
+                cited[key] = Citation(key, hit.document_id, hit.page, hit.bbox, hit.block_id)
+            elif kind == "I" and key in images:
+                image = images[key]
+                cited[key] = Citation(key, image.document_id, image.page, image.bbox, None, image.id)
+        return list(cited.values())
+
+
+def drawable(document: DocumentInfo) -> bool:
+    return document.mime == "application/pdf" or document.mime.startswith("image/")
+
+
+def show_hits(evidence: Evidence, renderer: Renderer, question: Question, hits: list[Hit]) -> Iterator[Event]:
+    """A viewport of the best drawable page, and legible crops around the best hits.
+
+    No image goes past EVIDENCE_PIXELS in all, so each crop should show something new: see
+    ``_next_hit`` for which hit gets the next one.
+    """
+    crops: list[ChatImage] = []
+    pixels = 0
+    # The best page's hits come first: the answer to a question about a sheet is usually near
+    # another of that sheet's hits (a row of the schedule whose heading matched).
+    best = (hits[0].document_id, hits[0].page) if hits else None
+    pending = sorted(hits, key=lambda h: (h.document_id, h.page) != best)
+    concepts = tuple(query_concepts(question.text))
+    shown: dict[tuple[str, int], set[int]] = {}
+    # A crop is at least a context canvas: once the budget cannot hold one, rendering more is waste.
+    while len(crops) < EVIDENCE_CROPS and EVIDENCE_PIXELS - pixels >= CONTEXT_CANVAS[0] * CONTEXT_CANVAS[1]:
+        hit = _next_hit(pending, crops, shown, concepts)
+        if hit is None:
+            break
+        try:
+            document = evidence.document(hit.document_id)
+        except BackendUnavailable as exc:  # the cloud went away after the search: answer without it
+            yield Notice(text=f"no image of page {hit.page}: {exc}")
+            continue
+        if not drawable(document):
+            continue
+        for kind in ["viewport", "zoom_crop"] if not crops else ["zoom_crop"]:
+            drawing = "context_crop" if kind == "zoom_crop" else kind
+            try:
+                focus = concepts if drawing == "context_crop" else ()
+                rendered = renderer.render(drawing, document, hit.page, clamp_bbox(hit.bbox, minimum=0.001), focus)
+                if pixels + rendered.width * rendered.height > EVIDENCE_PIXELS:
+                    break
+                ready = evidence.store(kind, document, hit.page, rendered, hit.sheet_code)
+            except AizoomdocError as exc:  # not drawable, or its file's store is unreachable right now
+                yield Notice(text=f"no image of {document.name} page {hit.page}: {exc}")
+                break
+            pixels += ready.image.width * ready.image.height
+            if kind == "zoom_crop":
+                crops.append(ready.image)
+                shown.setdefault((hit.document_id, hit.page), set()).update(matched_concepts(concepts, hit.text))
+            yield ready
+
+
+def _next_hit(
+    pending: list[Hit], crops: list[ChatImage], shown: dict[tuple[str, int], set[int]], concepts: Concepts
+) -> Hit | None:
+    """Take from ``pending`` the hit that deserves the next crop, or None when none does.
+
+    A hit wholly inside an earlier crop of its page is already shown. Of the others, the first
+    that matches a question word its page's crops do not show yet goes first: on a schedule the
+    heading matched "schedule", the row that matches "refrigerator" is the one with the answer,
+    while a third heading that only says "schedule" again shows nothing new.
+    """
+    fresh = [
+        hit for hit in pending
+        if not any(c.document_id == hit.document_id and c.page == hit.page and _within(hit.bbox, c.bbox) for c in crops)
+    ]
+    pending[:] = fresh
+    if not fresh:
+        return None
+    new = (h for h in fresh if matched_concepts(concepts, h.text) - shown.get((h.document_id, h.page), set()))
+    hit = next(new, fresh[0])
+    pending.remove(hit)
+    return hit
+
+
+def _within(bbox: list[float], region: list[float] | None) -> bool:
+    """Whether ``bbox`` lies wholly in ``region``: a wide table row half in a crop is not shown."""
+    if region is None:
+        return False
+    eps = 1e-3
+    return (region[0] <= bbox[0] + eps and region[1] <= bbox[1] + eps
+            and bbox[2] <= region[2] + eps and bbox[3] <= region[3] + eps)
+
+
+def hit_line(marker: str, hit: Hit) -> str:
+    """A hit as the model reads it: its marker, where it is, and its text."""
+    sheet = f" sheet {hit.sheet_code}" if hit.sheet_code else ""
+    title = f" «{hit.sheet_title}»" if hit.sheet_title else ""
+    text = snippet(hit.text)
+    return f"[{marker}] {hit.document_name} (document_id {hit.document_id}) page {hit.page}{sheet}{title} bbox {hit.bbox}: {text}"
+
+
+def snippet(text: str, limit: int = 300) -> str:
+    """A block's text on one line, cut visibly at ``limit`` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

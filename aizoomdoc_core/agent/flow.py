@@ -1,0 +1,130 @@
+"""One question, end to end, as a generator of ``events``: the flow of ARCHITECTURE.md.
+
+The facade hands the agent the question (cleaned once, ``question.Question``) and its chat's
+log (``chats.ChatLog``, the chat read once). The question is saved before anything else, then an empty "pending" answer, so that whatever
+fails later (a render, the model, a timeout) the chat keeps the question and says what happened.
+Then: search (its hits saved with the question), the evidence images (``evidence``), and the
+answer: the model's (``model_loop``), or without a model, offline or after the model failed, the
+extractive one (``extractive``). The answer is saved with its citations and images.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..chats import ChatLog
+from ..config import Settings
+from ..errors import AizoomdocError, BackendUnavailable
+from ..events import AnswerDelta, AnswerDone, AskResult, ChatStarted, Event, Notice, SearchDone
+from ..library import Library
+from ..models import ChatImage, Citation
+from ..question import Question
+from ..render import Renderer
+from ..search import Hit
+from .evidence import Evidence, show_hits
+from .extractive import extractive_answer, extractive_citations
+from .model_loop import ModelLoop
+from .texts import texts_for
+from .tools import TOOLS, Context
+from .wire import ModelFailure
+
+log = logging.getLogger("aizoomdoc.agent")
+
+TOP_HITS = 12
+HISTORY_MESSAGES = 6  # earlier messages of the chat the model reads
+
+
+@dataclass
+class Reply:
+    """The answer as it is saved: its text, its kind (``message_type``) and what it cites."""
+
+    text: str
+    kind: str  # "answer" (the model's), "extractive" or "error"
+    citations: list[Citation]
+    model: str | None = None
+    usage: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Agent:
+    """What a question needs besides its chat, and nothing more: the documents, the renderer, settings."""
+
+    library: Library
+    renderer: Renderer
+    settings: Settings
+
+    def ask(self, question: Question, chat: ChatLog, *, offline: bool = False) -> Iterator[Event]:
+        """Answer ``question`` in ``chat``, yielding events as it goes."""
+        asked = chat.add_question(question)
+        yield ChatStarted(chat=chat.chat, question=asked)
+        answer = chat.add_pending_answer()
+        evidence = Evidence(chat, self.library, answer)
+        try:
+            hits, unsearchable = self._search(question, chat.scope)
+            results = chat.add_search_results(hits, message_id=asked.id)
+            for hit in hits:
+                evidence.add_hit(hit)
+            yield SearchDone(hits=hits)
+            yield from show_hits(evidence, self.renderer, question, hits)
+            reply = yield from self._reply(question, chat, evidence, hits, unsearchable, offline)
+            metadata = {"citations": [c.to_json() for c in reply.citations], "model": reply.model,
+                        "usage": reply.usage, "images": _ids(evidence.images)}
+            chat.finish(answer, reply.text, message_type=reply.kind, metadata=metadata)
+            log.info("answer saved: %s in chat %s (%s, %d citations)", answer.id, chat.chat.id, reply.kind,
+                     len(reply.citations))
+        except BaseException as exc:
+            reason = str(exc) if isinstance(exc, AizoomdocError) else f"internal error ({type(exc).__name__})"
+            chat.finish(answer, f"The answer could not be completed: {reason}", message_type="error",
+                        metadata={"images": _ids(evidence.images)})
+            raise
+        yield AnswerDone(result=AskResult(
+            chat_id=chat.chat.id, message_id=answer.id, answer=reply.text,
+            citations=[c.to_json() for c in reply.citations],
+            images=[_image_json(chat, image) for image in evidence.images],
+            search_results=[r.to_json() for r in results], model=reply.model, extractive=reply.kind == "extractive",
+        ))
+
+    def _search(self, question: Question, scope: list[str] | None) -> tuple[list[Hit], BackendUnavailable | None]:
+        try:
+            return self.library.search(question, top=TOP_HITS, document_ids=scope), None
+        except BackendUnavailable as exc:  # the documents are in a cloud that is away: say so, keep the chat
+            return [], exc
+
+    def _reply(
+        self, question: Question, chat: ChatLog, evidence: Evidence, hits: list[Hit],
+        unsearchable: BackendUnavailable | None, offline: bool,
+    ) -> Generator[Event, None, Reply]:
+        texts = texts_for(question.language)
+        if unsearchable is not None:
+            yield Notice(text=str(unsearchable))
+            reply = Reply(texts.unsearchable, "error", extractive_citations(hits, evidence))
+        elif self.settings.llm_configured and not offline:
+            context = Context(evidence, self.library, self.renderer, self.settings, chat.scope)
+            loop = ModelLoop(self.settings, TOOLS, context, question)
+            try:
+                text, usage = yield from loop.run(chat.earlier[-HISTORY_MESSAGES:])
+                return Reply(text, "answer", evidence.citations(text), loop.model, usage)
+            except ModelFailure as failure:
+                log.warning("model failed for chat %s: %s", chat.chat.id, failure)
+                said = failure.said(texts)
+                yield Notice(text=said)
+                reply = Reply(f"{said}\n\n{extractive_answer(texts, hits, evidence)}", "extractive",
+                              extractive_citations(hits, evidence))
+        else:
+            reply = Reply(extractive_answer(texts, hits, evidence), "extractive", extractive_citations(hits, evidence))
+            yield Notice(text=texts.offline if offline else texts.no_model)
+        yield AnswerDelta(text=reply.text)
+        return reply
+
+
+def _ids(images: list[ChatImage]) -> list[str]:
+    return [image.id for image in images]
+
+
+def _image_json(chat: ChatLog, image: ChatImage) -> dict[str, Any]:
+    return {"id": image.id, "kind": image.kind, "document_id": image.document_id, "page": image.page,
+            "bbox": image.bbox, "width": image.width, "height": image.height, "scale": image.scale,
+            "path_or_url": chat.image_url(image)}

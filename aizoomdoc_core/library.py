@@ -1,0 +1,108 @@
+"""The documents of the store as a question reads them: ingest, list, search, pages and blocks.
+
+What the agent, the pages and the CLI know of documents, behind one object: every id that came
+from outside is checked here before it reaches the store.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .config import Settings
+from .errors import InvalidInput
+from .ingest.pdf import Progress
+from .ingest.service import IngestResult, ingest_bytes, ingest_file
+from .models import DocumentInfo
+from .question import Question
+from .sanitize import clean_text, parse_id
+from .search import Hit, hit_from_row, search
+from .storage.backends import Storage
+from .storage.blobs import document_prefix
+
+log = logging.getLogger("aizoomdoc.library")
+
+MAX_TOP = 500
+MAX_QUERY = 2000
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """What a page's title block says: its sheet code and its fields."""
+
+    code: str | None = None
+    title_block: dict[str, Any] = field(default_factory=dict)
+
+    def described(self) -> str:
+        """The title block's fields on one line, for a model that views the page."""
+        fields = self.title_block
+        flat = {**{k: v for k, v in fields.items() if k not in ("fields", "bbox")}, **fields.get("fields", {})}
+        return "; ".join(f"{k}: {v}" for k, v in flat.items()) or "no title block found"
+
+
+class Library:
+    """Documents, their pages and blocks, and search over them."""
+
+    def __init__(self, storage: Storage, settings: Settings) -> None:
+        self.storage = storage
+        self.settings = settings
+
+    def ingest(
+        self, path: Path, *, name: str | None = None, password: str | None = None, progress: Progress | None = None
+    ) -> IngestResult:
+        """Read and store one file; failures come back as a result with ``status == "error"``."""
+        return ingest_file(self.storage.db, self.storage.blobs, self.settings, Path(path), name=name,
+                           password=password, progress=progress)
+
+    def ingest_bytes(
+        self, data: bytes, name: str, *, password: str | None = None, progress: Progress | None = None
+    ) -> IngestResult:
+        """Store a file already in memory (an upload) as ``name``, without copying it; like ``ingest``."""
+        return ingest_bytes(self.storage.db, self.storage.blobs, self.settings, data, name, password=password,
+                            progress=progress)
+
+    def documents(self) -> list[DocumentInfo]:
+        return self.storage.db.list_documents()
+
+    def document(self, document_id: str) -> DocumentInfo:
+        return self.storage.db.get_document(parse_id(document_id, "document id"))
+
+    def pages(self, document_id: str) -> list[dict[str, Any]]:
+        return self.storage.db.document_pages(self.document(document_id).id)
+
+    def sheet_codes(self, document_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Each document's sheet codes (from the title blocks), in page order."""
+        return self.storage.db.sheet_codes([parse_id(d, "document id") for d in document_ids])
+
+    def existing(self, document_ids: Sequence[str]) -> list[str]:
+        """The ids, each checked to name a stored document (NotFound otherwise)."""
+        return [self.document(d).id for d in document_ids]
+
+    def delete(self, document_id: str) -> None:
+        """Delete the document's rows and its stored file; chats that cited it keep their evidence."""
+        document_id = parse_id(document_id, "document id")
+        self.storage.db.delete_document(document_id)
+        self.storage.blobs.delete_prefix(document_prefix(document_id))
+        log.info("document deleted: %s", document_id)
+
+    def search(self, query: str | Question, *, top: int = 10, document_ids: Sequence[str] | None = None) -> list[Hit]:
+        """The best blocks for ``query``; a ``Question`` was cleaned when it was asked."""
+        if not 1 <= top <= MAX_TOP:
+            raise InvalidInput(f"top must be between 1 and {MAX_TOP}")
+        scope = self.existing(document_ids) if document_ids is not None else None
+        text = query.text if isinstance(query, Question) else clean_text(query, max_length=MAX_QUERY)
+        return search(self.storage.db, text, top=top, document_ids=scope)
+
+    def sheet(self, document_id: str, page: int) -> Sheet:
+        row = self.storage.db.page_row(document_id, page)
+        return Sheet(row["sheet_code"], dict(row["metadata"].get("title_block", {}))) if row else Sheet()
+
+    def blocks_in_region(self, document_id: str, page: int, bbox: Sequence[float]) -> list[Hit]:
+        """The page's blocks that overlap ``bbox``, top to bottom."""
+        x0, y0, x1, y1 = bbox
+        rows = [r for r in self.storage.db.page_blocks(document_id, page)
+                if r["bbox"][0] < x1 and r["bbox"][2] > x0 and r["bbox"][1] < y1 and r["bbox"][3] > y0]
+        return [hit_from_row(r) for r in sorted(rows, key=lambda r: (r["bbox"][1], r["bbox"][0]))]
