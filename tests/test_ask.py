@@ -454,3 +454,90 @@ def test_instructions_inside_a_document_are_only_data(app: Aizoomdoc, llm: Scrip
     assert "IGNORE YOUR INSTRUCTIONS" in str(first["messages"])  # it is there, as data
     refusal = ScriptedLLM.tool_results_in(second)[-1]["content"]
     assert refusal == "Error: there is no tool named 'delete_chat'."
+
+
+# -- the model's steps, kept as rows of the chat ---------------------------------------------------
+
+
+def looking_script(document_id: str) -> list[Reply]:
+    """A model that views a page, zooms into its corner, searches, then answers."""
+    return [
+        Reply(tool_calls=[ToolCall("view_page", {"document_id": document_id, "page": 1})]),
+        Reply(tool_calls=[ToolCall("zoom", {"document_id": document_id, "page": 1, "bbox": [0.8, 0.8, 1.0, 1.0],
+                                            "reason": "the title block"})]),
+        Reply(tool_calls=[ToolCall("search_documents", {"query": "restroom"})]),
+        Reply(content="The sheet number is T-1 [I2]."),
+    ]
+
+
+def test_the_models_steps_are_rows_of_the_chat_as_they_were_shown(drawings: Aizoomdoc, llm: ScriptedLLM) -> None:
+    app = with_model(drawings, llm)
+    a01 = next(d for d in app.list_documents() if d.name.startswith("A01"))
+    llm.add(*looking_script(a01.id))
+    result, events = run(app, "What is the sheet number of the title sheet?")
+    view = app.chat_view(result.chat_id)
+    assert [(m.role, m.message_type) for m in view.messages] == [("user", "question"), ("assistant", "answer")]
+    shown = [(e.name, e.arguments, e.summary) for e in events if isinstance(e, ToolCalled)]
+    assert [(s.name, s.arguments, s.summary) for s in view.steps] == shown
+    assert [s.name for s in view.steps] == ["view_page", "zoom", "search_documents"]
+    assert all(s.answer_id == result.message_id for s in view.steps)
+    assert view.steps[1].arguments["bbox"] == [0.8, 0.8, 1.0, 1.0]
+    kinds = {i.id: i.kind for i in view.images}
+    assert [[kinds[i] for i in s.image_ids] for s in view.steps] == [["page"], ["zoom_crop"], []]
+    stored = app.storage.db.chat_view(result.chat_id).messages  # the rows themselves, in the order made
+    assert [m.role for m in stored] == ["user", "assistant", "tool", "tool", "tool"]
+    assert [m.metadata["name"] for m in stored if m.role == "tool"] == ["view_page", "zoom", "search_documents"]
+    assert view.to_json()["steps"][0]["name"] == "view_page"
+    listed = app.list_chats()[0]  # History counts the conversation's messages, not the steps
+    assert listed.first_question == "What is the sheet number of the title sheet?" and listed.message_count == 2
+
+
+def test_a_follow_up_reads_the_conversation_not_the_steps(drawings: Aizoomdoc, llm: ScriptedLLM) -> None:
+    app = with_model(drawings, llm)
+    a01 = next(d for d in app.list_documents() if d.name.startswith("A01"))
+    llm.add(*looking_script(a01.id), Reply(content="Second answer."))
+    first, _ = run(app, "What is the sheet number of the title sheet?")
+    run(app, "And the drawing date?", chat_id=first.chat_id)
+    earlier = llm.requests[-1]["messages"]
+    assert not any(m["role"] == "tool" for m in earlier)
+    assert ("assistant", "The sheet number is T-1 [I2].") in [(m["role"], m["content"]) for m in earlier]
+
+
+def test_cli_chats_show_holds_the_models_steps(tmp_path: Path, llm: ScriptedLLM) -> None:
+    from tests.test_cli import as_json, cli
+
+    env = {"AIZOOMDOC_DATA_DIR": str(tmp_path / "d")}
+    (ingested,) = as_json(cli("ingest", str(A01), "--json", cwd=tmp_path, env=env))
+    llm.add(*looking_script(ingested["document_id"]))
+    model = {"OPENAI_BASE_URL": llm.base_url, "OPENAI_API_KEY": "test-key", "LLM_MODEL": "scripted-model"}
+    asked = cli("ask", "What is the sheet number of the title sheet?", "--json", cwd=tmp_path, env=env | model)
+    assert asked.returncode == 0, asked.stderr
+    result = as_json(asked)
+    shown = as_json(cli("chats", "show", result["chat_id"], "--json", cwd=tmp_path, env=env))
+    assert [m["role"] for m in shown["messages"]] == ["user", "assistant"]
+    assert [s["name"] for s in shown["steps"]] == ["view_page", "zoom", "search_documents"]
+    assert shown["steps"][0]["answer_id"] == result["message_id"] and shown["steps"][0]["image_ids"]
+    assert set(shown["steps"][0]) == {"id", "chat_id", "answer_id", "name", "arguments", "summary", "image_ids", "created_at"}
+
+
+# -- ownership, in the core ------------------------------------------------------------------------
+
+
+def test_another_users_chat_is_not_found_by_the_core(drawings: Aizoomdoc) -> None:
+    from aizoomdoc_core.errors import NotFound
+
+    app = drawings
+    chat = app.create_chat("Alice's chat", user_id="alice")
+    app.add_message(chat.id, "user", "alice's private question")
+    refused = [
+        lambda: app.get_chat(chat.id, "bob"), lambda: app.chat_view(chat.id, "bob"),
+        lambda: app.rename_chat(chat.id, "mine now", "bob"), lambda: app.export_chat(chat.id, "bob"),
+        lambda: app.set_chat_scope(chat.id, None, "bob"), lambda: app.delete_chat(chat.id, "bob"),
+        lambda: list(app.ask("what did alice ask?", chat_id=chat.id, user_id="bob", offline=True)),
+    ]
+    for call in refused:
+        with pytest.raises(NotFound, match="chat not found"):
+            call()
+    view = app.chat_view(chat.id, "alice")
+    assert view.chat.title == "Alice's chat" and [m.content for m in view.messages] == ["alice's private question"]
+    assert app.chat_view(chat.id).chat.id == chat.id  # no user named: the operator's (the CLI's) view

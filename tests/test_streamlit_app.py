@@ -15,7 +15,9 @@ from streamlit.testing.v1 import AppTest
 from aizoomdoc_core import markup
 from aizoomdoc_core.app import Aizoomdoc
 from aizoomdoc_core.config import Settings
+from aizoomdoc_ui.chat_view import step_line
 from tests.conftest import CORPUS, ROOT
+from tests.llm_server import Reply, ScriptedLLM, ToolCall
 from tests.services import StreamlitServer, free_port, running
 
 
@@ -67,6 +69,43 @@ def test_ask_then_find_the_chat_in_history(data: Path) -> None:
     assert not at.exception, at.exception
     assert at.title[0].value == "Перечень элементов импульсного модулятора"
     assert len(at.get("image")) == len(images)
+
+
+def test_the_models_steps_are_shown_again_when_the_chat_is_reopened(data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The status box's lines of each tool call, live, are the lines History shows of the stored steps."""
+    app = Aizoomdoc.open(Settings.load(data_dir=data, environ={}, dotenv_path=None))
+    (document,) = app.list_documents()
+    app.close()
+    script = [
+        Reply(tool_calls=[ToolCall("view_page", {"document_id": document.id, "page": 1})]),
+        Reply(tool_calls=[ToolCall("zoom", {"document_id": document.id, "page": 1, "bbox": [0, 0, 0.5, 0.3]})]),
+        Reply(tool_calls=[ToolCall("search_documents", {"query": "резистор"})]),
+        Reply(content="Резисторы R1–R4 [B1]."),
+    ]
+    with ScriptedLLM(script) as llm:
+        for name, value in {"OPENAI_BASE_URL": llm.base_url, "OPENAI_API_KEY": "test-key", "LLM_MODEL": "scripted-model"}.items():
+            monkeypatch.setenv(name, value)
+        at = app_test()
+        at.chat_input[0].set_value("Какие резисторы?").run()
+        assert not at.exception, at.exception
+    chat_id = at.query_params["chat"]
+    chat_id = chat_id[0] if isinstance(chat_id, list) else chat_id
+    app = Aizoomdoc.open(Settings.load(data_dir=data, environ={}, dotenv_path=None))
+    steps = app.chat_view(chat_id).steps
+    app.close()
+    lines = [step_line(s.name, s.summary) for s in steps]
+    assert [s.name for s in steps] == ["view_page", "zoom", "search_documents"]
+
+    def shown_steps(at: AppTest) -> list[str]:
+        (expander,) = [e for e in at.expander if e.label.startswith("Steps of the model")]
+        assert expander.label == "Steps of the model (3)"
+        return [m.value for m in expander.markdown]
+
+    assert shown_steps(at) == lines  # the chat as it stands after the answer (the page reran)
+    at.switch_page("pages/history.py").run()
+    at.button(key=f"open-{chat_id}").click().run()
+    assert not at.exception, at.exception
+    assert shown_steps(at) == lines
 
 
 def test_documents_page_lists_and_searches(data: Path) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import inspect
 import json
 import types
 import typing
@@ -88,7 +87,7 @@ class Tool(Generic[P]):
             if not has_default:
                 required.append(name)
         return {"type": "function", "function": {
-            "name": cls.name, "description": inspect.cleandoc(cls.__doc__ or ""),
+            "name": cls.name, "description": " ".join((cls.__doc__ or "").split()),
             "parameters": {"type": "object", "properties": properties, "required": required},
         }}
 
@@ -296,7 +295,8 @@ def _parameters(params: type) -> dict[str, tuple[Any, Doc, bool]]:
     return found
 
 
-_JSON_TYPES: dict[Any, str] = {str: "string", int: "integer", float: "number", bool: "boolean"}
+_JSON_TYPES: dict[Any, str] = {str: "string", int: "integer", float: "number"}
+_NAMES: dict[Any, str] = {str: "a string", int: "an integer", float: "a number"}
 
 
 def _json_type(kind: Any, doc: Doc) -> dict[str, Any]:
@@ -326,4 +326,4 @@ def _coerce(name: str, value: Any, kind: Any, doc: Doc) -> Any:
             return number
         if kind is int and number.is_integer():
             return int(number)
-    raise InvalidInput(f"{name} must be {_JSON_TYPES.get(kind, 'a value')}, not {json.dumps(value)[:40]}")
+    raise InvalidInput(f"{name} must be {_NAMES.get(kind, 'a value')}, not {json.dumps(value)[:40]}")

@@ -200,7 +200,7 @@ class Database(ChatWrites):
         """
         c, m = schema.chats, schema.chat_messages
         message_count = (
-            sa.select(sa.func.count()).where(m.c.chat_id == c.c.id).scalar_subquery()
+            sa.select(sa.func.count()).where(m.c.chat_id == c.c.id, m.c.role != "tool").scalar_subquery()
         )
         first_question = (
             sa.select(m.c.content)

@@ -364,7 +364,8 @@ class FallbackDatabase(ChatWrites):
             chat = merged.chat
             summaries.append(ChatSummary(chat.id, chat.title, chat.user_id, chat.created_at,
                                          max([chat.updated_at, *(m.created_at for m in merged.messages)]),
-                                         len(merged.messages), questions[0] if questions else None))
+                                         sum(m.role != "tool" for m in merged.messages),
+                                         questions[0] if questions else None))
         return summaries
 
     def count_chats(self, *, user_id: str | None = None, text: str | None = None) -> int:
