@@ -139,9 +139,28 @@ class Aizoomdoc:
     ) -> Message:
         return self.chats.log(chat_id).add_message(role, content, message_type=message_type, metadata=metadata)
 
-    def add_image(self, chat_id: str, data: bytes, **fields: Any) -> ChatImage:
-        """Store the image bytes, then its row (the fields of ``chats.ChatLog.add_image``)."""
-        return self.chats.log(chat_id).add_image(data, **fields)
+    def add_image(
+        self,
+        chat_id: str,
+        data: bytes,
+        *,
+        kind: str,
+        width: int,
+        height: int,
+        mime: str = "image/png",
+        name: str | None = None,
+        message_id: str | None = None,
+        document_id: str | None = None,
+        page: int | None = None,
+        bbox: Sequence[float] | None = None,
+        scale: float | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> ChatImage:
+        """Store the image bytes, then its row; a failed row write removes the bytes again."""
+        return self.chats.log(chat_id).add_image(
+            data, kind=kind, width=width, height=height, mime=mime, name=name, message_id=message_id,
+            document_id=document_id, page=page, bbox=bbox, scale=scale, metadata=metadata,
+        )
 
     def add_search_results(
         self, chat_id: str, hits: Sequence[Hit | dict[str, Any]], *, message_id: str | None = None

@@ -87,3 +87,9 @@ def test_relative_and_type_checking_imports_are_seen() -> None:
 def test_no_import_cycle_in_the_package() -> None:
     cycle = find_cycle(graph())
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+def test_only_the_cli_imports_the_facade() -> None:
+    """The facade wires the parts for the UI and the CLI; no part below it reaches back up."""
+    edges = graph()
+    assert {name for name, targets in edges.items() if "aizoomdoc_core.app" in targets} == {"aizoomdoc_core.cli"}

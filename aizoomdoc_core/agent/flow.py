@@ -28,12 +28,11 @@ from .evidence import Evidence, show_hits
 from .extractive import extractive_answer, extractive_citations
 from .model_loop import ModelLoop
 from .texts import texts_for
-from .tools import TOOLS, Context
+from .tools import TOOLS, TOP_HITS, Context
 from .wire import ModelFailure
 
 log = logging.getLogger("aizoomdoc.agent")
 
-TOP_HITS = 12
 HISTORY_MESSAGES = 6  # earlier messages of the chat the model reads
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..config import Settings
 from ..events import Event, Notice, ToolCalled
+from ..llm import make_client
 from ..models import ChatImage, Message
 from ..question import Question
 from .evidence import Evidence, hit_line, marker
@@ -30,8 +31,6 @@ class ModelLoop:
     """The model's turns for one question, with ``toolbox`` in ``context``."""
 
     def __init__(self, settings: Settings, toolbox: Toolbox, context: Context, question: Question) -> None:
-        from ..llm import make_client
-
         self.settings, self.toolbox, self.context, self.question = settings, toolbox, context, question
         self.client = make_client(settings, timeout=settings.llm_timeout, max_retries=1)
         self.repeats: Counter[str] = Counter()

@@ -29,7 +29,7 @@ from ..render import Renderer, clamp_bbox
 from ..sanitize import parse_id
 from .evidence import Evidence, drawable, hit_line, snippet
 
-TOP_HITS = 12
+TOP_HITS = 12  # hits of a search, the question's own and the model's
 REGION_BLOCKS = 40  # blocks of a region a text-only model reads instead of its picture
 WHOLE_PAGE = 0.95  # a zoom wider and taller than this is a view of the page
 
