@@ -18,14 +18,14 @@ from typing import Any
 from .agent import Agent
 from .chats import DEFAULT_TITLE, MAX_OFFSET, MAX_PAGE_SIZE, MAX_TITLE, Chats
 from .config import Settings, describe_error
+from .errors import InvalidInput
 from .events import Event
 from .export import export_chat
 from .ingest.pdf import Progress
 from .ingest.service import IngestResult
 from .library import Library
 from .llm import check_llm
-from .errors import InvalidInput
-from .models import BackendStatus, Chat, ChatImage, Citation, ChatSummary, ChatView, DocumentInfo, Message, SearchResult
+from .models import BackendStatus, Chat, ChatImage, ChatSummary, Citation, ChatView, DocumentInfo, Message, SearchResult
 from .question import Question
 from .render import Renderer
 from .search import Hit

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+
 from . import markup
 from .chats import Chats
 from .models import ChatView
