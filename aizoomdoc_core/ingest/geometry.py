@@ -1,9 +1,9 @@
 """From PDF coordinates to the page as a person sees it.
 
 PyMuPDF reports text and annotation positions in the unrotated page space. A sheet with /Rotate 270
-(A01 in the corpus) is seen turned, so every rectangle goes through ``page.rotation_matrix`` and is
-then divided by the displayed page size (``page.rect``): the result is the normalized, top-left
-origin bbox of ARCHITECTURE.md, the same whatever the rotation.
+is seen turned, so every rectangle goes through ``page.rotation_matrix`` and is then divided by the
+displayed page size (``page.rect``): the result is the normalized, top-left origin bbox of
+ARCHITECTURE.md, the same whatever the rotation.
 """
 
 from __future__ import annotations
