@@ -171,18 +171,9 @@ _RU_ROLES = {  # the signature rows, whose spacing gives a stamp's row height
 _Rect = tuple[float, float, float, float]  # x0, y0, x1, y1
 
 
-_T = TypeVar("_T")
+# Both record types below spell out their height and centre: a NamedTuple cannot take a mixin.
 
 
-def _measured(cls: type[_T]) -> type[_T]:
-    """Height and centre of anything with ``x0 y0 x1 y1`` (a NamedTuple cannot take a mixin)."""
-    cls.h = property(lambda r: r.y1 - r.y0)  # type: ignore[attr-defined]
-    cls.cx = property(lambda r: (r.x0 + r.x1) / 2)  # type: ignore[attr-defined]
-    cls.cy = property(lambda r: (r.y0 + r.y1) / 2)  # type: ignore[attr-defined]
-    return cls
-
-
-@_measured
 class _Box(NamedTuple):
     """A word in the coordinates of the frame being read (upright or turned)."""
 
@@ -192,8 +183,19 @@ class _Box(NamedTuple):
     y1: float
     text: str
 
+    @property
+    def h(self) -> float:
+        return self.y1 - self.y0
 
-@_measured
+    @property
+    def cx(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def cy(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+
 class _Segment(NamedTuple):
     """Closely spaced words on one row: a cell's line of text."""
 
@@ -207,6 +209,18 @@ class _Segment(NamedTuple):
     @property
     def text(self) -> str:
         return " ".join(word.text for word in self.words)
+
+    @property
+    def h(self) -> float:
+        return self.y1 - self.y0
+
+    @property
+    def cx(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def cy(self) -> float:
+        return (self.y0 + self.y1) / 2
 
 
 _Placed = TypeVar("_Placed", _Box, _Segment)
