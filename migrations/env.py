@@ -29,7 +29,7 @@ def run_on(connection: Connection) -> None:
 
 
 def run_from_settings() -> None:
-    """The database ``python -m aizoomdoc_core migrate`` would migrate, under the migration lock."""
+    """Migrate the database ``python -m aizoomdoc_core migrate`` would, under the migration lock."""
     from aizoomdoc_core.config import Settings
     from aizoomdoc_core.migrate import configured_database
 
