@@ -13,6 +13,7 @@ terminal or pose as a line of ours. JSON stays exact: ``json.dumps`` escapes wha
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -20,15 +21,25 @@ import sys
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 from .app import MAX_OFFSET, MAX_PAGE_SIZE, Aizoomdoc
 from .config import Settings, describe_error
 from .errors import AizoomdocError
 from .events import AnswerDelta, AnswerDone, ImageReady, Notice, ToolCalled
-from .storage.db import Database
+from .migrate import migrate_configured
 
-Handler = Callable[[argparse.Namespace, Settings], tuple[Any, str, int]]
+
+class Reply(NamedTuple):
+    """What a command answers: the JSON document (``--json``), the text for people, the exit code."""
+
+    document: Any
+    text: str
+    code: int
+
+
+Handler = Callable[[argparse.Namespace, Settings], Reply]  # what the parser's ``handler`` default is
+Command = Callable[[argparse.Namespace, Aizoomdoc], Reply]  # a command that works on the open core
 
 USAGE_ERROR = 2  # argparse's exit code for a command line it cannot use
 
@@ -85,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--data-dir", help="data directory (default: $AIZOOMDOC_DATA_DIR or ./data)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens on stderr")
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -115,7 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--offline", action="store_true", help="extractive answer even when an LLM is configured")
     ask.set_defaults(handler=cmd_ask)
 
-    chats = commands.add_parser("chats", help="list, show, rename or delete chats")
+    _add_chat_commands(commands.add_parser("chats", help="list, show, rename or delete chats"), common)
+    return parser
+
+
+def _add_chat_commands(chats: _Parser, common: _Parser) -> None:
     chat_commands = chats.add_subparsers(dest="chats_command", required=True, metavar="ACTION")
     listing = chat_commands.add_parser("list", parents=[common], help="chats, newest first")
     listing.add_argument("--limit", type=_integer(1, MAX_PAGE_SIZE), default=50)
@@ -132,31 +147,37 @@ def build_parser() -> argparse.ArgumentParser:
     delete = chat_commands.add_parser("delete", parents=[common], help="delete a chat, its rows and its images")
     delete.add_argument("chat_id", metavar="ID")
     delete.set_defaults(handler=cmd_chats_delete)
-    return parser
 
 
-# -- commands: each returns (JSON document, text for people, exit code) -------------------------
+# -- commands: each returns a Reply --------------------------------------------------------------
 
 
-def cmd_migrate(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, int]:
-    # The configured database itself, never the local fallback: migrating is asked of the cloud.
-    if settings.database_url:
-        db = Database.postgresql(settings.database_url, settings.connect_timeout)
-    else:
-        db = Database.sqlite(settings.sqlite_path)
-    try:
-        db.migrate()
-        revision = db.schema_revision()
-        location = db.location
-    finally:
-        db.close()
-    return {"database": location, "kind": db.kind, "revision": revision}, f"{shown(location)}: schema at revision {revision}", 0
+def _with_core(*, sync_at_start: bool = True) -> Callable[[Command], Handler]:
+    """The one way a command gets the core: opened from the settings before it runs, closed after
+    it returns or fails (``sync_at_start=False`` for ``sync``, which pushes the waiting writes itself
+    and reports them)."""
+
+    def wrap(command: Command) -> Handler:
+        @functools.wraps(command)
+        def handler(args: argparse.Namespace, settings: Settings) -> Reply:
+            with closing(Aizoomdoc.open(settings, sync_at_start=sync_at_start)) as app:
+                return command(args, app)
+
+        return handler
+
+    return wrap
 
 
-def cmd_check(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, int]:
-    with closing(Aizoomdoc.open(settings)) as app:
-        statuses = app.check()
-        waiting = app.waiting()
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> Reply:
+    state = migrate_configured(settings)  # the configured database itself, never the local fallback
+    document = {"database": state.database, "kind": state.kind, "revision": state.revision}
+    return Reply(document, f"{shown(state.database)}: schema at revision {state.revision}", 0)
+
+
+@_with_core()
+def cmd_check(args: argparse.Namespace, app: Aizoomdoc) -> Reply:
+    statuses = app.check()
+    waiting = app.waiting()
     lines = []
     for s in statuses:
         if not s.configured and s.component == "llm":
@@ -169,104 +190,104 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, i
     if queued := waiting["database"] + waiting["blobs"]:
         lines.append(f"spool     {queued} items wait for the cloud (python -m aizoomdoc_core sync)")
     failed = any(s.configured and not s.reachable for s in statuses)
-    return [s.to_json() for s in statuses], "\n".join(lines), 1 if failed else 0
+    return Reply([s.to_json() for s in statuses], "\n".join(lines), 1 if failed else 0)
 
 
-def cmd_sync(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, int]:
+@_with_core(sync_at_start=False)
+def cmd_sync(args: argparse.Namespace, app: Aizoomdoc) -> Reply:
     """Exit 0 when nothing waits any more, 1 when items still wait or the cloud refused some."""
-    with closing(Aizoomdoc.open(settings, sync_at_start=False)) as app:
-        report = app.sync()
+    report = app.sync()
     waiting = report.waiting["database"] + report.waiting["blobs"]
     lines = [f"{report.pushed} items pushed, {waiting} waiting, {report.waiting['failed']} refused"]
     lines += [f"unreachable: {shown(u)}" for u in report.unreachable] + [f"refused: {shown(e)}" for e in report.errors]
-    return report.to_json(), "\n".join(lines), 0 if waiting == 0 and report.waiting["failed"] == 0 else 1
+    return Reply(report.to_json(), "\n".join(lines), 0 if waiting == 0 and report.waiting["failed"] == 0 else 1)
 
 
-def cmd_ingest(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, int]:
+@_with_core()
+def cmd_ingest(args: argparse.Namespace, app: Aizoomdoc) -> Reply:
     results = []
-    with closing(Aizoomdoc.open(settings)) as app:
-        for path in args.paths:
-            result = app.ingest(Path(path), password=args.password)
-            results.append(result)
-            if result.status == "ok":
-                note = " (already ingested)" if result.duplicate else ""
-                print(f"{shown(path)}: {result.pages} pages, {result.document_status}{note}", file=sys.stderr)
-            else:
-                print(f"aizoomdoc: error: {shown(result.error)}", file=sys.stderr)
+    for path in args.paths:
+        result = app.ingest(Path(path), password=args.password)
+        results.append(result)
+        if result.status == "ok":
+            note = " (already ingested)" if result.duplicate else ""
+            print(f"{shown(path)}: {result.pages} pages, {result.document_status}{note}", file=sys.stderr)
+        else:
+            print(f"aizoomdoc: error: {shown(result.error)}", file=sys.stderr)
     ok = sum(r.status == "ok" for r in results)
-    return [r.to_json() for r in results], f"{ok} of {len(results)} files ingested", 0 if ok == len(results) else 1
+    return Reply([r.to_json() for r in results], f"{ok} of {len(results)} files ingested", 0 if ok == len(results) else 1)
 
 
-def cmd_documents(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, int]:
-    with closing(Aizoomdoc.open(settings)) as app:
-        documents = app.list_documents()
+@_with_core()
+def cmd_documents(args: argparse.Namespace, app: Aizoomdoc) -> Reply:
+    documents = app.list_documents()
     listing = [{"document_id": d.id, "name": d.name, "pages": d.page_count, "status": d.status} for d in documents]
     text = "\n".join(f"{d.id}  {d.page_count:>4} pages  {d.status:<10}  {shown(d.name)}" for d in documents)
-    return listing, text or "no documents", 0
+    return Reply(listing, text or "no documents", 0)
 
 
-def cmd_search(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, int]:
-    with closing(Aizoomdoc.open(settings)) as app:
-        hits = app.search(args.query, top=args.top, document_ids=args.document)
+@_with_core()
+def cmd_search(args: argparse.Namespace, app: Aizoomdoc) -> Reply:
+    hits = app.search(args.query, top=args.top, document_ids=args.document)
     text = "\n\n".join(
         f"{h.score:7.2f}  {shown(h.document_name)} p.{h.page}" + (f" [{shown(h.sheet_code)}]" if h.sheet_code else "")
         + f" {h.block_id}\n         " + shown(h.text.replace("\n", " ")[:160])
         for h in hits
     )
-    return [h.to_json() for h in hits], text or "no hits", 0
+    return Reply([h.to_json() for h in hits], text or "no hits", 0)
 
 
-def cmd_ask(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, int]:
+@_with_core()
+def cmd_ask(args: argparse.Namespace, app: Aizoomdoc) -> Reply:
     """Streams the answer to stdout as it comes (without --json); the JSON is the saved result."""
     result = None
-    with closing(Aizoomdoc.open(settings)) as app:
-        for event in app.ask(args.question, chat_id=args.chat, offline=args.offline):
-            if isinstance(event, AnswerDelta) and not args.json:
-                print(shown(event.text, lines=True), end="", flush=True)
-            elif isinstance(event, Notice):
-                print(f"aizoomdoc: {shown(event.text)}", file=sys.stderr)
-            elif isinstance(event, ImageReady):
-                print(f"image {event.image.kind}: {shown(event.caption)} -> {shown(app.image_url(event.image))}", file=sys.stderr)
-            elif isinstance(event, ToolCalled):
-                print(f"tool {shown(event.name)}: {shown(event.summary)}", file=sys.stderr)
-            elif isinstance(event, AnswerDone):
-                result = event.result
+    for event in app.ask(args.question, chat_id=args.chat, offline=args.offline):
+        if isinstance(event, AnswerDelta) and not args.json:
+            print(shown(event.text, lines=True), end="", flush=True)
+        elif isinstance(event, Notice):
+            print(f"aizoomdoc: {shown(event.text)}", file=sys.stderr)
+        elif isinstance(event, ImageReady):
+            print(f"image {event.image.kind}: {shown(event.caption)} -> {shown(app.image_url(event.image))}", file=sys.stderr)
+        elif isinstance(event, ToolCalled):
+            print(f"tool {shown(event.name)}: {shown(event.summary)}", file=sys.stderr)
+        elif isinstance(event, AnswerDone):
+            result = event.result
     assert result is not None  # ask always ends with AnswerDone or raises
     cited = "\n".join(f"[{c['marker']}] page {c['page']} {c['bbox']}" for c in result.citations)
-    return result.to_json(), f"\n\n{cited}\nchat {result.chat_id}", 0
+    return Reply(result.to_json(), f"\n\n{cited}\nchat {result.chat_id}", 0)
 
 
-def cmd_chats_list(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, int]:
-    with closing(Aizoomdoc.open(settings)) as app:
-        chats = app.list_chats(user_id=args.user, limit=args.limit, offset=args.offset)
+@_with_core()
+def cmd_chats_list(args: argparse.Namespace, app: Aizoomdoc) -> Reply:
+    chats = app.list_chats(user_id=args.user, limit=args.limit, offset=args.offset)
     text = "\n".join(
         f"{c.id}  {c.updated_at:%Y-%m-%d %H:%M}  {shown(c.title)}  ({c.message_count} messages)" for c in chats
     )
-    return [c.to_json() for c in chats], text or "no chats", 0
+    return Reply([c.to_json() for c in chats], text or "no chats", 0)
 
 
-def cmd_chats_show(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, int]:
-    with closing(Aizoomdoc.open(settings)) as app:
-        view = app.chat_view(args.chat_id)
+@_with_core()
+def cmd_chats_show(args: argparse.Namespace, app: Aizoomdoc) -> Reply:
+    view = app.chat_view(args.chat_id)
     lines = [f"{shown(view.chat.title)}  ({view.chat.id}, {view.chat.created_at:%Y-%m-%d %H:%M})"]
     for message in view.messages:
         lines.append(f"\n[{message.role}] {shown(message.content, lines=True)}")
         for image in (i for i in view.images if i.message_id == message.id):
             where = f" page {image.page}" if image.page else ""
             lines.append(f"  image {image.id} {image.kind} {image.width}x{image.height}{where}")
-    return view.to_json(), "\n".join(lines), 0
+    return Reply(view.to_json(), "\n".join(lines), 0)
 
 
-def cmd_chats_rename(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, int]:
-    with closing(Aizoomdoc.open(settings)) as app:
-        chat = app.rename_chat(args.chat_id, args.title)
-    return chat.to_json(), f"renamed {chat.id}: {shown(chat.title)}", 0
+@_with_core()
+def cmd_chats_rename(args: argparse.Namespace, app: Aizoomdoc) -> Reply:
+    chat = app.rename_chat(args.chat_id, args.title)
+    return Reply(chat.to_json(), f"renamed {chat.id}: {shown(chat.title)}", 0)
 
 
-def cmd_chats_delete(args: argparse.Namespace, settings: Settings) -> tuple[Any, str, int]:
-    with closing(Aizoomdoc.open(settings)) as app:
-        app.delete_chat(args.chat_id)
-    return {"deleted": args.chat_id}, f"deleted {args.chat_id}", 0
+@_with_core()
+def cmd_chats_delete(args: argparse.Namespace, app: Aizoomdoc) -> Reply:
+    app.delete_chat(args.chat_id)
+    return Reply({"deleted": args.chat_id}, f"deleted {args.chat_id}", 0)
 
 
 # -- entry point --------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import resource
 import time
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,7 @@ def run_isolated(
 
     ``progress`` gets the tasks' summed progress. The first error, crash or overrun ends them all.
     """
-    children: dict[Connection, Any] = {}
+    children: dict[Connection, BaseProcess] = {}
     for task in tasks:
         parent, child = _CONTEXT.Pipe(duplex=False)
         process = _CONTEXT.Process(target=_child, args=(child, task, name, memory_bytes), daemon=True)
@@ -73,15 +74,15 @@ def run_isolated(
         results = _collect(children, name, seconds, progress)
         return [results[c] for c in children]
     finally:
-        for connection, process in children.items():
-            if process.is_alive():
-                process.kill()
-            process.join(timeout=10)
+        for connection, worker in children.items():
+            if worker.is_alive():
+                worker.kill()
+            worker.join(timeout=10)
             connection.close()
 
 
 def _collect(
-    children: dict[Connection, Any], name: str, seconds: float, progress: Report | None
+    children: dict[Connection, BaseProcess], name: str, seconds: float, progress: Report | None
 ) -> dict[Connection, Any]:
     deadline = time.monotonic() + seconds
     done: dict[Connection, int] = {}
@@ -90,7 +91,9 @@ def _collect(
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise InvalidInput(f"{name}: took longer than {seconds:g} s; gave up")
-        for connection in wait([c for c in children if c not in results], timeout=min(remaining, 1.0)):
+        pending = [c for c in children if c not in results]
+        ready = wait(pending, timeout=min(remaining, 1.0))
+        for connection in (c for c in pending if c in ready):
             try:
                 message: tuple[Any, ...] = connection.recv()
             except EOFError:

@@ -314,7 +314,7 @@ def _grid(draw: ImageDraw.ImageDraw, size: tuple[int, int]) -> None:
         draw.text((3, y + 3), label, fill=(30, 144, 255))
 
 
-KINDS = {"zoom_crop": zoom_crop, "context_crop": context_crop, "viewport": viewport, "page": page_overview}
+KINDS = frozenset({"zoom_crop", "context_crop", "viewport", "page"})
 
 
 def _render_task(
@@ -323,9 +323,12 @@ def _render_task(
     doc = open_renderable(data, mime, name)
     if kind == "page":
         return page_overview(doc, page)
+    region = bbox or [0.0, 0.0, 1.0, 1.0]
     if kind == "context_crop":
-        return context_crop(doc, page, bbox or [0.0, 0.0, 1.0, 1.0], concepts=concepts)
-    return KINDS[kind](doc, page, bbox or [0.0, 0.0, 1.0, 1.0])
+        return context_crop(doc, page, region, concepts=concepts)
+    if kind == "viewport":
+        return viewport(doc, page, region)
+    return zoom_crop(doc, page, region)
 
 
 def _blocks_task(data: bytes, mime: str, name: str, page: int, boxes: list[list[float]], _: Report) -> Rendered:

@@ -75,7 +75,7 @@ def search(db: Database, query: str, *, top: int = 10, document_ids: Sequence[st
     unseen = _idf(total, 0)
     weights = [f * max((idf[t] for t in concept if t in idf), default=unseen) for f, concept in zip(factors, concepts)]
     # A concept the block lacks but its document's name has (the set a question refers to, "in
-    # the borehole log") counts at a fraction of its weight; in full when no block holds it, as
+    # the pump schedule") counts at a fraction of its weight; in full when no block holds it, as
     # then the name is the only thing the word can refer to.
     name_weights = [w * (NAME_WEIGHT if any(t in idf for t in concept) else 1.0) for w, concept in zip(weights, concepts)]
     scored = [(row, _contributions(row, concepts, idf, factors, mean_length)) for row in rows]
@@ -101,7 +101,7 @@ def search(db: Database, query: str, *, top: int = 10, document_ids: Sequence[st
 
 def _named(document_name: str, concepts: list[tuple[str, ...]]) -> list[bool]:
     """Which concepts a document's file name mentions (underscores read as spaces), Russian words
-    also in Latin letters: a question says "КОМПАС", the file is called ``kompas_blank_sheet.pdf``."""
+    also in Latin letters: a question says "СХЕМА", the file is called ``skhema_pumps.pdf``."""
     terms = set(index_terms(document_name.replace("_", " ")))
     return [any(term in terms for term in concept) or transliterate(concept[0]) in terms for concept in concepts]
 

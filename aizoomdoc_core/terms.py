@@ -3,7 +3,7 @@
 Drawings are full of codes whose characters matter: ``В2`` is not ``В21``, ``ОВ1`` is not ``ОВ1.1``,
 ``П/1`` is not ``1``. So a token keeps its inner ``/ . - _ +`` and becomes one *exact* term (lower
 case, ё as е). Only hyphens split a token further, into parts of at least two characters, so that
-``АР1`` finds the sheet code ``133/23-ГК-АР1`` and ``ground-floor`` finds ``ground``; slashes and dots
+``АР1`` finds the sheet code ``12/34-АБ-АР1`` and ``ground-floor`` finds ``ground``; slashes and dots
 never split. Words (letters only) also give a *stem* term (Snowball, Russian or English by script),
 marked with a leading ``~`` so that a stem never collides with an exact code.
 
@@ -75,7 +75,7 @@ _LATIN = str.maketrans({
 
 def transliterate(term: str) -> str:
     """A normalized Russian word in Latin letters, the way Russian file names are usually typed
-    (компас → kompas, перечень → perechen, спецификация → spetsifikatsiya)."""
+    (схема → skhema, чертеж → chertezh, ведомость → vedomost)."""
     return term.translate(_LATIN)
 
 

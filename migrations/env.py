@@ -2,10 +2,13 @@
 
 ``Database.migrate()`` passes a connection that already holds the migration lock (see
 ``aizoomdoc_core.storage.db``). Run from the Alembic command line, this file opens the database the
-app's settings name, under the same lock.
+app's settings name, as ``python -m aizoomdoc_core migrate`` does (``aizoomdoc_core.migrate``), under
+the same lock.
 """
 
 from __future__ import annotations
+
+from contextlib import closing
 
 from alembic import context
 from sqlalchemy.engine import Connection
@@ -26,19 +29,12 @@ def run_on(connection: Connection) -> None:
 
 
 def run_from_settings() -> None:
+    """Migrate the database ``python -m aizoomdoc_core migrate`` would, under the migration lock."""
     from aizoomdoc_core.config import Settings
-    from aizoomdoc_core.storage.db import Database
+    from aizoomdoc_core.migrate import configured_database
 
-    settings = Settings.load()
-    if settings.database_url:
-        db = Database.postgresql(settings.database_url, settings.connect_timeout)
-    else:
-        db = Database.sqlite(settings.sqlite_path)
-    try:
-        with db.migration_connection() as connection:
-            run_on(connection)
-    finally:
-        db.close()
+    with closing(configured_database(Settings.load())) as db, db.migration_connection() as connection:
+        run_on(connection)
 
 
 if context.is_offline_mode():

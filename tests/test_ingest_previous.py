@@ -12,7 +12,8 @@ import pytest
 
 from aizoomdoc_core.errors import InvalidInput
 from aizoomdoc_core.ingest.extracted import FULL_PAGE, ExtractedBlock, ExtractedDocument, ExtractedPage
-from aizoomdoc_core.ingest.previous import extract_previous, html_to_text, sniff_previous
+from aizoomdoc_core.ingest.previous import extract_previous, sniff_previous
+from aizoomdoc_core.ingest.previous.html_text import html_to_text
 from tests.conftest import CORPUS, ROOT
 
 C07 = "C/C07_ru_133-23-GK-AR1_ocr.md"

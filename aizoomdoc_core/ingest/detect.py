@@ -1,8 +1,8 @@
 """Which extractor reads a file: decided by its bytes first, its name second.
 
-A file named ``.pdf`` that is not one (corpus D18) must say so, and a PDF with junk before its header
-(D10) or none at all (D09) is still a PDF if MuPDF can read it; so the content decides, and the
-extension only breaks ties.
+A file named ``.pdf`` that is not one must say so, and a PDF with junk before its header or none
+at all is still a PDF if MuPDF can read it; so the content decides, and the extension only breaks
+ties.
 """
 
 from __future__ import annotations

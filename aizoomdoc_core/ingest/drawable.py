@@ -32,14 +32,14 @@ TILE = 1024
 
 def decrypted_copy(doc: pymupdf.Document) -> StoredCopy:
     """``doc`` (authenticated) saved without encryption, unused objects dropped."""
-    data = doc.tobytes(garbage=3, encryption=pymupdf.PDF_ENCRYPT_NONE)
+    data = doc.tobytes(garbage=3, encryption=pymupdf.mupdf.PDF_ENCRYPT_NONE)
     return StoredCopy(pdf=data, reason="a decrypted copy of the encrypted PDF given (its password is not kept)")
 
 
 def bounded_raster(doc: pymupdf.Document) -> StoredCopy | None:
     """A copy of ``doc`` (a raster image as ``open_image`` makes it) in which every page whose image
     exceeds ``MAX_RASTER_PIXELS`` is downscaled to it and tiled; None when no page does."""
-    largest = [_largest_image(page) for page in doc]
+    largest = [_largest_image(page) for page in doc.pages()]
     if all(width * height <= MAX_RASTER_PIXELS for width, height, _ in largest):
         return None
     copy = pymupdf.open()

@@ -50,7 +50,7 @@ FIELD_LABELS = {
 class TitleBlock:
     """Fields of a sheet's title block (Russian «основная надпись» or an English title block)."""
 
-    sheet_code: str | None = None  # шифр / drawing number, e.g. 133/23-ГК-АР1 or A-201
+    sheet_code: str | None = None  # шифр / drawing number, e.g. 12/34-АБ-АР1 or A-201
     sheet_number: str | None = None  # лист
     sheet_title: str | None = None  # наименование листа / sheet title
     stage: str | None = None  # стадия: П, Р, ...

@@ -1,9 +1,9 @@
 """From PDF coordinates to the page as a person sees it.
 
 PyMuPDF reports text and annotation positions in the unrotated page space. A sheet with /Rotate 270
-(A01 in the corpus) is seen turned, so every rectangle goes through ``page.rotation_matrix`` and is
-then divided by the displayed page size (``page.rect``): the result is the normalized, top-left
-origin bbox of ARCHITECTURE.md, the same whatever the rotation.
+is seen turned, so every rectangle goes through ``page.rotation_matrix`` and is then divided by the
+displayed page size (``page.rect``): the result is the normalized, top-left origin bbox of
+ARCHITECTURE.md, the same whatever the rotation.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class DisplayFrame:
         self.width = page.rect.width or 1.0
         self.height = page.rect.height or 1.0
 
-    def bbox(self, x0: float, y0: float, x1: float, y1: float) -> list[float]:
+    def bbox(self, x0: float, y0: float, x1: float, y1: float) -> tuple[float, float, float, float]:
         # The page transform maps axis-aligned rectangles to axis-aligned rectangles (rotations by
         # multiples of 90 degrees), so the two corners give the whole box.
         ax, ay = self.a * x0 + self.c * y0 + self.e, self.b * x0 + self.d * y0 + self.f
@@ -48,7 +48,7 @@ class DisplayFrame:
         if ay > by:
             ay, by = by, ay
         w, h = self.width, self.height
-        return [min(1.0, max(0.0, ax / w)), min(1.0, max(0.0, ay / h)), min(1.0, max(0.0, bx / w)), min(1.0, max(0.0, by / h))]
+        return min(1.0, max(0.0, ax / w)), min(1.0, max(0.0, ay / h)), min(1.0, max(0.0, bx / w)), min(1.0, max(0.0, by / h))
 
 
 def page_words(page: pymupdf.Page, textpage: pymupdf.TextPage | None = None) -> list[Word]:

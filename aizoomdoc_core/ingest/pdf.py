@@ -217,7 +217,7 @@ def _annotation_blocks(page: pymupdf.Page, number: int) -> list[ExtractedBlock]:
                 page=number,
                 kind="annotation",
                 text=content,
-                bbox=frame.bbox(*annot.rect),
+                bbox=list(frame.bbox(*annot.rect)),
                 metadata={"annotation": annot.type[1]},
             )
         )

@@ -16,7 +16,7 @@ and OCR words. Cell borders are not available, so cells are inferred from the wo
   also the object and building names) are located from the «Изм. Лист № докум. Подп. Дата» header row
   and the right-hand labels (Лит./Стадия, Масса, Масштаб, Лист, Листов), as ГОСТ 2.104 and ГОСТ Р 21.101
   lay them out. An English block's unlabelled sheet number («T-1» in the corner) is its tallest code.
-* A title block printed turned by 90° (a vertical strip, as on half of the EPLAN pages) is read after
+* A title block printed turned by 90° (a vertical strip, as some schematic tools print it) is read after
   turning its words upright; the reading with the most labels wins.
 
 ``TitleBlock.fields`` keys: drawn_by, checked_by, tech_control, norm_control, approved_by,
@@ -82,7 +82,7 @@ _NAME = re.compile(r"(?=.{2,40}$)[^\W\d_][^\W\d_']*\.?(?:\s*[/-]?\s*[^\W\d_][^\W
 _TEXT = re.compile(r"(?=.*[^\W\d_]).{2,200}")
 _MATERIAL = re.compile(r"(?=.*\w).{2,120}")  # a grade may be a bare number (6061)
 
-# Whole segments that state the sheet's place in the set without a separate label (EPLAN «No.6 Page»).
+# Whole segments that state the sheet's place in the set without a separate label («No.6 Page»).
 _SHEET_PHRASES = (
     re.compile(r"(?i)(?:sheet|page)\s+(?P<sheet_number>\d{1,4})\s+of\s+(?P<sheets_total>\d{1,4})"),
     re.compile(r"(?i)no\.?\s?(?P<sheet_number>\d{1,4})\s+page"),
@@ -171,18 +171,9 @@ _RU_ROLES = {  # the signature rows, whose spacing gives a stamp's row height
 _Rect = tuple[float, float, float, float]  # x0, y0, x1, y1
 
 
-_T = TypeVar("_T")
+# Both record types below spell out their height and centre: a NamedTuple cannot take a mixin.
 
 
-def _measured(cls: type[_T]) -> type[_T]:
-    """Height and centre of anything with ``x0 y0 x1 y1`` (a NamedTuple cannot take a mixin)."""
-    cls.h = property(lambda r: r.y1 - r.y0)  # type: ignore[attr-defined]
-    cls.cx = property(lambda r: (r.x0 + r.x1) / 2)  # type: ignore[attr-defined]
-    cls.cy = property(lambda r: (r.y0 + r.y1) / 2)  # type: ignore[attr-defined]
-    return cls
-
-
-@_measured
 class _Box(NamedTuple):
     """A word in the coordinates of the frame being read (upright or turned)."""
 
@@ -192,8 +183,19 @@ class _Box(NamedTuple):
     y1: float
     text: str
 
+    @property
+    def h(self) -> float:
+        return self.y1 - self.y0
 
-@_measured
+    @property
+    def cx(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def cy(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+
 class _Segment(NamedTuple):
     """Closely spaced words on one row: a cell's line of text."""
 
@@ -207,6 +209,18 @@ class _Segment(NamedTuple):
     @property
     def text(self) -> str:
         return " ".join(word.text for word in self.words)
+
+    @property
+    def h(self) -> float:
+        return self.y1 - self.y0
+
+    @property
+    def cx(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def cy(self) -> float:
+        return (self.y0 + self.y1) / 2
 
 
 _Placed = TypeVar("_Placed", _Box, _Segment)
@@ -267,14 +281,14 @@ def _title_block(reading: _Reading, frame: _Frame) -> TitleBlock:
     """The reading as a ``TitleBlock``; its bbox goes back to page coordinates."""
     values = dict(reading.values)
     if values.get("sheet_title") == values.get("sheet_code"):
-        values.pop("sheet_title", None)  # the «name» cell held the drawing number (A05), not a title
+        values.pop("sheet_title", None)  # the «name» cell held the drawing number, not a title
     core = {key: values.pop(key, None) for key in _CORE}
     bbox = [round(min(1.0, max(0.0, v)), 5) for v in frame.to_page(_hull(reading.boxes))]
     return TitleBlock(**core, fields=values, bbox=bbox)
 
 
 def _unique(words: list[Word]) -> list[Word]:
-    """Drops repeated words: some CAD exports write the text layer twice (C05)."""
+    """Drops repeated words: some CAD exports write the text layer twice."""
     seen: set[tuple[str, float, float]] = set()
     unique = []
     for word in words:
