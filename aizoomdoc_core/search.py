@@ -99,6 +99,11 @@ def search(db: Database, query: str, *, top: int = 10, document_ids: Sequence[st
     return [hit_from_row(row, score) for score, row in ranked[:top] if score > 0]
 
 
+def names_document(query: str, document_name: str) -> bool:
+    """Whether ``query`` mentions any word of the document's file name (as ``_named`` reads it)."""
+    return any(_named(document_name, query_concepts(query)))
+
+
 def _named(document_name: str, concepts: list[tuple[str, ...]]) -> list[bool]:
     """Which concepts a document's file name mentions (underscores read as spaces), Russian words
     also in Latin letters: a question says "СХЕМА", the file is called ``skhema_pumps.pdf``."""

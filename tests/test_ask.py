@@ -379,6 +379,34 @@ def test_follow_up_sees_earlier_turns(drawings: Aizoomdoc, llm: ScriptedLLM) -> 
     assert second.chat_id == first.chat_id and len(app.chat_view(first.chat_id).messages) == 4
 
 
+def _sheets(path: Path, pages: list[str]) -> Path:
+    import pymupdf
+
+    with pymupdf.open() as pdf:
+        for text in pages:
+            pdf.new_page().insert_text((72, 100), text)
+        pdf.save(path)
+    return path
+
+
+def test_a_follow_up_looks_first_where_the_last_answer_was(app: Aizoomdoc, tmp_path: Path) -> None:
+    """Both sets have bathtubs and scales; the follow-up names neither, so the earlier sheet wins,
+    unless the question names the other set."""
+    for name, pages in {"farmhouse_fixtures.pdf": ["Cover sheet scale 1:200", "Toilet T-1 Kohler K-3999 bathtub scale 1:50"],
+                        "school_fixtures.pdf": ["Bathtub Jacuzzi J-12 shown at scale 1:20 bathtub bathtub", "Notes"]}.items():
+        assert app.ingest(_sheets(tmp_path / name, pages)).status == "ok"
+    farmhouse = next(d for d in app.list_documents() if d.name == "farmhouse_fixtures.pdf")
+    first, _ = run(app, "Which toilet is specified?", offline=True)
+    assert (first.search_results[0]["document_id"], first.search_results[0]["page"]) == (farmhouse.id, 2)
+    follow, _ = run(app, "And the bathtub, at what scale?", chat_id=first.chat_id, offline=True)
+    assert (follow.search_results[0]["document_id"], follow.search_results[0]["page"]) == (farmhouse.id, 2)
+    assert {r["document_id"] for r in follow.search_results} == {d.id for d in app.list_documents()}  # then everywhere
+    alone, _ = run(app, "And the bathtub, at what scale?", offline=True)
+    assert alone.search_results[0]["document_id"] != farmhouse.id  # without the earlier turn, the other set's sheet
+    named, _ = run(app, "And the bathtub in the school set?", chat_id=first.chat_id, offline=True)
+    assert named.search_results[0]["document_name"] == "school_fixtures.pdf"
+
+
 def test_text_only_model_gets_region_text_instead_of_pixels(drawings: Aizoomdoc, llm: ScriptedLLM) -> None:
     app = with_model(drawings, llm, llm_vision=False)
     c02 = next(d for d in app.list_documents() if d.name.startswith("C02"))

@@ -5,7 +5,7 @@ log (``chats.ChatLog``, the chat read once). The question is saved before anythi
 fails later (a render, the model, a timeout) the chat keeps the question and says what happened.
 Then: search (its hits saved with the question), the evidence images (``evidence``), and the
 answer: the model's (``model_loop``), or without a model, offline or after the model failed, the
-extractive one (``extractive``). The answer is saved with its citations and images.
+extractive one (``extractive``). A follow-up is searched first where the last answer was (``context``). The answer is saved with its citations and images.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from ..models import ChatImage, Citation
 from ..question import Question
 from ..render import Renderer
 from ..search import Hit
+from .context import Focus, follow_up_hits
 from .evidence import Evidence, show_hits
 from .extractive import extractive_answer, extractive_citations
 from .model_loop import ModelLoop
@@ -62,7 +63,7 @@ class Agent:
         answer = chat.add_pending_answer()
         evidence = Evidence(chat, self.library, answer)
         try:
-            hits, unsearchable = self._search(question, chat.scope)
+            hits, unsearchable = self._search(question, chat)
             results = chat.add_search_results(hits, message_id=asked.id)
             for hit in hits:
                 evidence.add_hit(hit)
@@ -86,9 +87,13 @@ class Agent:
             search_results=[r.to_json() for r in results], model=reply.model, extractive=reply.kind == "extractive",
         ))
 
-    def _search(self, question: Question, scope: list[str] | None) -> tuple[list[Hit], BackendUnavailable | None]:
+    def _search(self, question: Question, chat: ChatLog) -> tuple[list[Hit], BackendUnavailable | None]:
+        """The question's hits in the chat's scope; a follow-up's first where the last answer was."""
         try:
-            return self.library.search(question, top=TOP_HITS, document_ids=scope), None
+            hits = self.library.search(question, top=TOP_HITS, document_ids=chat.scope)
+            if focus := Focus.of(chat.earlier):
+                hits = follow_up_hits(self.library, question, focus, hits, chat.scope, TOP_HITS)
+            return hits, None
         except BackendUnavailable as exc:  # the documents are in a cloud that is away: say so, keep the chat
             return [], exc
 
