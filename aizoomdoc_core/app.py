@@ -24,14 +24,14 @@ from .export import export_chat
 from .ingest.pdf import Progress
 from .ingest.service import IngestResult, ingest_bytes, ingest_file
 from .llm import check_llm
-from .models import BackendStatus, Chat, ChatImage, ChatSummary, ChatView, DocumentInfo, Message, SearchResult
+from .models import BackendStatus, Chat, ChatImage, ChatSummary, ChatView, DocumentInfo, Message, PageInfo, SearchResult
 from .render import Renderer
 from .sanitize import clean_text, parse_id
-from .search import Hit, hit_from_row, search
+from .search import Hit, hit_from_block, search
 from .storage import schema
 from .storage.backends import Storage, open_storage
 from .storage.blobs import chat_image_key, chat_prefix, document_prefix
-from .storage.fallback import SyncReport
+from .storage.sync import SyncReport
 
 log = logging.getLogger("aizoomdoc.app")
 
@@ -285,7 +285,7 @@ class Aizoomdoc:
     def get_document(self, document_id: str) -> DocumentInfo:
         return self.db.get_document(parse_id(document_id, "document id"))
 
-    def document_pages(self, document_id: str) -> list[dict[str, Any]]:
+    def document_pages(self, document_id: str) -> list[PageInfo]:
         return self.db.document_pages(self.get_document(document_id).id)
 
     def delete_document(self, document_id: str) -> None:
@@ -302,19 +302,19 @@ class Aizoomdoc:
         return search(self.db, clean_text(query, max_length=2000), top=top, document_ids=scope)
 
     def sheet_of(self, document_id: str, page: int) -> str | None:
-        row = self.db.page_row(document_id, page)
-        return row["sheet_code"] if row else None
+        info = self.db.page_info(document_id, page)
+        return info.sheet_code if info else None
 
     def title_block_of(self, document_id: str, page: int) -> dict[str, Any]:
-        row = self.db.page_row(document_id, page)
-        return dict(row["metadata"].get("title_block", {})) if row else {}
+        info = self.db.page_info(document_id, page)
+        return info.title_block if info else {}
 
     def blocks_in_region(self, document_id: str, page: int, bbox: Sequence[float]) -> list[Hit]:
         """The page's blocks that overlap ``bbox``, top to bottom."""
         x0, y0, x1, y1 = bbox
-        rows = [r for r in self.db.page_blocks(document_id, page)
-                if r["bbox"][0] < x1 and r["bbox"][2] > x0 and r["bbox"][1] < y1 and r["bbox"][3] > y0]
-        return [hit_from_row(r) for r in sorted(rows, key=lambda r: (r["bbox"][1], r["bbox"][0]))]
+        blocks = [b for b in self.db.page_blocks(document_id, page)
+                  if b.bbox[0] < x1 and b.bbox[2] > x0 and b.bbox[1] < y1 and b.bbox[3] > y0]
+        return [hit_from_block(b) for b in sorted(blocks, key=lambda b: (b.bbox[1], b.bbox[0]))]
 
     # -- questions ----------------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ from aizoomdoc_core.app import Aizoomdoc
 from aizoomdoc_core.config import Settings
 from aizoomdoc_core.storage import schema
 from aizoomdoc_core.storage.db import Database
-from aizoomdoc_core.storage.fallback import FallbackDatabase
+from aizoomdoc_core.storage.fallback_db import FallbackDatabase
 from aizoomdoc_core.terms import STOP_WORDS, _stem, tokens
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -27,8 +27,8 @@ from ..config import Settings, describe_error
 from ..errors import AizoomdocError, InvalidInput
 from ..models import DocumentInfo
 from ..sanitize import clean_text, clean_value
-from ..storage.blobs import BlobStore, document_key, document_prefix
-from ..storage.db import Database
+from ..storage.blobs import document_key, document_prefix
+from ..storage.interfaces import BlobStore, DocumentStore
 from .extracted import ExtractedDocument, ExtractedPage
 from .pdf import Progress, ocr_available
 from .worker import ReadLimits, read_isolated
@@ -54,7 +54,7 @@ class IngestResult:
 
 
 def ingest_file(
-    db: Database,
+    db: DocumentStore,
     blobs: BlobStore,
     settings: Settings,
     path: Path,
@@ -73,7 +73,7 @@ def ingest_file(
 
 
 def ingest_bytes(
-    db: Database,
+    db: DocumentStore,
     blobs: BlobStore,
     settings: Settings,
     data: bytes,
@@ -96,7 +96,7 @@ def _display_name(name: str) -> str:
 
 
 def _ingest_guarded(
-    db: Database, blobs: BlobStore, settings: Settings, data: bytes, shown: str, name: str,
+    db: DocumentStore, blobs: BlobStore, settings: Settings, data: bytes, shown: str, name: str,
     password: str | None, progress: Progress | None,
 ) -> IngestResult:
     try:
@@ -158,7 +158,7 @@ def _check_size(size: int, name: str, settings: Settings) -> None:
 
 
 def _ingest(
-    db: Database, blobs: BlobStore, settings: Settings, data: bytes, shown: str, name: str,
+    db: DocumentStore, blobs: BlobStore, settings: Settings, data: bytes, shown: str, name: str,
     password: str | None, progress: Progress | None,
 ) -> IngestResult:
     sha256 = hashlib.sha256(data).hexdigest()

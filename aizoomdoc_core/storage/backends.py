@@ -3,9 +3,9 @@
 A configured cloud backend (PostgreSQL, S3) is tried once with a short timeout. One that does not
 answer is reported in one line naming what failed (never a password) and logged once; the app then
 starts anyway, writing to the local spool until the backend answers and ``sync`` pushes what waited
-(see ``fallback``). A configuration that can never work (a URL that is not a PostgreSQL URL) is
-not an outage: the embedded default (SQLite under the data directory, a blob folder beside it)
-takes its place, as it does when nothing is configured.
+(see ``fallback_db``, ``fallback_blobs`` and ``sync``). A configuration that can never work (a URL
+that is not a PostgreSQL URL) is not an outage: the embedded default (SQLite under the data
+directory, a blob folder beside it) takes its place, as it does when nothing is configured.
 """
 
 from __future__ import annotations
@@ -16,18 +16,23 @@ from dataclasses import dataclass, field
 from ..config import Settings, describe_error
 from ..errors import InvalidInput
 from ..models import BackendStatus
-from .blobs import BlobStore, LocalBlobStore
+from .blobs import LocalBlobStore
+from .breaker import Lane
 from .db import Database
-from .fallback import BackgroundSync, CloudSync, FallbackBlobStore, FallbackDatabase, Lane, Outbox, SyncReport
+from .fallback_blobs import FallbackBlobStore
+from .fallback_db import FallbackDatabase
+from .interfaces import BlobStore, DatabaseStore
 from .mirror import DocumentMirror
+from .outbox import Outbox
+from .sync import BackgroundSync, CloudSync, FallbackStore, SyncReport
 
 log = logging.getLogger("aizoomdoc.storage")
 
 
 @dataclass
 class Storage:
-    db: Database | FallbackDatabase
-    blobs: BlobStore | FallbackBlobStore
+    db: DatabaseStore
+    blobs: BlobStore
     fixed: list[BackendStatus]  # statuses that do not change while the app runs
     lanes: list[Lane] = field(default_factory=list)
     sync: CloudSync | None = None
@@ -77,7 +82,7 @@ def _local_blobs(settings: Settings) -> tuple[LocalBlobStore, BackendStatus]:
     return local, BackendStatus("blobs", "local", False, True, True, local.location)
 
 
-def _connect(store: FallbackDatabase | FallbackBlobStore) -> None:
+def _connect(store: FallbackStore) -> None:
     try:
         store.connect()
         log.info("client initialized: %s %s", store.lane.label, store.lane.location)
@@ -89,14 +94,14 @@ def open_storage(settings: Settings) -> Storage:
     """The stores to use: the cloud (with the spool behind it) where configured, local elsewhere."""
     describe = lambda exc: describe_error(exc, settings)  # noqa: E731
     fixed: list[BackendStatus] = []
-    stores: list[FallbackDatabase | FallbackBlobStore] = []
+    stores: list[FallbackStore] = []
     outbox: Outbox | None = None
     if settings.database_configured or settings.s3_configured:
         spool = Database.sqlite(settings.spool_dir / "spool.sqlite3", foreign_keys=False)
         spool.migrate()
         outbox = Outbox(spool)
 
-    db: Database | FallbackDatabase
+    db: DatabaseStore
     if outbox is not None and settings.database_configured:
         location = settings.database_url_redacted() or ""
         try:
@@ -110,14 +115,15 @@ def open_storage(settings: Settings) -> Storage:
             mirror = Database.sqlite(settings.mirror_dir / "documents.sqlite3")
             mirror.migrate()
             lane = Lane("database", "postgresql", location, describe)
-            db = FallbackDatabase(cloud, outbox.spool, DocumentMirror(mirror), outbox, lane)
-            _connect(db)
-            stores.append(db)
+            fallback_db = FallbackDatabase(cloud, outbox.spool, DocumentMirror(mirror), outbox, lane)
+            _connect(fallback_db)
+            stores.append(fallback_db)
+            db = fallback_db
     else:
         db, status = _local_database(settings)
         fixed.append(status)
 
-    blobs: BlobStore | FallbackBlobStore
+    blobs: BlobStore
     if outbox is not None and settings.s3_configured:
         from .s3 import S3BlobStore
 
@@ -133,9 +139,10 @@ def open_storage(settings: Settings) -> Storage:
         )
         spool_blobs = LocalBlobStore(settings.spool_dir / "blobs")
         files = LocalBlobStore(settings.mirror_dir / "files")
-        blobs = FallbackBlobStore(s3, spool_blobs, files, outbox, Lane("blobs", "s3", s3.location, describe))
-        _connect(blobs)
-        stores.append(blobs)
+        fallback_blobs = FallbackBlobStore(s3, spool_blobs, files, outbox, Lane("blobs", "s3", s3.location, describe))
+        _connect(fallback_blobs)
+        stores.append(fallback_blobs)
+        blobs = fallback_blobs
     else:
         blobs, status = _local_blobs(settings)
         fixed.append(status)

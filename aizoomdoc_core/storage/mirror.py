@@ -2,7 +2,7 @@
 database is away.
 
 A document here is its rows (document, pages, blocks); its file is kept in ``mirror/files`` by the
-blob fallback once this data directory has uploaded or read it (``fallback.FallbackBlobStore``). The mirror
+blob fallback once this data directory has uploaded or read it (``fallback_blobs``). The mirror
 gets every document ingested through this data directory at once, and every sync refreshes it from
 the cloud: documents the cloud has and the mirror lacks are copied (their blocks get the mirror's own
 integer ids; hits and citations name blocks by their key, which is the same everywhere), documents
