@@ -159,6 +159,21 @@ class PageInfo(_Record):
 
 
 @dataclass
+class StoredBlock(_Record):
+    """One text block as ingest stores it with its document; the store gives it its integer id."""
+
+    document_id: str
+    page: int
+    block_key: str  # the block id shown in hits and citations
+    kind: str
+    text: str
+    bbox: BBox
+    metadata: dict[str, Any]
+    terms: str  # space-separated search terms (``terms.index_terms``)
+    term_count: int
+
+
+@dataclass
 class BlockRecord(_Record):
     """One indexed text block with what search ranks it by: its terms, its page's sheet fields and
     its document's name. ``id`` is the store's own integer key (a mirror numbers blocks its own

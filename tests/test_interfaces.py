@@ -3,8 +3,8 @@
 mypy checks this where ``backends`` hands the stores out; this test checks the same at run time and
 more strictly (``runtime_checkable`` looks at names only): every member a Protocol declares exists on
 each implementation, a method with the very same signature (parameter names, kinds, defaults and
-annotations, resolved), a property as a property. The record types returned across the layers hold
-exactly the columns of the tables they are read from.
+annotations, resolved), a property as a property. The record types passed across the layers hold
+exactly the columns they are written to and read from.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from aizoomdoc_core.models import BlockRecord, DocumentInfo, PageInfo
+from aizoomdoc_core.models import BlockRecord, DocumentInfo, PageInfo, StoredBlock
 from aizoomdoc_core.storage import db, interfaces, schema
 from aizoomdoc_core.storage.blobs import LocalBlobStore
 from aizoomdoc_core.storage.breaker import Lane
@@ -89,8 +89,9 @@ def _instance(implementation: type, root: Path) -> Any:
 @pytest.mark.parametrize(
     ("record", "columns"),
     [(DocumentInfo, schema.documents.columns.keys()), (PageInfo, schema.pages.columns.keys()),
+     (StoredBlock, [c for c in schema.blocks.columns.keys() if c != "id"]),
      (BlockRecord, db._blocks_query().selected_columns.keys())],
-    ids=["DocumentInfo", "PageInfo", "BlockRecord"],
+    ids=["DocumentInfo", "PageInfo", "StoredBlock", "BlockRecord"],
 )
 def test_records_hold_the_columns_they_are_read_from(record: type, columns: list[str]) -> None:
     assert [f.name for f in dataclasses.fields(record)] == list(columns)

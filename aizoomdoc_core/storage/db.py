@@ -16,6 +16,7 @@ run automatically the first time a store is opened.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
@@ -28,7 +29,9 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..config import parse_url
 from ..errors import InvalidInput, NotFound
-from ..models import BlockRecord, Chat, ChatImage, ChatSummary, ChatView, DocumentInfo, Message, PageInfo, SearchResult
+from ..models import (
+    BlockRecord, Chat, ChatImage, ChatSummary, ChatView, DocumentInfo, Message, PageInfo, SearchResult, StoredBlock,
+)
 from . import history, schema
 from .writes import ChatWrites, Write, apply_write
 
@@ -259,16 +262,14 @@ class Database(ChatWrites):
 
     # -- documents ----------------------------------------------------------------------------
 
-    def insert_document(
-        self, document: dict[str, Any], pages: Sequence[dict[str, Any]], blocks: Sequence[dict[str, Any]]
-    ) -> None:
+    def insert_document(self, document: DocumentInfo, pages: Sequence[PageInfo], blocks: Sequence[StoredBlock]) -> None:
         """A document with all its pages and blocks, in one transaction: all of it or nothing."""
         with self.write() as conn:
-            conn.execute(schema.documents.insert().values(**document))
+            conn.execute(schema.documents.insert().values(**vars(document)))
             if pages:
-                conn.execute(schema.pages.insert(), list(pages))
+                conn.execute(schema.pages.insert(), [vars(p) for p in pages])
             for start in range(0, len(blocks), 1000):
-                conn.execute(schema.blocks.insert(), list(blocks[start : start + 1000]))
+                conn.execute(schema.blocks.insert(), [vars(b) for b in blocks[start : start + 1000]])
 
     def document_by_sha256(self, sha256: str) -> DocumentInfo | None:
         with self.read() as conn:
@@ -325,16 +326,19 @@ class Database(ChatWrites):
         with self.read() as conn:
             return {str(v) for v in conn.execute(sa.select(schema.documents.c.id)).scalars()}
 
-    def document_rows(self, document_id: str) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
-        """The document's own rows, its pages and its blocks, as ``insert_document`` takes them."""
-        d, p, b = schema.documents, schema.pages, schema.blocks
+    def document_rows(self, document_id: str) -> tuple[DocumentInfo, list[PageInfo], list[StoredBlock]]:
+        """The document, its pages and its blocks (in the order they were stored), as
+        ``insert_document`` takes them: to copy a document to another store."""
+        p, b = schema.pages, schema.blocks
+        stored = [b.c[f.name] for f in dataclasses.fields(StoredBlock)]
         with self.read() as conn:
-            document = conn.execute(sa.select(d).where(d.c.id == document_id)).first()
+            document = conn.execute(_document_query().where(schema.documents.c.id == document_id)).first()
             if document is None:
                 raise NotFound(f"document not found: {document_id}")
-            pages = [dict(r._mapping) for r in conn.execute(sa.select(p).where(p.c.document_id == document_id))]
-            blocks = [dict(r._mapping) for r in conn.execute(sa.select(b).where(b.c.document_id == document_id).order_by(b.c.id))]
-        return dict(document._mapping), pages, blocks
+            pages = [PageInfo(**r._mapping) for r in conn.execute(sa.select(p).where(p.c.document_id == document_id))]
+            blocks = [StoredBlock(**r._mapping) for r in conn.execute(
+                sa.select(*stored).where(b.c.document_id == document_id).order_by(b.c.id))]
+        return DocumentInfo(**document._mapping), pages, blocks
 
     def delete_document(self, document_id: str) -> None:
         with self.write() as conn:

@@ -26,7 +26,9 @@ from sqlalchemy.engine import Connection
 
 from ..errors import BackendUnavailable, NotFound
 from ..lru import SizedLRU
-from ..models import BlockRecord, Chat, ChatImage, ChatSummary, ChatView, DocumentInfo, Message, PageInfo, SearchResult
+from ..models import (
+    BlockRecord, Chat, ChatImage, ChatSummary, ChatView, DocumentInfo, Message, PageInfo, SearchResult, StoredBlock,
+)
 from . import history, schema
 from .breaker import Down, Lane
 from .db import Database
@@ -218,9 +220,7 @@ class FallbackDatabase(ChatWrites):
 
     # -- documents ------------------------------------------------------------------------------
 
-    def insert_document(
-        self, document: dict[str, Any], pages: Sequence[dict[str, Any]], blocks: Sequence[dict[str, Any]]
-    ) -> None:
+    def insert_document(self, document: DocumentInfo, pages: Sequence[PageInfo], blocks: Sequence[StoredBlock]) -> None:
         """To the cloud and the mirror; while the cloud is away, to the mirror with an outbox item."""
         if not self.outbox.waiting("database"):
             try:
@@ -231,13 +231,13 @@ class FallbackDatabase(ChatWrites):
                 pass
         # The item first: a crash before the rows leaves an item that finds nothing to push (and is
         # dropped), never rows that nothing would push.
-        self.outbox.queue("database", "document", {"document_id": document["id"]})
+        self.outbox.queue("database", "document", {"document_id": document.id})
         try:
             self.mirror.db.insert_document(document, pages, blocks)
         except BaseException:
-            self.outbox.drop_document(document["id"])
+            self.outbox.drop_document(document.id)
             raise
-        log.info("queued: document %s waits for the database", document["id"])
+        log.info("queued: document %s waits for the database", document.id)
         self.on_queued()
 
     def _document_read(self, read: Callable[[Database], T]) -> T:
@@ -335,11 +335,11 @@ class FallbackDatabase(ChatWrites):
             document, pages, blocks = self.mirror.db.document_rows(document_id)
         except NotFound:
             return  # deleted before it was pushed
-        if self.cloud.document_by_sha256(document["sha256"]) is None:
+        if self.cloud.document_by_sha256(document.sha256) is None:
             try:
-                self.cloud.insert_document(document, pages, [{k: v for k, v in b.items() if k != "id"} for b in blocks])
+                self.cloud.insert_document(document, pages, blocks)
             except sa_exc.IntegrityError:
-                if self.cloud.document_by_sha256(document["sha256"]) is None:
+                if self.cloud.document_by_sha256(document.sha256) is None:
                     raise  # not the same file pushed twice: something to look at
 
     def synced(self) -> None:

@@ -11,9 +11,11 @@ A caller asks for the narrowest interface it needs: search an index, ingest a do
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
-from ..models import BlockRecord, Chat, ChatImage, ChatSummary, ChatView, DocumentInfo, Message, PageInfo, SearchResult
+from ..models import (
+    BlockRecord, Chat, ChatImage, ChatSummary, ChatView, DocumentInfo, Message, PageInfo, SearchResult, StoredBlock,
+)
 
 
 class ChatStore(Protocol):
@@ -49,11 +51,8 @@ class ChatStore(Protocol):
 class DocumentStore(Protocol):
     """Ingested documents: the file's record, its pages and its text blocks."""
 
-    def insert_document(
-        self, document: dict[str, Any], pages: Sequence[dict[str, Any]], blocks: Sequence[dict[str, Any]]
-    ) -> None:
-        """A document with all its pages and blocks (rows as ``schema`` names their columns), all
-        of it or nothing."""
+    def insert_document(self, document: DocumentInfo, pages: Sequence[PageInfo], blocks: Sequence[StoredBlock]) -> None:
+        """A document with all its pages and blocks: all of it or nothing."""
         ...
 
     def document_by_sha256(self, sha256: str) -> DocumentInfo | None: ...

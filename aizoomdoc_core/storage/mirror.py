@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Sequence
-from typing import Any
-
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import NotFound
+from ..models import DocumentInfo, PageInfo, StoredBlock
 from .db import Database
 
 log = logging.getLogger("aizoomdoc.mirror")
@@ -27,10 +26,10 @@ class DocumentMirror:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def add(self, document: dict[str, Any], pages: Sequence[dict[str, Any]], blocks: Sequence[dict[str, Any]]) -> None:
-        """Copy one document in (its blocks without their ids); a document already here is kept."""
+    def add(self, document: DocumentInfo, pages: Sequence[PageInfo], blocks: Sequence[StoredBlock]) -> None:
+        """Copy one document in; a document already here is kept."""
         try:
-            self.db.insert_document(document, pages, [{k: v for k, v in b.items() if k != "id"} for b in blocks])
+            self.db.insert_document(document, pages, blocks)
         except IntegrityError:
             pass  # the same document (or file) is here already
 
