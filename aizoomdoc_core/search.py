@@ -137,7 +137,7 @@ def _contributions(
 def hit_from_block(block: BlockRecord, score: float = 0.0) -> Hit:
     text = block.text
     return Hit(
-        document_id=str(block.document_id),
+        document_id=block.document_id,
         document_name=block.document_name,
         page=block.page,
         block_id=block.block_key,
