@@ -80,7 +80,8 @@ def _instance(implementation: type, root: Path) -> Any:
         return FallbackDatabase(Database.sqlite(root / "cloud.sqlite3"), spool, mirror, Outbox(spool), lane)
     if implementation is FallbackBlobStore:
         local = LocalBlobStore(root / "cloud")
-        return FallbackBlobStore(local, LocalBlobStore(root / "spool"), LocalBlobStore(root / "files"), Outbox(spool), lane)
+        spooled, files = LocalBlobStore(root / "spool"), LocalBlobStore(root / "files")
+        return FallbackBlobStore(local, spooled, files, Outbox(spool), lane)
     if implementation is LocalBlobStore:
         return LocalBlobStore(root / "blobs")
     return S3BlobStore(bucket="unused", endpoint_url="http://127.0.0.1:9")  # makes no request

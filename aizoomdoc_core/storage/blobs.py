@@ -1,5 +1,5 @@
-"""Blob keys, and image and document bytes in a local folder (in an S3 bucket: ``s3``; what every
-blob store provides: ``interfaces.BlobStore``).
+"""Blob keys, and the local blob store: image and document bytes in a folder. (The S3 store is in
+``s3``; what every blob store provides is declared in ``interfaces.BlobStore``.)
 
 Keys are built only by ``chat_image_key`` and ``document_key``, whose parts pass through
 ``safe_key_part``: no name a user or a PDF chose can escape its prefix. Both stores refuse keys with

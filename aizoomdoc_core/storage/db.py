@@ -320,7 +320,8 @@ class Database(ChatWrites):
         """The blocks of one page, as ``blocks_for_ranking`` gives them."""
         b = schema.blocks
         with self.read() as conn:
-            return [BlockRecord(**r._mapping) for r in conn.execute(_blocks_query().where(b.c.document_id == document_id, b.c.page == page))]
+            query = _blocks_query().where(b.c.document_id == document_id, b.c.page == page)
+            return [BlockRecord(**r._mapping) for r in conn.execute(query)]
 
     def document_ids(self) -> set[str]:
         with self.read() as conn:

@@ -57,7 +57,9 @@ def kept_ids(conn: Connection, chat_ids: Collection[str], *, user_id: str | None
     return {str(v) for v in conn.execute(query).scalars()}
 
 
-def _kept(query: sa.Select[Any], user_id: str | None, text: str | None, chat_ids: Collection[str] | None) -> sa.Select[Any]:
+def _kept(
+    query: sa.Select[Any], user_id: str | None, text: str | None, chat_ids: Collection[str] | None
+) -> sa.Select[Any]:
     c, m = schema.chats, schema.chat_messages
     if chat_ids is not None:
         query = query.where(c.c.id.in_(list(chat_ids)))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Sequence
+
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import NotFound
