@@ -25,12 +25,12 @@ from .ingest.pdf import Progress
 from .ingest.service import IngestResult
 from .library import Library
 from .llm import check_llm
-from .models import BackendStatus, Chat, ChatImage, ChatSummary, Citation, ChatView, DocumentInfo, Message, SearchResult
+from .models import BackendStatus, Chat, ChatImage, ChatSummary, Citation, ChatView, DocumentInfo, Message, PageInfo, SearchResult
 from .question import Question
 from .render import Renderer
 from .search import Hit
 from .storage.backends import Storage, open_storage
-from .storage.fallback import SyncReport
+from .storage.sync import SyncReport
 
 __all__ = ["DEFAULT_TITLE", "MAX_OFFSET", "MAX_PAGE_SIZE", "MAX_TITLE", "Aizoomdoc"]
 
@@ -199,7 +199,7 @@ class Aizoomdoc:
     def get_document(self, document_id: str) -> DocumentInfo:
         return self.library.document(document_id)
 
-    def document_pages(self, document_id: str) -> list[dict[str, Any]]:
+    def document_pages(self, document_id: str) -> list[PageInfo]:
         return self.library.pages(document_id)
 
     def delete_document(self, document_id: str) -> None:

@@ -153,7 +153,7 @@ class Settings:
 
     @property
     def spool_dir(self) -> Path:
-        """Where writes wait while a configured cloud backend is unreachable (storage/fallback.py)."""
+        """Where writes wait while a configured cloud backend is unreachable (storage/outbox.py)."""
         return self.data_dir / "spool"
 
     def database_url_redacted(self) -> str | None:

@@ -16,10 +16,10 @@ from .config import Settings
 from .errors import InvalidInput
 from .ingest.pdf import Progress
 from .ingest.service import IngestResult, ingest_bytes, ingest_file
-from .models import DocumentInfo
+from .models import DocumentInfo, PageInfo
 from .question import Question
 from .sanitize import clean_text, parse_id
-from .search import Hit, hit_from_row, search
+from .search import Hit, hit_from_block, search
 from .storage.backends import Storage
 from .storage.blobs import document_prefix
 
@@ -70,7 +70,7 @@ class Library:
     def document(self, document_id: str) -> DocumentInfo:
         return self.storage.db.get_document(parse_id(document_id, "document id"))
 
-    def pages(self, document_id: str) -> list[dict[str, Any]]:
+    def pages(self, document_id: str) -> list[PageInfo]:
         return self.storage.db.document_pages(self.document(document_id).id)
 
     def sheet_codes(self, document_ids: Sequence[str]) -> dict[str, list[str]]:
@@ -97,12 +97,12 @@ class Library:
         return search(self.storage.db, text, top=top, document_ids=scope)
 
     def sheet(self, document_id: str, page: int) -> Sheet:
-        row = self.storage.db.page_row(document_id, page)
-        return Sheet(row["sheet_code"], dict(row["metadata"].get("title_block", {}))) if row else Sheet()
+        info = self.storage.db.page_info(document_id, page)
+        return Sheet(info.sheet_code, dict(info.title_block)) if info else Sheet()
 
     def blocks_in_region(self, document_id: str, page: int, bbox: Sequence[float]) -> list[Hit]:
         """The page's blocks that overlap ``bbox``, top to bottom."""
         x0, y0, x1, y1 = bbox
-        rows = [r for r in self.storage.db.page_blocks(document_id, page)
-                if r["bbox"][0] < x1 and r["bbox"][2] > x0 and r["bbox"][1] < y1 and r["bbox"][3] > y0]
-        return [hit_from_row(r) for r in sorted(rows, key=lambda r: (r["bbox"][1], r["bbox"][0]))]
+        blocks = [b for b in self.storage.db.page_blocks(document_id, page)
+                  if b.bbox[0] < x1 and b.bbox[2] > x0 and b.bbox[1] < y1 and b.bbox[3] > y0]
+        return [hit_from_block(b) for b in sorted(blocks, key=lambda b: (b.bbox[1], b.bbox[0]))]

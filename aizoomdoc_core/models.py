@@ -188,6 +188,61 @@ class DocumentInfo(_Record):
 
 
 @dataclass
+class PageInfo(_Record):
+    """One page of a document as stored: its size as displayed and what its title block says."""
+
+    document_id: str
+    number: int  # 1-based, as people count pages
+    width_pt: float  # as displayed, after /Rotate
+    height_pt: float
+    rotation: int
+    has_text_layer: bool
+    sheet_code: str | None
+    sheet_title: str | None
+    metadata: dict[str, Any]
+
+    @property
+    def title_block(self) -> dict[str, Any]:
+        """The fields read from the sheet's title block (empty when it has none)."""
+        return dict(self.metadata.get("title_block", {}))
+
+
+@dataclass
+class StoredBlock(_Record):
+    """One text block as ingest stores it with its document; the store gives it its integer id."""
+
+    document_id: str
+    page: int
+    block_key: str  # the block id shown in hits and citations
+    kind: str
+    text: str
+    bbox: BBox
+    metadata: dict[str, Any]
+    terms: str  # space-separated search terms (``terms.index_terms``)
+    term_count: int
+
+
+@dataclass
+class BlockRecord(_Record):
+    """One indexed text block with what search ranks it by: its terms, its page's sheet fields and
+    its document's name. ``id`` is the store's own integer key (a mirror numbers blocks its own
+    way); ``block_key`` names the block in hits and citations, the same in every store."""
+
+    id: int
+    document_id: str
+    document_name: str
+    page: int
+    block_key: str
+    kind: str
+    text: str
+    bbox: BBox
+    terms: str  # space-separated search terms (``terms.index_terms``)
+    term_count: int
+    sheet_code: str | None
+    sheet_title: str | None
+
+
+@dataclass
 class BackendStatus(_Record):
     """One backend as the app sees it: configured, reachable, in use."""
 

@@ -30,7 +30,7 @@ from .ingest.pdf import open_image, open_pdf, sniff_image
 from .isolation import Report, Task, run_isolated
 from .lru import SizedLRU
 from .models import DocumentInfo
-from .storage.blobs import BlobStore
+from .storage.interfaces import BlobStore
 from .terms import matched_concepts
 
 TEXT_PX = 20.0  # target height of text in a zoom crop, pixels per font size unit

@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .storage.db import Database
+from .models import BlockRecord
+from .storage.interfaces import SearchIndex
 from .terms import STEM_MARK, index_terms, is_code, query_concepts, transliterate
 
 CANDIDATES = 300
@@ -50,7 +51,7 @@ class Hit:
         return asdict(self)
 
 
-def search(db: Database, query: str, *, top: int = 10, document_ids: Sequence[str] | None = None) -> list[Hit]:
+def search(db: SearchIndex, query: str, *, top: int = 10, document_ids: Sequence[str] | None = None) -> list[Hit]:
     """The ``top`` best blocks for ``query`` (plain words or codes), best first."""
     concepts = query_concepts(query)
     if not concepts or top < 1:
@@ -81,22 +82,22 @@ def search(db: Database, query: str, *, top: int = 10, document_ids: Sequence[st
     scored = [(row, _contributions(row, concepts, idf, factors, mean_length)) for row in rows]
     page_best: dict[tuple[str, int], list[float]] = defaultdict(lambda: [0.0] * len(concepts))
     for row, contributions in scored:
-        best = page_best[(row["document_id"], row["page"])]
+        best = page_best[(row.document_id, row.page)]
         for i, value in enumerate(contributions):
             best[i] = max(best[i], value)
-    in_name = {name: _named(name, concepts) for name in {row["document_name"] for row in rows}}
+    in_name = {name: _named(name, concepts) for name in {row.document_name for row in rows}}
     weight_sum = sum(weights) or 1.0
     ranked = []
     for row, contributions in scored:
-        named = in_name[row["document_name"]]
+        named = in_name[row.document_name]
         context = [w if c == 0 and n else 0.0 for w, c, n in zip(name_weights, contributions, named)]
         block_cover = (sum(w for w, c in zip(weights, contributions) if c > 0) + sum(context)) / weight_sum
-        page = page_best[(row["document_id"], row["page"])]
+        page = page_best[(row.document_id, row.page)]
         page_cover = sum(w for w, c in zip(weights, page) if c > 0) / weight_sum
         score = (sum(contributions) + sum(context)) * (0.5 + block_cover) + PAGE_WEIGHT * sum(page) * page_cover
         ranked.append((score, row))
-    ranked.sort(key=lambda item: (-item[0], item[1]["document_name"], item[1]["page"], item[1]["block_key"]))
-    return [hit_from_row(row, score) for score, row in ranked[:top] if score > 0]
+    ranked.sort(key=lambda item: (-item[0], item[1].document_name, item[1].page, item[1].block_key))
+    return [hit_from_block(row, score) for score, row in ranked[:top] if score > 0]
 
 
 def names_document(query: str, document_name: str) -> bool:
@@ -116,13 +117,13 @@ def _idf(total: int, frequency: int) -> float:
 
 
 def _contributions(
-    row: dict[str, Any], concepts: list[tuple[str, ...]], idf: dict[str, float], factors: list[float], mean_length: float
+    row: BlockRecord, concepts: list[tuple[str, ...]], idf: dict[str, float], factors: list[float], mean_length: float
 ) -> list[float]:
     """Per concept, the BM25 contribution of its best-matching alternative in this block."""
-    counts = Counter(row["terms"].split())
+    counts = Counter(row.terms.split())
     # A title block is a record of short labelled fields: a match in one field is as strong as in
     # a short block, however many other fields the sheet fills in.
-    length = mean_length if row["kind"] == "title_block" else row["term_count"]
+    length = mean_length if row.kind == "title_block" else row.term_count
     length_norm = K1 * (1 - B + B * length / (mean_length or 1.0))
     result = []
     for concept, factor in zip(concepts, factors):
@@ -138,17 +139,17 @@ def _contributions(
     return result
 
 
-def hit_from_row(row: dict[str, Any], score: float = 0.0) -> Hit:
-    text = row["text"]
+def hit_from_block(block: BlockRecord, score: float = 0.0) -> Hit:
+    text = block.text
     return Hit(
-        document_id=str(row["document_id"]),
-        document_name=row["document_name"],
-        page=row["page"],
-        block_id=row["block_key"],
-        bbox=list(row["bbox"]),
+        document_id=block.document_id,
+        document_name=block.document_name,
+        page=block.page,
+        block_id=block.block_key,
+        bbox=list(block.bbox),
         text=text if len(text) <= MAX_HIT_TEXT else text[: MAX_HIT_TEXT - 1] + "…",
         score=round(score, 4),
-        kind=row["kind"],
-        sheet_code=row["sheet_code"],
-        sheet_title=row["sheet_title"],
+        kind=block.kind,
+        sheet_code=block.sheet_code,
+        sheet_title=block.sheet_title,
     )

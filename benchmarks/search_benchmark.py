@@ -30,9 +30,10 @@ import sqlalchemy as sa
 
 from aizoomdoc_core.app import Aizoomdoc
 from aizoomdoc_core.config import Settings
+from aizoomdoc_core.models import DocumentInfo, PageInfo, StoredBlock
 from aizoomdoc_core.storage import schema
 from aizoomdoc_core.storage.db import Database
-from aizoomdoc_core.storage.fallback import FallbackDatabase
+from aizoomdoc_core.storage.fallback_db import FallbackDatabase
 from aizoomdoc_core.terms import STOP_WORDS, _stem, tokens
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -160,9 +161,10 @@ def copy_corpus(app: Aizoomdoc, copies: int) -> int:
         for document in documents:
             new_id = str(uuid.uuid4())
             database.insert_document(
-                {**document, "id": new_id, "name": f"copy{copy}-{document['name']}", "sha256": uuid.uuid4().hex * 2},
-                [{**row, "document_id": new_id} for row in pages if row["document_id"] == document["id"]],
-                [{k: v for k, v in row.items() if k != "id"} | {"document_id": new_id}
+                DocumentInfo(**{**document, "id": new_id, "name": f"copy{copy}-{document['name']}",
+                                "sha256": uuid.uuid4().hex * 2}),
+                [PageInfo(**{**row, "document_id": new_id}) for row in pages if row["document_id"] == document["id"]],
+                [StoredBlock(**{k: v for k, v in row.items() if k != "id"} | {"document_id": new_id})
                  for row in blocks if row["document_id"] == document["id"]],
             )
     return database.block_statistics()[0]

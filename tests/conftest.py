@@ -9,8 +9,9 @@ import pytest
 
 from aizoomdoc_core.app import Aizoomdoc
 from aizoomdoc_core.config import Settings
-from aizoomdoc_core.storage.blobs import BlobStore, LocalBlobStore
+from aizoomdoc_core.storage.blobs import LocalBlobStore
 from aizoomdoc_core.storage.db import Database
+from aizoomdoc_core.storage.interfaces import BlobStore
 from aizoomdoc_core.storage.s3 import S3BlobStore
 from tests.services import PostgresCluster, S3Server, running
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from aizoomdoc_core.errors import InvalidInput, NotFound
-from aizoomdoc_core.storage.blobs import BlobStore, LocalBlobStore, chat_image_key, chat_prefix, document_key
+from aizoomdoc_core.storage.blobs import LocalBlobStore, chat_image_key, chat_prefix, document_key
+from aizoomdoc_core.storage.interfaces import BlobStore
 
 CHAT = "0b7d3c1e-7a4f-4b8e-9a51-3f6f2b1c9d20"
 OTHER = "5d1c9a77-2b0e-4c1b-8f3e-7d6a5b4c3e21"

@@ -105,7 +105,7 @@ def test_an_encrypted_pdf_stays_drawable_and_its_password_is_kept_nowhere(
     secrets = {form.encode() for form in (password, typed, unicodedata.normalize("NFKC", password))}
     stored = [f.read_bytes() for f in app.settings.data_dir.rglob("*") if f.is_file()]
     stored += [app.blobs.get(key) for key in app.blobs.keys("")]
-    stored.append(json.dumps([document.to_json(), app.document_pages(document.id)], default=str).encode())
+    stored.append(json.dumps([document.to_json(), [p.to_json() for p in app.document_pages(document.id)]]).encode())
     stored.append("\n".join(r.getMessage() for r in caplog.records).encode())
     assert not [blob[:80] for blob in stored for secret in secrets if secret in blob]
 
@@ -135,7 +135,7 @@ def test_a_huge_image_is_stored_as_a_bounded_tiled_rendition(app: Aizoomdoc, tmp
     assert len(tiles) > 1 and max(max(t["width"], t["height"]) for t in tiles) <= drawable.TILE
     assert sum(t["width"] * t["height"] for t in tiles) <= drawable.MAX_RASTER_PIXELS
     native = max(t["width"] / (t["bbox"][2] - t["bbox"][0]) for t in tiles)  # the rendition's pixels per point
-    assert (app.document_pages(document.id)[0]["width_pt"], stored[0].rect.width) == (9750.0, 9750.0)
+    assert (app.document_pages(document.id)[0].width_pt, stored[0].rect.width) == (9750.0, 9750.0)
     for kind, box, limit in (("zoom_crop", [0.45, 0.48, 0.55, 0.52], 2048), ("viewport", [0.47, 0.49, 0.53, 0.51], 1024), ("page", None, 1568)):
         rendered = app.renderer.render(kind, document, 1, box)
         assert _dark_pixels(rendered.png) and max(rendered.width, rendered.height) <= limit
@@ -156,8 +156,8 @@ def test_pages_keep_size_rotation_and_title_block(app: Aizoomdoc) -> None:
     pages = app.document_pages(result.document_id or "")
     assert len(pages) == 12
     first = pages[0]
-    assert (first["width_pt"], first["height_pt"], first["rotation"]) == (2592.0, 1728.0, 270)
-    assert first["has_text_layer"] and first["sheet_code"] == "T-1"
+    assert (first.width_pt, first.height_pt, first.rotation) == (2592.0, 1728.0, 270)
+    assert first.has_text_layer and first.sheet_code == "T-1"
 
 
 def test_rotated_page_bboxes_are_as_displayed(app: Aizoomdoc) -> None:
@@ -312,7 +312,7 @@ def test_nul_escapes_in_a_pipeline_json_are_cleaned_not_fatal(app: Aizoomdoc, tm
     assert "\\u0000" in path.read_text(encoding="utf-8")
     result = app.ingest(path)
     assert result.status == "ok", result.error
-    stored = json.dumps(app.document_pages(result.document_id), default=str, ensure_ascii=False)
+    stored = json.dumps([p.to_json() for p in app.document_pages(result.document_id)], ensure_ascii=False)
     assert "133/23-ГК" in stored and "\x00" not in stored and "\\u0000" not in stored
 
 

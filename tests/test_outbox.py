@@ -322,3 +322,60 @@ def test_the_same_file_uploaded_twice_at_once_while_the_database_is_away(
     finally:
         truth.close()
         app.close()
+
+
+HISTORY_FILTERS: list[dict[str, str]] = [
+    {}, {"user_id": "alice"}, {"user_id": "bob"}, {"text": "УЗЛ"}, {"text": "диаметр"},
+    {"user_id": "alice", "text": "Диаметр"}, {"user_id": "bob", "text": "диаметр"}, {"text": "трубопровод"},
+]
+
+
+def _history(app: Aizoomdoc) -> dict[str, tuple[list[dict[str, Any]], int]]:
+    """Every filter's page of History (the summaries as shown) and its count."""
+    return {json.dumps(f, ensure_ascii=False): ([c.to_json() for c in app.list_chats(**f)], app.count_chats(**f))
+            for f in HISTORY_FILTERS}
+
+
+def test_history_is_the_same_whether_the_cloud_answers_or_not(
+    tmp_path: Path, cloud: Cloud, environ: dict[str, str]
+) -> None:
+    """One filter, one summary: with the cloud down (the chats this process showed, merged with the
+    spool), back but not synced (the cloud's chats, those with spooled rows merged), and synced,
+    History finds the same chats by the same words (Cyrillic in any case, in a title or in a message
+    only the spool holds), keeps other users' chats out, and summarizes them alike."""
+    data = tmp_path / "data"
+    app = _open(data, environ)
+    try:
+        pumps = app.create_chat("Насосная станция", user_id="alice")
+        app.add_message(pumps.id, "user", "Какой ДИАМЕТР узла?")
+        pipes = app.create_chat("диаметр трубы", user_id="bob")
+        app.add_message(pipes.id, "user", "А толщина стенки?")
+        other = app.create_chat("Other", user_id="alice")
+        app.add_message(other.id, "user", "nothing here")
+        for chat in (pumps, pipes, other):
+            app.chat_view(chat.id)  # shown: remembered while the cloud is away
+        cloud.stop()
+        app.add_message(other.id, "user", "Где Узлы с диаметром 100?")  # found by a message the cloud lacks
+        app.rename_chat(pipes.id, "Трубопровод")  # no longer found by its old title
+        down = _history(app)
+    finally:
+        app.close()
+    ids = {name: [c["id"] for c in down[json.dumps(f, ensure_ascii=False)][0]] for name, f in
+           (("uzl", {"text": "УЗЛ"}), ("diameter", {"text": "диаметр"}), ("bob", {"user_id": "bob"}),
+            ("alice", {"user_id": "alice"}), ("bob_diameter", {"user_id": "bob", "text": "диаметр"}))}
+    assert ids == {"uzl": [other.id, pumps.id], "diameter": [other.id, pumps.id], "bob": [pipes.id],
+                   "alice": [other.id, pumps.id], "bob_diameter": []}
+    (summary,) = [c for c in down["{}"][0] if c["id"] == other.id]
+    assert (summary["message_count"], summary["first_question"]) == (2, "nothing here")
+    assert down["{}"][1] == 3
+
+    cloud.start()
+    app = _open(data, environ, sync_at_start=False)
+    try:
+        assert app.waiting()["database"] == 2
+        assert _history(app) == down
+        report = app.sync()
+        assert report.errors == [] and app.waiting()["database"] == 0
+        assert _history(app) == down
+    finally:
+        app.close()

@@ -25,10 +25,10 @@ from sqlalchemy.exc import IntegrityError
 
 from ..config import Settings, describe_error
 from ..errors import AizoomdocError, InvalidInput
-from ..models import DocumentInfo
+from ..models import DocumentInfo, PageInfo, StoredBlock
 from ..sanitize import clean_text, clean_value
-from ..storage.blobs import BlobStore, document_key, document_prefix
-from ..storage.db import Database
+from ..storage.blobs import document_key, document_prefix
+from ..storage.interfaces import BlobStore, DocumentStore
 from .extracted import ExtractedDocument, ExtractedPage
 from .pdf import Progress, ocr_available
 from .worker import ReadLimits, read_isolated
@@ -54,7 +54,7 @@ class IngestResult:
 
 
 def ingest_file(
-    db: Database,
+    db: DocumentStore,
     blobs: BlobStore,
     settings: Settings,
     path: Path,
@@ -73,7 +73,7 @@ def ingest_file(
 
 
 def ingest_bytes(
-    db: Database,
+    db: DocumentStore,
     blobs: BlobStore,
     settings: Settings,
     data: bytes,
@@ -96,7 +96,7 @@ def _display_name(name: str) -> str:
 
 
 def _ingest_guarded(
-    db: Database, blobs: BlobStore, settings: Settings, data: bytes, shown: str, name: str,
+    db: DocumentStore, blobs: BlobStore, settings: Settings, data: bytes, shown: str, name: str,
     password: str | None, progress: Progress | None,
 ) -> IngestResult:
     try:
@@ -158,7 +158,7 @@ def _check_size(size: int, name: str, settings: Settings) -> None:
 
 
 def _ingest(
-    db: Database, blobs: BlobStore, settings: Settings, data: bytes, shown: str, name: str,
+    db: DocumentStore, blobs: BlobStore, settings: Settings, data: bytes, shown: str, name: str,
     password: str | None, progress: Progress | None,
 ) -> IngestResult:
     sha256 = hashlib.sha256(data).hexdigest()
@@ -172,7 +172,7 @@ def _ingest(
     key = document_key(document_id, name)
     document, pages, blocks = _rows(document_id, name, sha256, len(data), key, extracted)
     stored = extracted.stored_copy
-    blobs.put(key, stored.pdf if stored else data, document["mime"])
+    blobs.put(key, stored.pdf if stored else data, document.mime)
     try:
         db.insert_document(document, pages, blocks)
     except BaseException as exc:
@@ -196,37 +196,37 @@ def _duplicate(shown: str, existing: DocumentInfo) -> IngestResult:
 
 def _rows(
     document_id: str, name: str, sha256: str, size: int, key: str, extracted: ExtractedDocument
-) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[DocumentInfo, list[PageInfo], list[StoredBlock]]:
     stored = extracted.stored_copy
     # The row describes the stored file the renderer opens; a copy says what it stands for.
     about_copy = {"stored_file": stored.reason, "original_mime": extracted.mime} if stored else {}
-    document = {
-        "id": document_id, "name": name, "sha256": sha256, "mime": "application/pdf" if stored else extracted.mime,
-        "size_bytes": size, "page_count": len(extracted.pages), "blob_key": key, "status": extracted.status,
-        "error": None, "metadata": clean_value({**extracted.metadata, **about_copy, "warnings": extracted.warnings}),
-        "created_at": datetime.now(timezone.utc),
-    }
+    document = DocumentInfo(
+        id=document_id, name=name, sha256=sha256, mime="application/pdf" if stored else extracted.mime,
+        size_bytes=size, page_count=len(extracted.pages), blob_key=key, status=extracted.status,
+        error=None, metadata=clean_value({**extracted.metadata, **about_copy, "warnings": extracted.warnings}),
+        created_at=datetime.now(timezone.utc),
+    )
     pages = [_page_row(document_id, page) for page in extracted.pages]
     blocks = [
-        {
-            "document_id": document_id, "page": block.page, "block_key": block.key, "kind": block.kind,
-            "text": block.text, "bbox": block.bbox, "metadata": clean_value(block.metadata),
-            "terms": block.terms, "term_count": block.term_count,
-        }
+        StoredBlock(
+            document_id=document_id, page=block.page, block_key=block.key, kind=block.kind,
+            text=block.text, bbox=block.bbox, metadata=clean_value(block.metadata),
+            terms=block.terms, term_count=block.term_count,
+        )
         for page in extracted.pages
         for block in page.blocks
     ]
     return document, pages, blocks
 
 
-def _page_row(document_id: str, page: ExtractedPage) -> dict[str, Any]:
+def _page_row(document_id: str, page: ExtractedPage) -> PageInfo:
     title = page.title_block
-    return {
-        "document_id": document_id, "number": page.number, "width_pt": page.width_pt,
-        "height_pt": page.height_pt, "rotation": page.rotation, "has_text_layer": page.has_text_layer,
-        "sheet_code": clean_value(title.sheet_code), "sheet_title": clean_value(title.sheet_title),
-        "metadata": clean_value({
+    return PageInfo(
+        document_id=document_id, number=page.number, width_pt=page.width_pt,
+        height_pt=page.height_pt, rotation=page.rotation, has_text_layer=page.has_text_layer,
+        sheet_code=clean_value(title.sheet_code), sheet_title=clean_value(title.sheet_title),
+        metadata=clean_value({
             **page.metadata,
             "title_block": {k: v for k, v in dataclasses.asdict(title).items() if v not in (None, {}, "")},
         }),
-    }
+    )

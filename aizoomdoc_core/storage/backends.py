@@ -3,9 +3,9 @@
 A configured cloud backend (PostgreSQL, S3) is tried once with a short timeout. One that does not
 answer is reported in one line naming what failed (never a password) and logged once; the app then
 starts anyway, writing to the local spool until the backend answers and ``sync`` pushes what waited
-(see ``fallback``). A configuration that can never work (a URL that is not a PostgreSQL URL) is
-not an outage: the embedded default (SQLite under the data directory, a blob folder beside it)
-takes its place, as it does when nothing is configured.
+(see ``fallback_db``, ``fallback_blobs`` and ``sync``). A configuration that can never work (a URL
+that is not a PostgreSQL URL) is not an outage: the embedded default (SQLite under the data
+directory, a blob folder beside it) takes its place, as it does when nothing is configured.
 """
 
 from __future__ import annotations
@@ -16,18 +16,23 @@ from dataclasses import dataclass, field
 from ..config import Settings, describe_error
 from ..errors import InvalidInput
 from ..models import BackendStatus
-from .blobs import BlobStore, LocalBlobStore
+from .blobs import LocalBlobStore
+from .breaker import Lane
 from .db import Database
-from .fallback import BackgroundSync, CloudSync, FallbackBlobStore, FallbackDatabase, Lane, Outbox, SyncReport
+from .fallback_blobs import FallbackBlobStore
+from .fallback_db import FallbackDatabase
+from .interfaces import BlobStore, DatabaseStore
 from .mirror import DocumentMirror
+from .outbox import Outbox
+from .sync import BackgroundSync, CloudSync, FallbackStore, SyncReport
 
 log = logging.getLogger("aizoomdoc.storage")
 
 
 @dataclass
 class Storage:
-    db: Database | FallbackDatabase
-    blobs: BlobStore | FallbackBlobStore
+    db: DatabaseStore
+    blobs: BlobStore
     fixed: list[BackendStatus]  # statuses that do not change while the app runs
     lanes: list[Lane] = field(default_factory=list)
     sync: CloudSync | None = None
@@ -77,7 +82,7 @@ def _local_blobs(settings: Settings) -> tuple[LocalBlobStore, BackendStatus]:
     return local, BackendStatus("blobs", "local", False, True, True, local.location)
 
 
-def _connect(store: FallbackDatabase | FallbackBlobStore) -> None:
+def _connect(store: FallbackStore) -> None:
     try:
         store.connect()
         log.info("client initialized: %s %s", store.lane.label, store.lane.location)
@@ -87,58 +92,67 @@ def _connect(store: FallbackDatabase | FallbackBlobStore) -> None:
 
 def open_storage(settings: Settings) -> Storage:
     """The stores to use: the cloud (with the spool behind it) where configured, local elsewhere."""
-    describe = lambda exc: describe_error(exc, settings)  # noqa: E731
     fixed: list[BackendStatus] = []
-    stores: list[FallbackDatabase | FallbackBlobStore] = []
+    stores: list[FallbackStore] = []
     outbox: Outbox | None = None
     if settings.database_configured or settings.s3_configured:
         spool = Database.sqlite(settings.spool_dir / "spool.sqlite3", foreign_keys=False)
         spool.migrate()
         outbox = Outbox(spool)
 
-    db: Database | FallbackDatabase
+    db: DatabaseStore | None = None
     if outbox is not None and settings.database_configured:
-        location = settings.database_url_redacted() or ""
-        try:
-            cloud = Database.postgresql(settings.database_url or "", settings.connect_timeout)
-        except InvalidInput as exc:
-            log.warning("not connected: PostgreSQL at %s: %s; using local SQLite", location, exc)
-            fixed.append(BackendStatus("database", "postgresql", True, False, False, location, str(exc)))
-            db, status = _local_database(settings)
-            fixed.append(status)
-        else:
-            mirror = Database.sqlite(settings.mirror_dir / "documents.sqlite3")
-            mirror.migrate()
-            lane = Lane("database", "postgresql", location, describe)
-            db = FallbackDatabase(cloud, outbox.spool, DocumentMirror(mirror), outbox, lane)
-            _connect(db)
-            stores.append(db)
-    else:
+        db = cloud_db = _cloud_database(settings, outbox, fixed)
+        if cloud_db is not None:
+            _connect(cloud_db)
+            stores.append(cloud_db)
+    if db is None:
         db, status = _local_database(settings)
         fixed.append(status)
 
-    blobs: BlobStore | FallbackBlobStore
+    blobs: BlobStore
     if outbox is not None and settings.s3_configured:
-        from .s3 import S3BlobStore
-
-        s3 = S3BlobStore(
-            bucket=settings.s3_bucket or "",
-            endpoint_url=settings.s3_endpoint_url,
-            region=settings.s3_region,
-            access_key_id=settings.s3_access_key_id,
-            secret_access_key=settings.s3_secret_access_key,
-            addressing_style=settings.s3_addressing_style,
-            timeout=settings.connect_timeout,
-            presign_expiry=settings.presign_expiry,
-        )
-        spool_blobs = LocalBlobStore(settings.spool_dir / "blobs")
-        files = LocalBlobStore(settings.mirror_dir / "files")
-        blobs = FallbackBlobStore(s3, spool_blobs, files, outbox, Lane("blobs", "s3", s3.location, describe))
-        _connect(blobs)
-        stores.append(blobs)
+        blobs = cloud_blobs = _cloud_blobs(settings, outbox)
+        _connect(cloud_blobs)
+        stores.append(cloud_blobs)
     else:
         blobs, status = _local_blobs(settings)
         fixed.append(status)
 
     sync = CloudSync(outbox, stores) if outbox is not None and stores else None
     return Storage(db=db, blobs=blobs, fixed=fixed, lanes=[s.lane for s in stores], sync=sync)
+
+
+def _cloud_database(settings: Settings, outbox: Outbox, fixed: list[BackendStatus]) -> FallbackDatabase | None:
+    """PostgreSQL with the spool and the mirror behind it; None (and its status in ``fixed``) when
+    its URL can never work."""
+    location = settings.database_url_redacted() or ""
+    try:
+        cloud = Database.postgresql(settings.database_url or "", settings.connect_timeout)
+    except InvalidInput as exc:
+        log.warning("not connected: PostgreSQL at %s: %s; using local SQLite", location, exc)
+        fixed.append(BackendStatus("database", "postgresql", True, False, False, location, str(exc)))
+        return None
+    mirror = Database.sqlite(settings.mirror_dir / "documents.sqlite3")
+    mirror.migrate()
+    lane = Lane("database", "postgresql", location, lambda exc: describe_error(exc, settings))
+    return FallbackDatabase(cloud, outbox.spool, DocumentMirror(mirror), outbox, lane)
+
+
+def _cloud_blobs(settings: Settings, outbox: Outbox) -> FallbackBlobStore:
+    """The S3 bucket with the spool's blob folder and the mirror's files behind it."""
+    from .s3 import S3BlobStore
+
+    s3 = S3BlobStore(
+        bucket=settings.s3_bucket or "",
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.s3_region,
+        access_key_id=settings.s3_access_key_id,
+        secret_access_key=settings.s3_secret_access_key,
+        addressing_style=settings.s3_addressing_style,
+        timeout=settings.connect_timeout,
+        presign_expiry=settings.presign_expiry,
+    )
+    spool, files = LocalBlobStore(settings.spool_dir / "blobs"), LocalBlobStore(settings.mirror_dir / "files")
+    lane = Lane("blobs", "s3", s3.location, lambda exc: describe_error(exc, settings))
+    return FallbackBlobStore(s3, spool, files, outbox, lane)

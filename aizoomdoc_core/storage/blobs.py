@@ -1,4 +1,5 @@
-"""The blob store: image and document bytes, in a local folder (here) or an S3 bucket (``s3``).
+"""Blob keys, and the local blob store: image and document bytes in a folder. (The S3 store is in
+``s3``; what every blob store provides is declared in ``interfaces.BlobStore``.)
 
 Keys are built only by ``chat_image_key`` and ``document_key``, whose parts pass through
 ``safe_key_part``: no name a user or a PDF chose can escape its prefix. Both stores refuse keys with
@@ -11,7 +12,6 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Protocol
 
 from ..errors import InvalidInput, NotFound
 from ..sanitize import parse_id, safe_key_part
@@ -38,26 +38,6 @@ def check_key(key: str) -> str:
     if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts[:-1]) or parts[-1] in (".", ".."):
         raise InvalidInput(f"unsafe storage key: {key!r}")
     return key
-
-
-class BlobStore(Protocol):
-    kind: str
-
-    def put(self, key: str, data: bytes, content_type: str) -> None: ...
-
-    def get(self, key: str) -> bytes: ...
-
-    def exists(self, key: str) -> bool: ...
-
-    def delete(self, key: str) -> None: ...
-
-    def delete_prefix(self, prefix: str) -> int: ...
-
-    def url(self, key: str) -> str: ...
-
-    def ping(self) -> None: ...
-
-    def keys(self, prefix: str = "") -> list[str]: ...
 
 
 class LocalBlobStore:

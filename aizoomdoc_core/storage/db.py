@@ -16,8 +16,9 @@ run automatically the first time a store is opened.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -28,8 +29,10 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..config import parse_url
 from ..errors import InvalidInput, NotFound
-from ..models import Chat, ChatImage, ChatSummary, ChatView, DocumentInfo, Message, SearchResult
-from . import schema
+from ..models import (
+    BlockRecord, Chat, ChatImage, ChatSummary, ChatView, DocumentInfo, Message, PageInfo, SearchResult, StoredBlock,
+)
+from . import history, schema
 from .writes import ChatWrites, Write, apply_write
 
 log = logging.getLogger("aizoomdoc.db")
@@ -103,7 +106,7 @@ class Database(ChatWrites):
 
     @classmethod
     def sqlite(cls, path: Path, *, foreign_keys: bool = True) -> Database:
-        """``foreign_keys=False`` is for the spool (storage/fallback.py), which holds the rows of chats
+        """``foreign_keys=False`` is for the spool (``outbox``), which holds the rows of chats
         whose other rows are in the cloud."""
         return cls(_sqlite_engine(path, foreign_keys))
 
@@ -138,6 +141,18 @@ class Database(ChatWrites):
             conn.execution_options(**{_WRITE_OPTION: True})
             with conn.begin():
                 yield conn
+
+    @contextmanager
+    def rolled_back(self) -> Iterator[Connection]:
+        """A write transaction that is always rolled back: rows written in it are seen by its own
+        queries only (the fallback store runs History's SQL over merged rows this way)."""
+        with self.engine.connect() as conn:
+            conn.execution_options(**{_WRITE_OPTION: True})
+            transaction = conn.begin()
+            try:
+                yield conn
+            finally:
+                transaction.rollback()
 
     # -- migrations ---------------------------------------------------------------------------
 
@@ -198,40 +213,8 @@ class Database(ChatWrites):
 
         ``text`` keeps the chats whose title or any message contains it (case-insensitive).
         """
-        c, m = schema.chats, schema.chat_messages
-        message_count = (
-            sa.select(sa.func.count()).where(m.c.chat_id == c.c.id, m.c.role != "tool").scalar_subquery()
-        )
-        first_question = (
-            sa.select(m.c.content)
-            .where(m.c.chat_id == c.c.id, m.c.role == "user")
-            .order_by(m.c.created_at, m.c.id)
-            .limit(1)
-            .scalar_subquery()
-        )
-        query = (
-            sa.select(
-                c.c.id, c.c.title, c.c.user_id, c.c.created_at, c.c.updated_at,
-                message_count.label("message_count"), first_question.label("first_question"),
-            )
-            .order_by(c.c.updated_at.desc(), c.c.id.desc())
-            .limit(limit)
-            .offset(offset)
-        )
-        query = self._chat_filter(query, user_id, text)
         with self.read() as conn:
-            return [ChatSummary(**row._mapping) for row in conn.execute(query)]
-
-    @staticmethod
-    def _chat_filter(query: sa.Select[Any], user_id: str | None, text: str | None) -> sa.Select[Any]:
-        c, m = schema.chats, schema.chat_messages
-        if user_id is not None:
-            query = query.where(c.c.user_id == user_id)
-        if text:
-            pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            in_messages = sa.select(m.c.id).where(m.c.chat_id == c.c.id, sa.func.lower(m.c.content).like(pattern, escape="\\"))
-            query = query.where(sa.or_(sa.func.lower(c.c.title).like(pattern, escape="\\"), in_messages.exists()))
-        return query
+            return history.summaries(conn, user_id=user_id, text=text, limit=limit, offset=offset)
 
     def chat_documents(self, chat_ids: Sequence[str]) -> dict[str, list[str]]:
         """The names of the documents each chat's search results came from, for History's list."""
@@ -244,9 +227,8 @@ class Database(ChatWrites):
         return names
 
     def count_chats(self, *, user_id: str | None = None, text: str | None = None) -> int:
-        query = self._chat_filter(sa.select(sa.func.count()).select_from(schema.chats), user_id, text)
         with self.read() as conn:
-            return int(conn.execute(query).scalar_one())
+            return history.count(conn, user_id=user_id, text=text)
 
     def delete_chat(self, chat_id: str) -> None:
         """Delete the chat and all its rows (its blobs live under one prefix: the caller removes them)."""
@@ -271,24 +253,23 @@ class Database(ChatWrites):
                 sa.select(r).where(r.c.chat_id == chat_id).order_by(r.c.created_at, r.c.rank))]
         return messages, images, results
 
-    def chat_ids_present(self, chat_ids: Sequence[str]) -> set[str]:
-        """Which of these chats exist here."""
-        c = schema.chats
+    def chats_kept(self, chat_ids: Collection[str], *, user_id: str | None = None, text: str | None = None) -> set[str]:
+        """Which of these chats exist here and pass History's filter."""
+        if not chat_ids:
+            return set()
         with self.read() as conn:
-            return {str(v) for v in conn.execute(sa.select(c.c.id).where(c.c.id.in_(list(chat_ids)))).scalars()}
+            return history.kept_ids(conn, chat_ids, user_id=user_id, text=text)
 
     # -- documents ----------------------------------------------------------------------------
 
-    def insert_document(
-        self, document: dict[str, Any], pages: Sequence[dict[str, Any]], blocks: Sequence[dict[str, Any]]
-    ) -> None:
+    def insert_document(self, document: DocumentInfo, pages: Sequence[PageInfo], blocks: Sequence[StoredBlock]) -> None:
         """A document with all its pages and blocks, in one transaction: all of it or nothing."""
         with self.write() as conn:
-            conn.execute(schema.documents.insert().values(**document))
+            conn.execute(schema.documents.insert().values(**vars(document)))
             if pages:
-                conn.execute(schema.pages.insert(), list(pages))
+                conn.execute(schema.pages.insert(), [vars(p) for p in pages])
             for start in range(0, len(blocks), 1000):
-                conn.execute(schema.blocks.insert(), list(blocks[start : start + 1000]))
+                conn.execute(schema.blocks.insert(), [vars(b) for b in blocks[start : start + 1000]])
 
     def document_by_sha256(self, sha256: str) -> DocumentInfo | None:
         with self.read() as conn:
@@ -307,12 +288,12 @@ class Database(ChatWrites):
         with self.read() as conn:
             return [DocumentInfo(**row._mapping) for row in conn.execute(query.limit(limit).offset(offset))]
 
-    def document_pages(self, document_id: str) -> list[dict[str, Any]]:
+    def document_pages(self, document_id: str) -> list[PageInfo]:
         with self.read() as conn:
             rows = conn.execute(
                 sa.select(schema.pages).where(schema.pages.c.document_id == document_id).order_by(schema.pages.c.number)
             )
-            return [dict(row._mapping) for row in rows]
+            return [PageInfo(**row._mapping) for row in rows]
 
     def sheet_codes(self, document_ids: Sequence[str]) -> dict[str, list[str]]:
         """Each document's distinct sheet codes, in page order, for the Documents list."""
@@ -329,32 +310,36 @@ class Database(ChatWrites):
                     codes[str(document_id)].append(code)
         return codes
 
-    def page_row(self, document_id: str, number: int) -> dict[str, Any] | None:
+    def page_info(self, document_id: str, number: int) -> PageInfo | None:
         p = schema.pages
         with self.read() as conn:
             row = conn.execute(sa.select(p).where(p.c.document_id == document_id, p.c.number == number)).first()
-        return dict(row._mapping) if row else None
+        return PageInfo(**row._mapping) if row else None
 
-    def page_blocks(self, document_id: str, page: int) -> list[dict[str, Any]]:
-        """The blocks of one page, with the fields of ``blocks_for_ranking``."""
+    def page_blocks(self, document_id: str, page: int) -> list[BlockRecord]:
+        """The blocks of one page, as ``blocks_for_ranking`` gives them."""
         b = schema.blocks
         with self.read() as conn:
-            return [dict(r._mapping) for r in conn.execute(_blocks_query().where(b.c.document_id == document_id, b.c.page == page))]
+            query = _blocks_query().where(b.c.document_id == document_id, b.c.page == page)
+            return [BlockRecord(**r._mapping) for r in conn.execute(query)]
 
     def document_ids(self) -> set[str]:
         with self.read() as conn:
             return {str(v) for v in conn.execute(sa.select(schema.documents.c.id)).scalars()}
 
-    def document_rows(self, document_id: str) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
-        """The document's own rows, its pages and its blocks, as ``insert_document`` takes them."""
-        d, p, b = schema.documents, schema.pages, schema.blocks
+    def document_rows(self, document_id: str) -> tuple[DocumentInfo, list[PageInfo], list[StoredBlock]]:
+        """The document, its pages and its blocks (in the order they were stored), as
+        ``insert_document`` takes them: to copy a document to another store."""
+        p, b = schema.pages, schema.blocks
+        stored = [b.c[f.name] for f in dataclasses.fields(StoredBlock)]
         with self.read() as conn:
-            document = conn.execute(sa.select(d).where(d.c.id == document_id)).first()
+            document = conn.execute(_document_query().where(schema.documents.c.id == document_id)).first()
             if document is None:
                 raise NotFound(f"document not found: {document_id}")
-            pages = [dict(r._mapping) for r in conn.execute(sa.select(p).where(p.c.document_id == document_id))]
-            blocks = [dict(r._mapping) for r in conn.execute(sa.select(b).where(b.c.document_id == document_id).order_by(b.c.id))]
-        return dict(document._mapping), pages, blocks
+            pages = [PageInfo(**r._mapping) for r in conn.execute(sa.select(p).where(p.c.document_id == document_id))]
+            blocks = [StoredBlock(**r._mapping) for r in conn.execute(
+                sa.select(*stored).where(b.c.document_id == document_id).order_by(b.c.id))]
+        return DocumentInfo(**document._mapping), pages, blocks
 
     def delete_document(self, document_id: str) -> None:
         with self.write() as conn:
@@ -452,16 +437,16 @@ class Database(ChatWrites):
         self._statistics[key] = (int(count), float(mean))
         return self._statistics[key]
 
-    def blocks_for_ranking(self, block_ids: Sequence[int]) -> list[dict[str, Any]]:
+    def blocks_for_ranking(self, block_ids: Sequence[int]) -> list[BlockRecord]:
         """The blocks with their page's sheet fields and their document's name."""
         b = schema.blocks
         query = _blocks_query()
-        rows: list[dict[str, Any]] = []
+        blocks: list[BlockRecord] = []
         with self.read() as conn:
             for start in range(0, len(block_ids), 500):
                 chunk = list(block_ids[start : start + 500])
-                rows.extend(dict(r._mapping) for r in conn.execute(query.where(b.c.id.in_(chunk))))
-        return rows
+                blocks.extend(BlockRecord(**r._mapping) for r in conn.execute(query.where(b.c.id.in_(chunk))))
+        return blocks
 
 
 def _blocks_query() -> sa.Select[Any]:

@@ -2,7 +2,7 @@
 database is away.
 
 A document here is its rows (document, pages, blocks); its file is kept in ``mirror/files`` by the
-blob fallback once this data directory has uploaded or read it (``fallback.FallbackBlobStore``). The mirror
+blob fallback once this data directory has uploaded or read it (``fallback_blobs``). The mirror
 gets every document ingested through this data directory at once, and every sync refreshes it from
 the cloud: documents the cloud has and the mirror lacks are copied (their blocks get the mirror's own
 integer ids; hits and citations name blocks by their key, which is the same everywhere), documents
@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Sequence
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import NotFound
+from ..models import DocumentInfo, PageInfo, StoredBlock
 from .db import Database
 
 log = logging.getLogger("aizoomdoc.mirror")
@@ -27,10 +27,10 @@ class DocumentMirror:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def add(self, document: dict[str, Any], pages: Sequence[dict[str, Any]], blocks: Sequence[dict[str, Any]]) -> None:
-        """Copy one document in (its blocks without their ids); a document already here is kept."""
+    def add(self, document: DocumentInfo, pages: Sequence[PageInfo], blocks: Sequence[StoredBlock]) -> None:
+        """Copy one document in; a document already here is kept."""
         try:
-            self.db.insert_document(document, pages, [{k: v for k, v in b.items() if k != "id"} for b in blocks])
+            self.db.insert_document(document, pages, blocks)
         except IntegrityError:
             pass  # the same document (or file) is here already
 

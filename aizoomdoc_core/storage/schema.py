@@ -199,7 +199,7 @@ search_results = sa.Table(
     sa.Index(None, "message_id"),
 )
 
-# Writes that could not reach the cloud and wait in the local spool to be pushed (storage/fallback.py).
+# Writes that could not reach the cloud and wait in the local spool to be pushed (storage/outbox.py).
 # Used in the spool database only; the table exists on both backends so that there is one schema.
 OUTBOX_LANES = ("database", "blobs")
 OUTBOX_STATES = ("waiting", "failed")
