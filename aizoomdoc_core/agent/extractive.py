@@ -1,31 +1,240 @@
-"""The answer without a model: the best hits quoted with their document, sheet and page.
+"""The answer without a model: the lines where the question's words meet, quoted with where they are.
 
 It is what a question gets offline, with no model configured, or when the model failed, and it
 says so plainly in its first line: nobody should take quotes for a model's reading of the sheet.
+
+A hit is a whole block (a title block, a schedule, a column of notes); what answers is one line of
+it. Each line of the best hits is scored by the question's concepts it holds (``terms``: words by
+exact form or stem, codes whole, a code counting double as in search), and the best lines are
+quoted, about ``ITEM_CHARS`` characters each, cut at a word boundary:
+
+- a title block's field as "field: value", its label in the question's language;
+- a table's row (cells "a | b") with the table's header row before it;
+- a line of text with what follows it (a label's value is usually the next line), or, in a long
+  line, the words around the match.
+
+The hits of the page whose crop is shown first come first, so the first quote can be read in the
+first image. No quote is given twice: the same text in two formats of one set, or in two hits of
+one page, is recognised by its letters and digits alone.
 """
 
 from __future__ import annotations
 
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from ..models import Citation
 from ..search import Hit
-from .evidence import Evidence, snippet
+from ..terms import is_code, matched_concepts, normalize, query_concepts, token_terms, tokens
+from .evidence import Evidence
 from .texts import Texts
 
-QUOTED = 3  # hits quoted
+QUOTED = 3  # quotes in an answer
+CANDIDATES = 8  # the best hits whose lines may be quoted
+ITEM_CHARS = 200  # about this many characters a quote
+HEADER_CHARS = 90  # of a table's header row, before its row
+LEAD_CHARS = 40  # of a long line, before its first matched word
+IDENTITY = 3  # a title block's first fields, which name the sheet (``TitleBlock.as_text``)
+CELL = " | "
+_FIELD = re.compile(r"^(?P<label>[^:\n]{1,60}?): (?P<value>.+)$")
+_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+_KEY = re.compile(r"[\W_]+", re.UNICODE)
 
 
-def extractive_answer(texts: Texts, hits: list[Hit], evidence: Evidence) -> str:
+@dataclass(frozen=True)
+class Quote:
+    text: str
+    hit: Hit
+    score: float  # the weight of the question's concepts the quote holds
+    rank: int  # of its hit, best first
+
+
+def extractive_answer(texts: Texts, question: str, hits: list[Hit], evidence: Evidence) -> str:
     if not hits:
         return texts.nothing_found
     lines = [texts.best_matches]
-    for hit in hits[:QUOTED]:
-        marker = evidence.add_hit(hit)
+    for quote in quotes(question, hits, evidence, texts.language):
+        marker = evidence.add_hit(quote.hit)
+        hit = quote.hit
         sheet = f", {texts.sheet} {hit.sheet_code}" if hit.sheet_code else ""
-        title = f" ({hit.sheet_title})" if hit.sheet_title else ""
-        lines.append(f"- «{snippet(hit.text)}» — {hit.document_name}{sheet}{title}, {texts.page} {hit.page} [{marker}]")
+        lines.append(f"- «{quote.text}» — {hit.document_name}{sheet}, {texts.page} {hit.page} [{marker}]")
     return "\n".join(lines)
 
 
-def extractive_citations(hits: list[Hit], evidence: Evidence) -> list[Citation]:
+def extractive_citations(question: str, hits: list[Hit], evidence: Evidence, texts: Texts) -> list[Citation]:
     """The quoted hits as citations (also those of a failed model's fallback answer)."""
-    return evidence.citations(" ".join(f"[{evidence.add_hit(hit)}]" for hit in hits[:QUOTED]))
+    chosen = quotes(question, hits, evidence, texts.language)
+    return evidence.citations(" ".join(f"[{evidence.add_hit(q.hit)}]" for q in chosen))
+
+
+def quotes(question: str, hits: list[Hit], evidence: Evidence, language: str) -> list[Quote]:
+    """The ``QUOTED`` best quotes of ``hits`` for ``question``, best first, none twice."""
+    concepts = query_concepts(question)
+    first = _first_shown(evidence, hits)
+    ordered = sorted(enumerate(hits[:CANDIDATES]), key=lambda item: (item[1].document_id, item[1].page) != first)
+    weights = _weights(concepts, [h for _, h in ordered])
+    found: list[Quote] = []
+    for position, (rank, hit) in enumerate(ordered):
+        best = _best_quote(hit, concepts, weights, language)
+        if best is not None:
+            text, score = best
+            found.append(Quote(text, hit, score, position))
+    # Best first: what holds most of the question; among equals, the better hit.
+    found.sort(key=lambda q: (-q.score, q.rank))
+    chosen: list[Quote] = []
+    keys: list[str] = []
+    for quote in found:
+        key = _key(quote.text)
+        if not key or any(key in k for k in keys):
+            continue
+        within = [i for i, k in enumerate(keys) if k in key]  # an earlier quote that says less
+        if within:
+            keys[within[0]], chosen[within[0]] = key, quote
+            continue
+        keys.append(key)
+        chosen.append(quote)
+        if len(chosen) == QUOTED:
+            break
+    return chosen
+
+
+def _weights(concepts: Sequence[Sequence[str]], hits: list[Hit]) -> list[float]:
+    """Per concept, how much a line that holds it says: rarer among the hits' lines is more, as in
+    search, and a code counts double ("sheet" is on every line of a title block, "checked" on one)."""
+    lines = [line for hit in hits for line in hit.text.split("\n") if line.strip()]
+    held = [0] * len(concepts)
+    for line in lines:
+        for i in matched_concepts(concepts, line):
+            held[i] += 1
+    return [(2.0 if is_code(concept[0]) else 1.0) * math.log(1.0 + (len(lines) + 0.5) / (n + 0.5))
+            for concept, n in zip(concepts, held)]
+
+
+def _first_shown(evidence: Evidence, hits: list[Hit]) -> tuple[str | None, int | None]:
+    crops = [image for image in evidence.images if image.kind == "zoom_crop"] or evidence.images
+    if crops:
+        return crops[0].document_id, crops[0].page
+    return (hits[0].document_id, hits[0].page) if hits else (None, None)
+
+
+def _best_quote(hit: Hit, concepts: Sequence[Sequence[str]], weights: Sequence[float], language: str) -> tuple[str, float] | None:
+    """The quote of ``hit`` that holds most of the question, with that weight."""
+    lines = [line.strip() for line in hit.text.split("\n")]
+    lines = [line for line in lines if line]
+    if hit.kind == "title_block":
+        lines = lines[1:]  # the heading: it names the block, not a field
+    if not lines:
+        return None
+    scored = [(_weight(line, concepts, weights), i) for i, line in enumerate(lines)]
+    if hit.kind == "title_block":
+        text = _fields(lines, scored, language)
+    else:
+        index = max(scored, key=lambda s: (s[0], -s[1]))[1]
+        text = _row(lines, index) if CELL in lines[index] else _passage(lines, index, concepts)
+    score = _weight(text, concepts, weights)
+    if not _tells(text, concepts):
+        score /= 4  # it only repeats the question (the code asked about, alone): anything else first
+    return text, score
+
+
+def _fields(lines: list[str], scored: list[tuple[float, int]], language: str) -> str:
+    """A title block's fields that the question names, best first, then the sheet's code and title,
+    as "field: value; field: value" within ``ITEM_CHARS``."""
+    order = [i for w, i in sorted(scored, key=lambda s: (-s[0], s[1])) if w > 0]
+    # Then what names the sheet (its first fields: code, number, title), or, when the question
+    # named no field ("what does the stamp say?"), every field.
+    order += [i for i in range(len(lines) if not order else min(IDENTITY, len(lines))) if i not in order]
+    text = ""
+    for i in order:
+        field = _field(lines[i], language)
+        if not text:
+            text = _cut(field)
+        elif len(text) + 2 + len(field) <= ITEM_CHARS:
+            text = f"{text}; {field}"
+    return text
+
+
+def _tells(text: str, concepts: Sequence[Sequence[str]]) -> bool:
+    """Whether ``text`` holds a word or number that is not one of the question's."""
+    asked = {term for concept in concepts for term in concept}
+    return any(not asked.intersection(token_terms(token)) for token in tokens(text.replace("…", "")))
+
+
+def _weight(line: str, concepts: Sequence[Sequence[str]], weights: Sequence[float]) -> float:
+    return sum(weights[i] for i in matched_concepts(concepts, line))
+
+
+def _field(line: str, language: str) -> str:
+    """A title block's "Label / Метка: value" as "label: value", the label in ``language``."""
+    match = _FIELD.match(line)
+    if not match:
+        return line
+    label = match["label"]
+    sides = [side.strip() for side in label.split(" / ")]
+    if len(sides) > 1:
+        russian = [side for side in sides if _CYRILLIC.search(side)]
+        other = [side for side in sides if not _CYRILLIC.search(side)]
+        label = (russian if language == "ru" else other or russian)[0] if (russian or other) else label
+    return f"{label}: {match['value']}"
+
+
+def _row(lines: list[str], index: int) -> str:
+    """A table row after its table's header (the first row), each cut to fit."""
+    header = next((i for i, line in enumerate(lines) if CELL in line), index)
+    row = lines[index]
+    if header == index:
+        return _cut(row)
+    head = _cut(lines[header], HEADER_CHARS)
+    return f"{head} — {_cut(row, max(ITEM_CHARS - len(head), ITEM_CHARS // 2))}"
+
+
+def _passage(lines: list[str], index: int, concepts: Sequence[Sequence[str]]) -> str:
+    """A short block whole (a drawing's row of cells, a label with its value), else the matched line
+    with the lines after it, and before it while there is room; in a long line, the words around
+    the match."""
+    if len(" ".join(lines)) <= ITEM_CHARS:
+        return " ".join(lines)
+    line = lines[index]
+    if len(line) > ITEM_CHARS:
+        return _around(line, concepts)
+    first, last = index, index
+    size = len(line)
+    while last + 1 < len(lines) and size + 1 + len(lines[last + 1]) <= ITEM_CHARS:
+        last += 1
+        size += 1 + len(lines[last])
+    while first > 0 and size + 1 + len(lines[first - 1]) <= ITEM_CHARS:
+        first -= 1
+        size += 1 + len(lines[first])
+    text = " ".join(lines[first:last + 1])
+    if last + 1 < len(lines) and size < ITEM_CHARS * 3 // 4:  # room for the start of the next line
+        text = _cut(f"{text} {lines[last + 1]}")
+    return text
+
+
+def _around(line: str, concepts: Sequence[Sequence[str]]) -> str:
+    """The words of a long ``line`` from a little before its first matched word."""
+    words = line.split(" ")
+    start = next((i for i, word in enumerate(words) if matched_concepts(concepts, word)), 0)
+    lead = start
+    while lead > 0 and len(" ".join(words[lead - 1:start])) <= LEAD_CHARS:
+        lead -= 1
+    text = " ".join(words[lead:])
+    return ("… " if lead else "") + _cut(text, ITEM_CHARS - (2 if lead else 0))
+
+
+def _cut(text: str, limit: int = ITEM_CHARS) -> str:
+    """``text`` on one line, at most ``limit`` characters, cut at a word boundary with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if not text[limit - 1].isspace() and " " in head:
+        head = head[: head.rindex(" ")]
+    return head.rstrip(" ,;:–—-|") + "…"
+
+
+def _key(text: str) -> str:
+    """What two spellings of one quote share: its letters and digits, case and ё folded."""
+    return _KEY.sub("", normalize(text.replace("…", "")))

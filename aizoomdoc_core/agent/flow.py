@@ -99,7 +99,7 @@ class Agent:
         texts = texts_for(question.language)
         if unsearchable is not None:
             yield Notice(text=str(unsearchable))
-            reply = Reply(texts.unsearchable, "error", extractive_citations(hits, evidence))
+            reply = Reply(texts.unsearchable, "error", extractive_citations(question.text, hits, evidence, texts))
         elif self.settings.llm_configured and not offline:
             context = Context(evidence, self.library, self.renderer, self.settings, chat.scope)
             loop = ModelLoop(self.settings, TOOLS, context, question)
@@ -110,10 +110,11 @@ class Agent:
                 log.warning("model failed for chat %s: %s", chat.chat.id, failure)
                 said = failure.said(texts)
                 yield Notice(text=said)
-                reply = Reply(f"{said}\n\n{extractive_answer(texts, hits, evidence)}", "extractive",
-                              extractive_citations(hits, evidence))
+                reply = Reply(f"{said}\n\n{extractive_answer(texts, question.text, hits, evidence)}", "extractive",
+                              extractive_citations(question.text, hits, evidence, texts))
         else:
-            reply = Reply(extractive_answer(texts, hits, evidence), "extractive", extractive_citations(hits, evidence))
+            reply = Reply(extractive_answer(texts, question.text, hits, evidence), "extractive",
+                          extractive_citations(question.text, hits, evidence, texts))
             yield Notice(text=texts.offline if offline else texts.no_model)
         yield AnswerDelta(text=reply.text)
         return reply

@@ -1,0 +1,135 @@
+"""The answer without a model: the line or field that answers, not the whole block.
+
+Hits are built the way ingest stores blocks (a title block's text is ``TitleBlock.as_text()``, a
+table's rows are "a | b" lines), and one sheet made with pymupdf goes the whole way through ``ask``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aizoomdoc_core.agent.evidence import Evidence
+from aizoomdoc_core.agent.extractive import ITEM_CHARS, extractive_answer, extractive_citations
+from aizoomdoc_core.agent.texts import texts_for
+from aizoomdoc_core.app import Aizoomdoc
+from aizoomdoc_core.events import AnswerDone
+from aizoomdoc_core.ingest.extracted import TitleBlock
+from aizoomdoc_core.search import Hit
+
+
+def hit(text: str, *, kind: str = "text", document: str = "d1", name: str = "set.pdf", page: int = 1,
+        block: str = "p1-b0", sheet_code: str | None = None) -> Hit:
+    return Hit(document, name, page, block, [0.1, 0.1, 0.5, 0.5], text, 1.0, kind, sheet_code, None)
+
+
+def evidence(hits: list[Hit]) -> Evidence:
+    shown = Evidence(None, None, None)  # type: ignore[arg-type]  # quoting reads neither the chat nor the library
+    for h in hits:
+        shown.add_hit(h)
+    return shown
+
+
+def answer(question: str, hits: list[Hit], language: str = "en") -> tuple[str, list[dict[str, Any]]]:
+    shown = evidence(hits)
+    text = extractive_answer(texts_for(language), question, hits, shown)
+    citations = extractive_citations(question, hits, shown, texts_for(language))
+    return text, [c.to_json() for c in citations]
+
+
+def quoted(text: str) -> list[str]:
+    return [line.split("«", 1)[1].rsplit("»", 1)[0] for line in text.splitlines()[1:]]
+
+
+def title_block_hit(**options: Any) -> Hit:
+    block = TitleBlock(
+        sheet_code="12/34-ПР-КЖ7", sheet_number="3", sheet_title="План перекрытия на отм. +6.600", stage="Р",
+        fields={"drawn_by": "Сидоров", "checked_by": "Петров", "chief_engineer": "Кузнецов", "scale": "1:100"},
+    )
+    return hit(block.as_text(), kind="title_block", block="p1-title", **options)
+
+
+def test_a_title_block_field_is_quoted_as_field_and_value() -> None:
+    text, citations = answer("Who checked the sheet?", [title_block_hit()])
+    assert quoted(text)[0] == "Checked by: Петров; Sheet code: 12/34-ПР-КЖ7; Sheet: 3; Title: План перекрытия на отм. +6.600"
+    assert "Title block" not in text and "Кузнецов" not in text  # neither the heading nor the other fields
+    assert text.splitlines()[1].endswith("[B1]") and [c["marker"] for c in citations] == ["B1"]
+
+
+def test_a_russian_question_gets_russian_framing_and_labels() -> None:
+    text, _ = answer("кто ГИП?", [title_block_hit(sheet_code="12/34-ПР-КЖ7")], language="ru")
+    assert text.startswith("Модель не запрашивалась")
+    assert quoted(text)[0].startswith("ГИП: Кузнецов; Шифр: 12/34-ПР-КЖ7; Лист: 3;") and "лист 12/34-ПР-КЖ7, стр. 1 [B1]" in text
+    text, _ = answer("какой масштаб?", [title_block_hit()], language="ru")
+    assert quoted(text)[0].startswith("Масштаб: 1:100; Шифр:")
+
+
+def test_a_table_row_is_quoted_with_its_header() -> None:
+    table = "\n".join([
+        "Поз. | Обозначение | Наименование | Кол.",
+        "1 | ГОСТ 8509-93 | Уголок 50x5 | 12",
+        "2 | ГОСТ 8240-97 | Швеллер 16П | 4",
+        "3 | ГОСТ 19903-2015 | Лист 10 мм | 2",
+    ])
+    text, _ = answer("сколько швеллеров 16П?", [hit(table, kind="table")], language="ru")
+    assert quoted(text) == ["Поз. | Обозначение | Наименование | Кол. — 2 | ГОСТ 8240-97 | Швеллер 16П | 4"]
+
+
+def test_a_code_is_matched_whole_and_its_line_quoted_with_what_follows() -> None:
+    notes = "\n".join(["GENERAL NOTES", "SEE SHEET A-21 FOR WALL TYPES AND PARTITION HEIGHTS ABOVE THE CEILING",
+                       "SEE SHEET A-2 FOR DOOR TYPES", "DOORS: SOLID CORE WOOD", *(f"NOTE {i}: VERIFY IN FIELD" for i in range(9))])
+    (quote,) = quoted(answer("what is on sheet A-2?", [hit(notes)])[0])
+    assert "SEE SHEET A-2 FOR DOOR TYPES DOORS: SOLID CORE WOOD" in quote and "GENERAL" not in quote
+
+
+def test_a_long_quote_is_cut_at_a_word_boundary() -> None:
+    words = " ".join(f"word{i:03d}" for i in range(80))
+    paragraph = f"{words} the anchor bolts are galvanized steel {words}"
+    text, _ = answer("anchor bolts", [hit(paragraph)])
+    (quote,) = quoted(text)
+    assert len(quote) <= ITEM_CHARS + 2 and quote.endswith("…") and quote.startswith("… ")
+    assert "anchor bolts are galvanized steel" in quote
+    body = quote.removeprefix("… ").removesuffix("…")
+    assert all(w in paragraph.split() for w in body.split())  # no word cut in two
+
+
+def test_the_same_text_from_two_formats_or_two_hits_is_quoted_once() -> None:
+    html = hit("Примечания\nБетон класса B25, W6, F150.\nАрматура A500C.", document="d1", name="set_ocr.html")
+    json = hit("Бетон  класса B25,  W6,  F150", kind="ocr", document="d2", name="set_result.json", block="b7")
+    same_page = hit("БЕТОН КЛАССА B25, W6, F150.", document="d1", name="set_ocr.html", block="p1-b9")
+    other = hit("Бетон класса B15 для подготовки", document="d3", name="other.pdf")
+    text, citations = answer("бетон класса B25", [html, json, same_page, other], language="ru")
+    assert sum("B25" in q for q in quoted(text)) == 1 and len(quoted(text)) == 2
+    assert [c["marker"] for c in citations] == ["B1", "B4"]
+
+
+def test_nothing_found_is_said_in_the_question_language() -> None:
+    assert answer("кто ГИП?", [], language="ru")[0].startswith("Модель не запрашивалась. В документах ничего")
+
+
+def schedule_pdf(path: Path) -> Path:
+    import pymupdf
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=842, height=595)
+    page.insert_font(fontname="F0", fontbuffer=pymupdf.Font("cjk").buffer)  # Base-14 fonts lack Cyrillic
+    page.insert_text((40, 60), "ВЕДОМОСТЬ ОТДЕЛКИ ПОМЕЩЕНИЙ", fontname="F0", fontsize=14)
+    lines = [f"Потолок: окраска водоэмульсионной краской в {i} слоя по шпатлёвке" for i in range(2, 6)]
+    lines += ["Стены: штукатурка, окраска", "Пол: керамогранит 600x600", "Плинтус: керамогранит h=80"]
+    lines += [f"Примечание {i}: отделку согласовать с заказчиком" for i in range(1, 4)]
+    for i, line in enumerate(lines):
+        page.insert_text((40, 100 + 14 * i), line, fontname="F0", fontsize=10)
+    doc.save(path)
+    return path
+
+
+@pytest.mark.parametrize("settings", ["local"], indirect=True)
+def test_an_offline_answer_quotes_the_line_and_cites_the_shown_hit(app: Aizoomdoc, tmp_path: Path) -> None:
+    assert app.ingest(schedule_pdf(tmp_path / "finish.pdf")).status == "ok"
+    done = [e for e in app.ask("какой пол?", offline=True) if isinstance(e, AnswerDone)][0].result
+    first = quoted(done.answer)[0]
+    assert done.answer.startswith("Модель не запрашивалась") and "Пол: керамогранит 600x600" in first
+    assert "ВЕДОМОСТЬ" not in first and len(first) <= ITEM_CHARS + 2
+    assert done.citations and done.citations[0]["page"] == 1 and done.images
