@@ -133,3 +133,25 @@ def test_an_offline_answer_quotes_the_line_and_cites_the_shown_hit(app: Aizoomdo
     assert done.answer.startswith("Модель не запрашивалась") and "Пол: керамогранит 600x600" in first
     assert "ВЕДОМОСТЬ" not in first and len(first) <= ITEM_CHARS + 2
     assert done.citations and done.citations[0]["page"] == 1 and done.images
+
+
+@pytest.mark.parametrize("settings", ["local"], indirect=True)
+def test_a_label_alone_is_quoted_with_the_value_under_it(app: Aizoomdoc, tmp_path: Path) -> None:
+    """On a drawing a label and its value are often two blocks: the value is quoted after the
+    label, as the crop shows them together; a line that holds its value gets nothing added."""
+    import pymupdf
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=1191, height=842)
+    page.insert_text((60, 200), "PARCEL AREA 5200 S.F.", fontsize=10)
+    page.insert_text((60, 240), "SCOPE OF WORK:", fontsize=10)
+    page.insert_text((60, 262), "1) NEW DECK 2) NEW STAIR", fontsize=10)
+    page.insert_text((60, 600), "GENERAL NOTES: " + " ".join(f"NOTE {i} VERIFY ALL DIMENSIONS." for i in range(12)), fontsize=8)
+    path = tmp_path / "site.pdf"
+    doc.save(path)
+    assert app.ingest(path).status == "ok"
+    for question, first in [("What is the scope of work?", "SCOPE OF WORK: → 1) NEW DECK 2) NEW STAIR"),
+                            ("What is the parcel area?", "PARCEL AREA 5200 S.F.")]:
+        done = [e for e in app.ask(question, offline=True) if isinstance(e, AnswerDone)][0].result
+        assert quoted(done.answer)[0] == first
+        assert done.citations[0]["marker"] == "B1" and done.images

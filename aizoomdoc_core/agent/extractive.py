@@ -25,6 +25,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..errors import AizoomdocError
 from ..models import Citation
 from ..search import Hit
 from ..terms import is_code, matched_concepts, normalize, query_concepts, token_terms, tokens
@@ -36,6 +37,11 @@ CANDIDATES = 8  # the best hits whose lines may be quoted
 ITEM_CHARS = 200  # about this many characters a quote
 HEADER_CHARS = 90  # of a table's header row, before its row
 LEAD_CHARS = 40  # of a long line, before its first matched word
+LABEL_CHARS = 60  # a quote this short may be a label whose value is another block
+LABEL_AREA = 0.05  # of the page: a block larger than this is no label nor value (a page-wide text)
+RIGHT_REACH, BELOW_REACH = 40.0, 3.0  # how far a value may be, in the label's heights
+EPS = 1e-3
+STRONG = 0.3  # a quote with less of the question than this share of the best one's goes after the others
 IDENTITY = 3  # a title block's first fields, which name the sheet (``TitleBlock.as_text``)
 CELL = " | "
 _FIELD = re.compile(r"^(?P<label>[^:\n]{1,60}?): (?P<value>.+)$")
@@ -49,6 +55,7 @@ class Quote:
     hit: Hit
     score: float  # the weight of the question's concepts the quote holds
     rank: int  # of its hit, best first
+    key: str  # its own text (without a neighbour's value) as ``_key`` folds it
 
 
 def extractive_answer(texts: Texts, question: str, hits: list[Hit], evidence: Evidence) -> str:
@@ -78,15 +85,22 @@ def quotes(question: str, hits: list[Hit], evidence: Evidence, language: str) ->
     found: list[Quote] = []
     for position, (rank, hit) in enumerate(ordered):
         best = _best_quote(hit, concepts, weights, language)
-        if best is not None:
-            text, score = best
-            found.append(Quote(text, hit, score, position))
+        if best is None:
+            continue
+        text, score = best
+        key = _key(text)  # what the hit itself says, to know it again in another hit
+        value = _value(evidence, hit, concepts, matched_concepts(concepts, text)) if _label(text, concepts) else None
+        if value is not None:  # a label alone: its value is the next block, right of it or under it
+            text = _cut(f"{text} → {value}")
+            score = max(score, (score + _weight(text, concepts, weights)) / 2)  # the value counts half
+        found.append(Quote(text, hit, score, position, key))
     # Best first: what holds most of the question; among equals, the better hit.
-    found.sort(key=lambda q: (-q.score, q.rank))
+    top = max((q.score for q in found), default=0.0)
+    found.sort(key=lambda q: (q.score < STRONG * top, q.rank))
     chosen: list[Quote] = []
     keys: list[str] = []
     for quote in found:
-        key = _key(quote.text)
+        key = quote.key
         if not key or any(key in k for k in keys):
             continue
         within = [i for i, k in enumerate(keys) if k in key]  # an earlier quote that says less
@@ -110,6 +124,51 @@ def _weights(concepts: Sequence[Sequence[str]], hits: list[Hit]) -> list[float]:
             held[i] += 1
     return [(2.0 if is_code(concept[0]) else 1.0) * math.log(1.0 + (len(lines) + 0.5) / (n + 0.5))
             for concept, n in zip(concepts, held)]
+
+
+def _value(evidence: Evidence, hit: Hit, concepts: Sequence[Sequence[str]], asked: set[int]) -> str | None:
+    """The text of the block that follows ``hit`` on its page as a value follows its label: the
+    nearest one right of it on its row, or under it in its column, inside an image shown, and not
+    another label of the same kind (one that holds the question's words ``asked`` the hit holds)."""
+    x0, y0, x1, y1 = hit.bbox
+    height = y1 - y0
+    if height <= 0 or (x1 - x0) * height > LABEL_AREA or hit.kind == "title_block":
+        return None
+    shown = [image.bbox for image in evidence.images
+             if image.document_id == hit.document_id and image.page == hit.page and image.bbox]
+    if not shown:
+        return None
+    region = [x0, y0 - height, min(1.0, x1 + RIGHT_REACH * height), min(1.0, y1 + BELOW_REACH * height)]
+    try:
+        blocks = evidence.library.blocks_in_region(hit.document_id, hit.page, region)
+    except AizoomdocError:  # the store is away: the label alone
+        return None
+    best: tuple[float, str] | None = None
+    for block in blocks:
+        bx0, by0, bx1, by1 = block.bbox
+        if block.block_id == hit.block_id or block.kind == "title_block" or (bx1 - bx0) * (by1 - by0) > LABEL_AREA:
+            continue
+        if not any(_inside(block.bbox, box) for box in shown) or asked & matched_concepts(concepts, block.text):
+            continue
+        if bx0 >= x1 - EPS and _overlap(by0, by1, y0, y1) >= 0.5 * min(by1 - by0, height):
+            distance = (bx0 - x1) / height
+        elif by0 >= y1 - EPS and _overlap(bx0, bx1, x0, x1) > 0:
+            distance = 2 * (by0 - y1) / height  # a row to the right is likelier the value than a line below
+        else:
+            continue
+        text = " ".join(block.text.split())
+        if text and (best is None or distance < best[0]):
+            best = (distance, text)
+    return best[1] if best else None
+
+
+def _inside(bbox: Sequence[float], region: Sequence[float]) -> bool:
+    return (region[0] <= bbox[0] + EPS and region[1] <= bbox[1] + EPS
+            and bbox[2] <= region[2] + EPS and bbox[3] <= region[3] + EPS)
+
+
+def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
+    return max(0.0, min(a1, b1) - max(a0, b0))
 
 
 def _first_shown(evidence: Evidence, hits: list[Hit]) -> tuple[str | None, int | None]:
@@ -154,6 +213,14 @@ def _fields(lines: list[str], scored: list[tuple[float, int]], language: str) ->
         elif len(text) + 2 + len(field) <= ITEM_CHARS:
             text = f"{text}; {field}"
     return text
+
+
+def _label(text: str, concepts: Sequence[Sequence[str]]) -> bool:
+    """Whether ``text`` reads as a label waiting for its value: short, and no number in it but the
+    question's own (a code asked about); "AREA 5200 S.F." already holds its value."""
+    asked = {term for concept in concepts for term in concept}
+    return len(text) <= LABEL_CHARS and not any(
+        any(c.isdigit() for c in token) and not asked.intersection(token_terms(token)) for token in tokens(text))
 
 
 def _tells(text: str, concepts: Sequence[Sequence[str]]) -> bool:
