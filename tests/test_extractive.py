@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from aizoomdoc_core.agent.evidence import Evidence
-from aizoomdoc_core.agent.extractive import ITEM_CHARS, extractive_answer, extractive_citations
+from aizoomdoc_core.agent.extractive import ITEM_CHARS, extractive_answer
 from aizoomdoc_core.agent.texts import texts_for
 from aizoomdoc_core.app import Aizoomdoc
 from aizoomdoc_core.events import AnswerDone
@@ -33,9 +33,7 @@ def evidence(hits: list[Hit]) -> Evidence:
 
 
 def answer(question: str, hits: list[Hit], language: str = "en") -> tuple[str, list[dict[str, Any]]]:
-    shown = evidence(hits)
-    text = extractive_answer(texts_for(language), question, hits, shown)
-    citations = extractive_citations(question, hits, shown, texts_for(language))
+    text, citations = extractive_answer(texts_for(language), question, hits, evidence(hits))
     return text, [c.to_json() for c in citations]
 
 

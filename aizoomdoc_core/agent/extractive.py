@@ -29,7 +29,7 @@ from ..errors import AizoomdocError
 from ..models import Citation
 from ..search import Hit
 from ..terms import is_code, matched_concepts, normalize, query_concepts, token_terms, tokens
-from .evidence import Evidence
+from .evidence import Evidence, snippet
 from .texts import Texts
 
 QUOTED = 3  # quotes in an answer
@@ -54,36 +54,31 @@ class Quote:
     text: str
     hit: Hit
     score: float  # the weight of the question's concepts the quote holds
-    rank: int  # of its hit, best first
+    rank: int  # of its hit, the first image's page first, then in search's order
     key: str  # its own text (without a neighbour's value) as ``_key`` folds it
 
 
-def extractive_answer(texts: Texts, question: str, hits: list[Hit], evidence: Evidence) -> str:
+def extractive_answer(texts: Texts, question: str, hits: list[Hit], evidence: Evidence) -> tuple[str, list[Citation]]:
+    """The answer's text and the citations of the hits it quotes."""
     if not hits:
-        return texts.nothing_found
+        return texts.nothing_found, []
     lines = [texts.best_matches]
     for quote in quotes(question, hits, evidence, texts.language):
-        marker = evidence.add_hit(quote.hit)
         hit = quote.hit
         sheet = f", {texts.sheet} {hit.sheet_code}" if hit.sheet_code else ""
-        lines.append(f"- «{quote.text}» — {hit.document_name}{sheet}, {texts.page} {hit.page} [{marker}]")
-    return "\n".join(lines)
-
-
-def extractive_citations(question: str, hits: list[Hit], evidence: Evidence, texts: Texts) -> list[Citation]:
-    """The quoted hits as citations (also those of a failed model's fallback answer)."""
-    chosen = quotes(question, hits, evidence, texts.language)
-    return evidence.citations(" ".join(f"[{evidence.add_hit(q.hit)}]" for q in chosen))
+        lines.append(f"- «{quote.text}» — {hit.document_name}{sheet}, {texts.page} {hit.page} [{evidence.add_hit(hit)}]")
+    text = "\n".join(lines)
+    return text, evidence.citations(text)
 
 
 def quotes(question: str, hits: list[Hit], evidence: Evidence, language: str) -> list[Quote]:
     """The ``QUOTED`` best quotes of ``hits`` for ``question``, best first, none twice."""
     concepts = query_concepts(question)
     first = _first_shown(evidence, hits)
-    ordered = sorted(enumerate(hits[:CANDIDATES]), key=lambda item: (item[1].document_id, item[1].page) != first)
-    weights = _weights(concepts, [h for _, h in ordered])
+    ordered = sorted(hits[:CANDIDATES], key=lambda hit: (hit.document_id, hit.page) != first)
+    weights = _weights(concepts, ordered)
     found: list[Quote] = []
-    for position, (rank, hit) in enumerate(ordered):
+    for position, hit in enumerate(ordered):
         best = _best_quote(hit, concepts, weights, language)
         if best is None:
             continue
@@ -94,7 +89,8 @@ def quotes(question: str, hits: list[Hit], evidence: Evidence, language: str) ->
             text = _cut(f"{text} → {value}")
             score = max(score, (score + _weight(text, concepts, weights)) / 2)  # the value counts half
         found.append(Quote(text, hit, score, position, key))
-    # Best first: what holds most of the question; among equals, the better hit.
+    # In search's order (the first image's page first), but a quote that holds little of what
+    # the best one holds of the question goes after the others.
     top = max((q.score for q in found), default=0.0)
     found.sort(key=lambda q: (q.score < STRONG * top, q.rank))
     chosen: list[Quote] = []
@@ -292,14 +288,7 @@ def _around(line: str, concepts: Sequence[Sequence[str]]) -> str:
 
 
 def _cut(text: str, limit: int = ITEM_CHARS) -> str:
-    """``text`` on one line, at most ``limit`` characters, cut at a word boundary with an ellipsis."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    head = text[: limit - 1]
-    if not text[limit - 1].isspace() and " " in head:
-        head = head[: head.rindex(" ")]
-    return head.rstrip(" ,;:–—-|") + "…"
+    return snippet(text, limit)
 
 
 def _key(text: str) -> str:
