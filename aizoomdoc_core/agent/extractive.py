@@ -41,6 +41,7 @@ LABEL_CHARS = 60  # a quote this short may be a label whose value is another blo
 LABEL_AREA = 0.05  # of the page: a block larger than this is no label nor value (a page-wide text)
 RIGHT_REACH, BELOW_REACH = 40.0, 3.0  # how far a value may be, in the label's heights
 EPS = 1e-3
+MIN_VALUE = 3  # characters of a value: a lone letter or digit beside a label is a tag or a grid bubble
 STRONG = 0.3  # a quote with less of the question than this share of the best one's goes after the others
 IDENTITY = 3  # a title block's first fields, which name the sheet (``TitleBlock.as_text``)
 CELL = " | "
@@ -153,7 +154,7 @@ def _value(evidence: Evidence, hit: Hit, concepts: Sequence[Sequence[str]], aske
         else:
             continue
         text = " ".join(block.text.split())
-        if text and (best is None or distance < best[0]):
+        if len(text) >= MIN_VALUE and (best is None or distance < best[0]):  # not a grid bubble's letter
             best = (distance, text)
     return best[1] if best else None
 
