@@ -153,3 +153,9 @@ def test_a_label_alone_is_quoted_with_the_value_under_it(app: Aizoomdoc, tmp_pat
         done = [e for e in app.ask(question, offline=True) if isinstance(e, AnswerDone)][0].result
         assert quoted(done.answer)[0] == first
         assert done.citations[0]["marker"] == "B1" and done.images
+
+
+def test_a_printed_label_with_a_slash_is_kept_whole() -> None:
+    block = TitleBlock(sheet_code="E-2", fields={"MAKE / MODEL": "ACME 100"})
+    text, _ = answer("какая модель?", [hit(block.as_text(), kind="title_block", block="p1-title")], language="ru")
+    assert quoted(text)[0] == "Шифр: E-2; MAKE / MODEL: ACME 100"  # no field named: all, in order

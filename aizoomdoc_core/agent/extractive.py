@@ -3,19 +3,24 @@
 It is what a question gets offline, with no model configured, or when the model failed, and it
 says so plainly in its first line: nobody should take quotes for a model's reading of the sheet.
 
-A hit is a whole block (a title block, a schedule, a column of notes); what answers is one line of
-it. Each line of the best hits is scored by the question's concepts it holds (``terms``: words by
-exact form or stem, codes whole, a code counting double as in search), and the best lines are
-quoted, about ``ITEM_CHARS`` characters each, cut at a word boundary:
+A hit is a whole block (a title block, a schedule, a column of notes); what answers is a line or
+a field of it. Lines are scored by the question's concepts they hold (``terms``: words by exact
+form or stem, codes whole and counting double, a concept rarer among the hits' lines counting
+more), and up to ``QUOTED`` quotes are given, about ``ITEM_CHARS`` characters each, cut at a word
+boundary:
 
-- a title block's field as "field: value", its label in the question's language;
-- a table's row (cells "a | b") with the table's header row before it;
-- a line of text with what follows it (a label's value is usually the next line), or, in a long
-  line, the words around the match.
+- a title block's fields the question names as "field: value", the label in the question's
+  language, then the fields that name the sheet (code, number, title);
+- a table's row (cells "a | b") after the table's header row;
+- a short block whole (on a drawing, often a row of cells); in a longer one the matched line with
+  what follows it; in a long line, the words around the match;
+- a label alone ("SCOPE OF WORK:") with its value: the nearest block right of it or under it, in
+  an image shown, that is not another label of the same words.
 
-The hits of the page whose crop is shown first come first, so the first quote can be read in the
-first image. No quote is given twice: the same text in two formats of one set, or in two hits of
-one page, is recognised by its letters and digits alone.
+Quotes follow search's order, the page of the first image first, so that the first quote can be
+read in the first image; one that holds little of what the best holds of the question goes last.
+No quote is given twice: the same text in two formats of one set, or in two hits of one page, is
+recognised by its letters and digits alone, and the one that says more is kept.
 """
 
 from __future__ import annotations
@@ -237,10 +242,10 @@ def _field(line: str, language: str) -> str:
         return line
     label = match["label"]
     sides = [side.strip() for side in label.split(" / ")]
-    if len(sides) > 1:
-        russian = [side for side in sides if _CYRILLIC.search(side)]
-        other = [side for side in sides if not _CYRILLIC.search(side)]
-        label = (russian if language == "ru" else other or russian)[0] if (russian or other) else label
+    russian = [side for side in sides if _CYRILLIC.search(side)]
+    other = [side for side in sides if not _CYRILLIC.search(side)]
+    if russian and other:  # "Checked by / Пров.": one side per language; a printed "A / B" stays whole
+        label = russian[0] if language == "ru" else other[0]
     return f"{label}: {match['value']}"
 
 
