@@ -43,7 +43,7 @@ def quoted(text: str) -> list[str]:
 
 def title_block_hit(**options: Any) -> Hit:
     block = TitleBlock(
-        sheet_code="12/34-ПР-КЖ7", sheet_number="3", sheet_title="План перекрытия на отм. +6.600", stage="Р",
+        sheet_code="12/34-ПР-КЖ7", sheet_number="3", sheet_title="Схема плиты на отм. +3.300", stage="Р",
         fields={"drawn_by": "Сидоров", "checked_by": "Петров", "chief_engineer": "Кузнецов", "scale": "1:100"},
     )
     return hit(block.as_text(), kind="title_block", block="p1-title", **options)
@@ -51,7 +51,7 @@ def title_block_hit(**options: Any) -> Hit:
 
 def test_a_title_block_field_is_quoted_as_field_and_value() -> None:
     text, citations = answer("Who checked the sheet?", [title_block_hit()])
-    assert quoted(text)[0] == "Checked by: Петров; Sheet code: 12/34-ПР-КЖ7; Sheet: 3; Title: План перекрытия на отм. +6.600"
+    assert quoted(text)[0] == "Checked by: Петров; Sheet code: 12/34-ПР-КЖ7; Sheet: 3; Title: Схема плиты на отм. +3.300"
     assert "Title block" not in text and "Кузнецов" not in text  # neither the heading nor the other fields
     assert text.splitlines()[1].endswith("[B1]") and [c["marker"] for c in citations] == ["B1"]
 
@@ -67,39 +67,39 @@ def test_a_russian_question_gets_russian_framing_and_labels() -> None:
 def test_a_table_row_is_quoted_with_its_header() -> None:
     table = "\n".join([
         "Поз. | Обозначение | Наименование | Кол.",
-        "1 | ГОСТ 8509-93 | Уголок 50x5 | 12",
-        "2 | ГОСТ 8240-97 | Швеллер 16П | 4",
-        "3 | ГОСТ 19903-2015 | Лист 10 мм | 2",
+        "1 | ТУ 100-01 | Полоса 40x4 | 12",
+        "2 | ТУ 200-02 | Двутавр 20Б1 | 4",
+        "3 | ТУ 300-03 | Пластина 8 мм | 2",
     ])
-    text, _ = answer("сколько швеллеров 16П?", [hit(table, kind="table")], language="ru")
-    assert quoted(text) == ["Поз. | Обозначение | Наименование | Кол. — 2 | ГОСТ 8240-97 | Швеллер 16П | 4"]
+    text, _ = answer("сколько двутавров 20Б1?", [hit(table, kind="table")], language="ru")
+    assert quoted(text) == ["Поз. | Обозначение | Наименование | Кол. — 2 | ТУ 200-02 | Двутавр 20Б1 | 4"]
 
 
 def test_a_code_is_matched_whole_and_its_line_quoted_with_what_follows() -> None:
-    notes = "\n".join(["GENERAL NOTES", "SEE SHEET A-21 FOR WALL TYPES AND PARTITION HEIGHTS ABOVE THE CEILING",
-                       "SEE SHEET A-2 FOR DOOR TYPES", "DOORS: SOLID CORE WOOD", *(f"NOTE {i}: VERIFY IN FIELD" for i in range(9))])
+    notes = "\n".join(["PROJECT REMARKS", "SEE SHEET A-21 FOR FINISH SCHEDULE AND PARTITION HEIGHTS ABOVE THE GRID",
+                       "SEE SHEET A-2 FOR HARDWARE SETS", "HARDWARE: LEVER SET", *(f"REMARK {i}: CHECK ON SITE" for i in range(9))])
     (quote,) = quoted(answer("what is on sheet A-2?", [hit(notes)])[0])
-    assert "SEE SHEET A-2 FOR DOOR TYPES DOORS: SOLID CORE WOOD" in quote and "GENERAL" not in quote
+    assert "SEE SHEET A-2 FOR HARDWARE SETS HARDWARE: LEVER SET" in quote and "REMARKS" not in quote
 
 
 def test_a_long_quote_is_cut_at_a_word_boundary() -> None:
     words = " ".join(f"word{i:03d}" for i in range(80))
-    paragraph = f"{words} the anchor bolts are galvanized steel {words}"
-    text, _ = answer("anchor bolts", [hit(paragraph)])
+    paragraph = f"{words} the dowel pins are zinc plated steel {words}"
+    text, _ = answer("dowel pins", [hit(paragraph)])
     (quote,) = quoted(text)
     assert len(quote) <= ITEM_CHARS + 2 and quote.endswith("…") and quote.startswith("… ")
-    assert "anchor bolts are galvanized steel" in quote
+    assert "dowel pins are zinc plated steel" in quote
     body = quote.removeprefix("… ").removesuffix("…")
     assert all(w in paragraph.split() for w in body.split())  # no word cut in two
 
 
 def test_the_same_text_from_two_formats_or_two_hits_is_quoted_once() -> None:
-    html = hit("Примечания\nБетон класса B25, W6, F150.\nАрматура A500C.", document="d1", name="set_ocr.html")
-    json = hit("Бетон  класса B25,  W6,  F150", kind="ocr", document="d2", name="set_result.json", block="b7")
-    same_page = hit("БЕТОН КЛАССА B25, W6, F150.", document="d1", name="set_ocr.html", block="p1-b9")
-    other = hit("Бетон класса B15 для подготовки", document="d3", name="other.pdf")
-    text, citations = answer("бетон класса B25", [html, json, same_page, other], language="ru")
-    assert sum("B25" in q for q in quoted(text)) == 1 and len(quoted(text)) == 2
+    html = hit("Указания\nРаствор марки М150, F75.\nКладка из кирпича КР-р-по.", document="d1", name="set_ocr.html")
+    json = hit("Раствор  марки М150,  F75", kind="ocr", document="d2", name="set_result.json", block="b7")
+    same_page = hit("РАСТВОР МАРКИ М150, F75.", document="d1", name="set_ocr.html", block="p1-b9")
+    other = hit("Раствор марки М100 для кладки", document="d3", name="other.pdf")
+    text, citations = answer("раствор марки М150", [html, json, same_page, other], language="ru")
+    assert sum("М150" in q for q in quoted(text)) == 1 and len(quoted(text)) == 2
     assert [c["marker"] for c in citations] == ["B1", "B4"]
 
 
@@ -113,10 +113,10 @@ def schedule_pdf(path: Path) -> Path:
     doc = pymupdf.open()
     page = doc.new_page(width=842, height=595)
     page.insert_font(fontname="F0", fontbuffer=pymupdf.Font("cjk").buffer)  # Base-14 fonts lack Cyrillic
-    page.insert_text((40, 60), "ВЕДОМОСТЬ ОТДЕЛКИ ПОМЕЩЕНИЙ", fontname="F0", fontsize=14)
-    lines = [f"Потолок: окраска водоэмульсионной краской в {i} слоя по шпатлёвке" for i in range(2, 6)]
-    lines += ["Стены: штукатурка, окраска", "Пол: керамогранит 600x600", "Плинтус: керамогранит h=80"]
-    lines += [f"Примечание {i}: отделку согласовать с заказчиком" for i in range(1, 4)]
+    page.insert_text((40, 60), "ОТДЕЛКА КОМНАТ", fontname="F0", fontsize=14)
+    lines = [f"Свод: окраска акриловой краской в {i} слоя по грунту" for i in range(2, 6)]
+    lines += ["Стены: штукатурка, окраска", "Пол: линолеум класса 34", "Плинтус: пластиковый h=60"]
+    lines += [f"Указание {i}: цвет согласовать с владельцем" for i in range(1, 4)]
     for i, line in enumerate(lines):
         page.insert_text((40, 100 + 14 * i), line, fontname="F0", fontsize=10)
     doc.save(path)
@@ -128,8 +128,8 @@ def test_an_offline_answer_quotes_the_line_and_cites_the_shown_hit(app: Aizoomdo
     assert app.ingest(schedule_pdf(tmp_path / "finish.pdf")).status == "ok"
     done = [e for e in app.ask("какой пол?", offline=True) if isinstance(e, AnswerDone)][0].result
     first = quoted(done.answer)[0]
-    assert done.answer.startswith("Модель не запрашивалась") and "Пол: керамогранит 600x600" in first
-    assert "ВЕДОМОСТЬ" not in first and len(first) <= ITEM_CHARS + 2
+    assert done.answer.startswith("Модель не запрашивалась") and "Пол: линолеум класса 34" in first
+    assert "ОТДЕЛКА" not in first and len(first) <= ITEM_CHARS + 2
     assert done.citations and done.citations[0]["page"] == 1 and done.images
 
 
@@ -141,15 +141,15 @@ def test_a_label_alone_is_quoted_with_the_value_under_it(app: Aizoomdoc, tmp_pat
 
     doc = pymupdf.open()
     page = doc.new_page(width=1191, height=842)
-    page.insert_text((60, 200), "PARCEL AREA 5200 S.F.", fontsize=10)
-    page.insert_text((60, 240), "SCOPE OF WORK:", fontsize=10)
-    page.insert_text((60, 262), "1) NEW DECK 2) NEW STAIR", fontsize=10)
-    page.insert_text((60, 600), "GENERAL NOTES: " + " ".join(f"NOTE {i} VERIFY ALL DIMENSIONS." for i in range(12)), fontsize=8)
+    page.insert_text((60, 200), "LOT COVERAGE 35 PERCENT", fontsize=10)
+    page.insert_text((60, 240), "EXTENT OF DEMOLITION:", fontsize=10)
+    page.insert_text((60, 262), "1) REMOVE SHED 2) REMOVE FENCE", fontsize=10)
+    page.insert_text((60, 600), "PROJECT REMARKS: " + " ".join(f"REMARK {i} CHECK ON SITE." for i in range(12)), fontsize=8)
     path = tmp_path / "site.pdf"
     doc.save(path)
     assert app.ingest(path).status == "ok"
-    for question, first in [("What is the scope of work?", "SCOPE OF WORK: → 1) NEW DECK 2) NEW STAIR"),
-                            ("What is the parcel area?", "PARCEL AREA 5200 S.F.")]:
+    for question, first in [("What is the extent of demolition?", "EXTENT OF DEMOLITION: → 1) REMOVE SHED 2) REMOVE FENCE"),
+                            ("What is the lot coverage?", "LOT COVERAGE 35 PERCENT")]:
         done = [e for e in app.ask(question, offline=True) if isinstance(e, AnswerDone)][0].result
         assert quoted(done.answer)[0] == first
         assert done.citations[0]["marker"] == "B1" and done.images

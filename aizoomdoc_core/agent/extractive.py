@@ -14,7 +14,7 @@ boundary:
 - a table's row (cells "a | b") after the table's header row;
 - a short block whole (on a drawing, often a row of cells); in a longer one the matched line with
   what follows it; in a long line, the words around the match;
-- a label alone ("SCOPE OF WORK:") with its value: the nearest block right of it or under it, in
+- a label alone ("DEMOLITION:") with its value: the nearest block right of it or under it, in
   an image shown, that is not another label of the same words.
 
 Quotes follow search's order, the page of the first image first, so that the first quote can be
@@ -219,7 +219,7 @@ def _fields(lines: list[str], scored: list[tuple[float, int]], language: str) ->
 
 def _label(text: str, concepts: Sequence[Sequence[str]]) -> bool:
     """Whether ``text`` reads as a label waiting for its value: short, and no number in it but the
-    question's own (a code asked about); "AREA 5200 S.F." already holds its value."""
+    question's own (a code asked about); "AREA 120 M2" already holds its value."""
     asked = {term for concept in concepts for term in concept}
     return len(text) <= LABEL_CHARS and not any(
         any(c.isdigit() for c in token) and not asked.intersection(token_terms(token)) for token in tokens(text))
