@@ -176,6 +176,12 @@ def hit_line(marker: str, hit: Hit) -> str:
 
 
 def snippet(text: str, limit: int = 300) -> str:
-    """A block's text on one line, cut visibly at ``limit`` characters."""
+    """A block's text on one line, at most ``limit`` characters, cut visibly at a word boundary
+    (mid-word only when its first word alone is longer)."""
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if not text[limit - 1].isspace() and " " in head:
+        head = head[: head.rindex(" ")]
+    return head.rstrip(" ,;:–—-|") + "…"

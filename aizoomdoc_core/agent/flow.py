@@ -26,7 +26,7 @@ from ..render import Renderer
 from ..search import Hit
 from .context import Focus, follow_up_hits
 from .evidence import Evidence, show_hits
-from .extractive import extractive_answer, extractive_citations
+from .extractive import extractive_answer
 from .model_loop import ModelLoop
 from .texts import texts_for
 from .tools import TOOLS, TOP_HITS, Context
@@ -104,7 +104,7 @@ class Agent:
         texts = texts_for(question.language)
         if unsearchable is not None:
             yield Notice(text=str(unsearchable))
-            reply = Reply(texts.unsearchable, "error", extractive_citations(hits, evidence))
+            reply = Reply(texts.unsearchable, "error", [])  # nothing was found to cite
         elif self.settings.llm_configured and not offline:
             context = Context(evidence, self.library, self.renderer, self.settings, chat.scope)
             loop = ModelLoop(self.settings, TOOLS, context, question)
@@ -115,10 +115,11 @@ class Agent:
                 log.warning("model failed for chat %s: %s", chat.chat.id, failure)
                 said = failure.said(texts)
                 yield Notice(text=said)
-                reply = Reply(f"{said}\n\n{extractive_answer(texts, hits, evidence)}", "extractive",
-                              extractive_citations(hits, evidence))
+                text, citations = extractive_answer(texts, question.text, hits, evidence)
+                reply = Reply(f"{said}\n\n{text}", "extractive", citations)
         else:
-            reply = Reply(extractive_answer(texts, hits, evidence), "extractive", extractive_citations(hits, evidence))
+            text, citations = extractive_answer(texts, question.text, hits, evidence)
+            reply = Reply(text, "extractive", citations)
             yield Notice(text=texts.offline if offline else texts.no_model)
         yield AnswerDelta(text=reply.text)
         return reply

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Texts:
+    language: str  # the code of the language these texts are in
     offline: str  # the notice of an offline question
     no_model: str  # the notice when no model is configured
     nothing_found: str  # the extractive answer when search found nothing
@@ -30,6 +31,7 @@ class Texts:
 
 TEXTS = {
     "en": Texts(
+        language="en",
         offline="No model was asked (offline).",
         no_model="No LLM configured: the answer is made of what search found.",
         nothing_found="No model was asked. Nothing in the documents matches this question.",
@@ -47,6 +49,7 @@ TEXTS = {
         broke_off="The model's answer broke off ({error}).",
     ),
     "ru": Texts(
+        language="ru",
         offline="Модель не запрашивалась (офлайн-режим).",
         no_model="LLM не настроена: ответ составлен из найденного.",
         nothing_found="Модель не запрашивалась. В документах ничего не найдено по этому вопросу.",

@@ -1,0 +1,161 @@
+"""The answer without a model: the line or field that answers, not the whole block.
+
+Hits are built the way ingest stores blocks (a title block's text is ``TitleBlock.as_text()``, a
+table's rows are "a | b" lines), and one sheet made with pymupdf goes the whole way through ``ask``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aizoomdoc_core.agent.evidence import Evidence
+from aizoomdoc_core.agent.extractive import ITEM_CHARS, extractive_answer
+from aizoomdoc_core.agent.texts import texts_for
+from aizoomdoc_core.app import Aizoomdoc
+from aizoomdoc_core.events import AnswerDone
+from aizoomdoc_core.ingest.extracted import TitleBlock
+from aizoomdoc_core.search import Hit
+
+
+def hit(text: str, *, kind: str = "text", document: str = "d1", name: str = "set.pdf", page: int = 1,
+        block: str = "p1-b0", sheet_code: str | None = None) -> Hit:
+    return Hit(document, name, page, block, [0.1, 0.1, 0.5, 0.5], text, 1.0, kind, sheet_code, None)
+
+
+def evidence(hits: list[Hit]) -> Evidence:
+    shown = Evidence(None, None, None)  # type: ignore[arg-type]  # quoting reads neither the chat nor the library
+    for h in hits:
+        shown.add_hit(h)
+    return shown
+
+
+def answer(question: str, hits: list[Hit], language: str = "en") -> tuple[str, list[dict[str, Any]]]:
+    text, citations = extractive_answer(texts_for(language), question, hits, evidence(hits))
+    return text, [c.to_json() for c in citations]
+
+
+def quoted(text: str) -> list[str]:
+    return [line.split("«", 1)[1].rsplit("»", 1)[0] for line in text.splitlines()[1:]]
+
+
+def title_block_hit(**options: Any) -> Hit:
+    block = TitleBlock(
+        sheet_code="12/34-ПР-КЖ7", sheet_number="3", sheet_title="Схема плиты на отм. +3.300", stage="Р",
+        fields={"drawn_by": "Сидоров", "checked_by": "Петров", "chief_engineer": "Кузнецов", "scale": "1:100"},
+    )
+    return hit(block.as_text(), kind="title_block", block="p1-title", **options)
+
+
+def test_a_title_block_field_is_quoted_as_field_and_value() -> None:
+    text, citations = answer("Who checked the sheet?", [title_block_hit()])
+    assert quoted(text)[0] == "Checked by: Петров; Sheet code: 12/34-ПР-КЖ7; Sheet: 3; Title: Схема плиты на отм. +3.300"
+    assert "Title block" not in text and "Кузнецов" not in text  # neither the heading nor the other fields
+    assert text.splitlines()[1].endswith("[B1]") and [c["marker"] for c in citations] == ["B1"]
+
+
+def test_a_russian_question_gets_russian_framing_and_labels() -> None:
+    text, _ = answer("кто ГИП?", [title_block_hit(sheet_code="12/34-ПР-КЖ7")], language="ru")
+    assert text.startswith("Модель не запрашивалась")
+    assert quoted(text)[0].startswith("ГИП: Кузнецов; Шифр: 12/34-ПР-КЖ7; Лист: 3;") and "лист 12/34-ПР-КЖ7, стр. 1 [B1]" in text
+    text, _ = answer("какой масштаб?", [title_block_hit()], language="ru")
+    assert quoted(text)[0].startswith("Масштаб: 1:100; Шифр:")
+
+
+def test_a_table_row_is_quoted_with_its_header() -> None:
+    table = "\n".join([
+        "Поз. | Обозначение | Наименование | Кол.",
+        "1 | ТУ 100-01 | Полоса 40x4 | 12",
+        "2 | ТУ 200-02 | Двутавр 20Б1 | 4",
+        "3 | ТУ 300-03 | Пластина 8 мм | 2",
+    ])
+    text, _ = answer("сколько двутавров 20Б1?", [hit(table, kind="table")], language="ru")
+    assert quoted(text) == ["Поз. | Обозначение | Наименование | Кол. — 2 | ТУ 200-02 | Двутавр 20Б1 | 4"]
+
+
+def test_a_code_is_matched_whole_and_its_line_quoted_with_what_follows() -> None:
+    notes = "\n".join(["PROJECT REMARKS", "SEE SHEET A-21 FOR FINISH SCHEDULE AND PARTITION HEIGHTS ABOVE THE GRID",
+                       "SEE SHEET A-2 FOR HARDWARE SETS", "HARDWARE: LEVER SET", *(f"REMARK {i}: CHECK ON SITE" for i in range(9))])
+    (quote,) = quoted(answer("what is on sheet A-2?", [hit(notes)])[0])
+    assert "SEE SHEET A-2 FOR HARDWARE SETS HARDWARE: LEVER SET" in quote and "REMARKS" not in quote
+
+
+def test_a_long_quote_is_cut_at_a_word_boundary() -> None:
+    words = " ".join(f"word{i:03d}" for i in range(80))
+    paragraph = f"{words} the dowel pins are zinc plated steel {words}"
+    text, _ = answer("dowel pins", [hit(paragraph)])
+    (quote,) = quoted(text)
+    assert len(quote) <= ITEM_CHARS + 2 and quote.endswith("…") and quote.startswith("… ")
+    assert "dowel pins are zinc plated steel" in quote
+    body = quote.removeprefix("… ").removesuffix("…")
+    assert all(w in paragraph.split() for w in body.split())  # no word cut in two
+
+
+def test_the_same_text_from_two_formats_or_two_hits_is_quoted_once() -> None:
+    html = hit("Указания\nРаствор марки М150, F75.\nКладка из кирпича КР-р-по.", document="d1", name="set_ocr.html")
+    json = hit("Раствор  марки М150,  F75", kind="ocr", document="d2", name="set_result.json", block="b7")
+    same_page = hit("РАСТВОР МАРКИ М150, F75.", document="d1", name="set_ocr.html", block="p1-b9")
+    other = hit("Раствор марки М100 для кладки", document="d3", name="other.pdf")
+    text, citations = answer("раствор марки М150", [html, json, same_page, other], language="ru")
+    assert sum("М150" in q for q in quoted(text)) == 1 and len(quoted(text)) == 2
+    assert [c["marker"] for c in citations] == ["B1", "B4"]
+
+
+def test_nothing_found_is_said_in_the_question_language() -> None:
+    assert answer("кто ГИП?", [], language="ru")[0].startswith("Модель не запрашивалась. В документах ничего")
+
+
+def schedule_pdf(path: Path) -> Path:
+    import pymupdf
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=842, height=595)
+    page.insert_font(fontname="F0", fontbuffer=pymupdf.Font("cjk").buffer)  # Base-14 fonts lack Cyrillic
+    page.insert_text((40, 60), "ОТДЕЛКА КОМНАТ", fontname="F0", fontsize=14)
+    lines = [f"Свод: окраска акриловой краской в {i} слоя по грунту" for i in range(2, 6)]
+    lines += ["Стены: штукатурка, окраска", "Пол: линолеум класса 34", "Плинтус: пластиковый h=60"]
+    lines += [f"Указание {i}: цвет согласовать с владельцем" for i in range(1, 4)]
+    for i, line in enumerate(lines):
+        page.insert_text((40, 100 + 14 * i), line, fontname="F0", fontsize=10)
+    doc.save(path)
+    return path
+
+
+@pytest.mark.parametrize("settings", ["local"], indirect=True)
+def test_an_offline_answer_quotes_the_line_and_cites_the_shown_hit(app: Aizoomdoc, tmp_path: Path) -> None:
+    assert app.ingest(schedule_pdf(tmp_path / "finish.pdf")).status == "ok"
+    done = [e for e in app.ask("какой пол?", offline=True) if isinstance(e, AnswerDone)][0].result
+    first = quoted(done.answer)[0]
+    assert done.answer.startswith("Модель не запрашивалась") and "Пол: линолеум класса 34" in first
+    assert "ОТДЕЛКА" not in first and len(first) <= ITEM_CHARS + 2
+    assert done.citations and done.citations[0]["page"] == 1 and done.images
+
+
+@pytest.mark.parametrize("settings", ["local"], indirect=True)
+def test_a_label_alone_is_quoted_with_the_value_under_it(app: Aizoomdoc, tmp_path: Path) -> None:
+    """On a drawing a label and its value are often two blocks: the value is quoted after the
+    label, as the crop shows them together; a line that holds its value gets nothing added."""
+    import pymupdf
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=1191, height=842)
+    page.insert_text((60, 200), "LOT COVERAGE 35 PERCENT", fontsize=10)
+    page.insert_text((60, 240), "EXTENT OF DEMOLITION:", fontsize=10)
+    page.insert_text((60, 262), "1) REMOVE SHED 2) REMOVE FENCE", fontsize=10)
+    page.insert_text((60, 600), "PROJECT REMARKS: " + " ".join(f"REMARK {i} CHECK ON SITE." for i in range(12)), fontsize=8)
+    path = tmp_path / "site.pdf"
+    doc.save(path)
+    assert app.ingest(path).status == "ok"
+    for question, first in [("What is the extent of demolition?", "EXTENT OF DEMOLITION: → 1) REMOVE SHED 2) REMOVE FENCE"),
+                            ("What is the lot coverage?", "LOT COVERAGE 35 PERCENT")]:
+        done = [e for e in app.ask(question, offline=True) if isinstance(e, AnswerDone)][0].result
+        assert quoted(done.answer)[0] == first
+        assert done.citations[0]["marker"] == "B1" and done.images
+
+
+def test_a_printed_label_with_a_slash_is_kept_whole() -> None:
+    block = TitleBlock(sheet_code="E-2", fields={"MAKE / MODEL": "ACME 100"})
+    text, _ = answer("какая модель?", [hit(block.as_text(), kind="title_block", block="p1-title")], language="ru")
+    assert quoted(text)[0] == "Шифр: E-2; MAKE / MODEL: ACME 100"  # no field named: all, in order
