@@ -65,6 +65,7 @@ class AskResult:
     search_results: list[dict[str, Any]] = field(default_factory=list)
     model: str | None = None
     extractive: bool = False
+    missing_codes: list[str] = field(default_factory=list)  # codes the question names that no block in scope holds
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)

@@ -15,7 +15,9 @@ For each answerable question it measures:
 - the answer string within the first 400 characters of the answer without a model (case and
   whitespace ignored);
 and, in the same run, the page recall of plain BM25 over the same blocks (the baseline) for the same
-question and scope. ``absent`` questions (the code exists nowhere) are counted apart.
+question and scope. For ``absent`` questions (the code exists nowhere in the document) it counts
+whether the answer says the code is missing (``missing_codes``), and for the answerable ones whether
+it wrongly says so.
 Tune on ``--split dev``; report ``--split test``.
 """
 
@@ -107,18 +109,20 @@ def run(app: Aizoomdoc, split: str) -> dict[str, list[dict[str, Any]]]:
         groups["named, scoped"].append(bench.measure(q, bench.ask(q["question"], name), name, q["question"]))
     for q in load(CHAT_QUESTIONS, split):
         name = Path(q["document"]).name
-        if q["answer"] is None:
-            groups["chat, absent (not measured)"].append({"id": q["id"]})
-        elif q["mode"] == "scoped":
-            groups["chat, scoped"].append(bench.measure(q, bench.ask(q["question"], name), name, q["question"]))
-        elif q["mode"] == "library":
-            groups["chat, whole library"].append(bench.measure(q, bench.ask(q["question"], None), None, q["question"]))
-        else:
+        if q["mode"] == "follow_up":
             first = bench.ask(q["previous"]["question"], None)
             result = bench.ask(q["question"], None, chat_id=first.chat_id)
             # the baseline sees the whole conversation, as a search over both turns would
-            asked = f"{q['previous']['question']} {q['question']}"
-            groups["chat, follow-up"].append(bench.measure(q, result, None, asked))
+            scope, asked, group = None, f"{q['previous']['question']} {q['question']}", "chat, follow-up"
+        else:
+            scope = name if q["mode"] == "scoped" else None
+            result = bench.ask(q["question"], scope)
+            asked, group = q["question"], "chat, scoped" if scope else "chat, whole library"
+        if q["answer"] is None:
+            said = {squash(code) for code in result.missing_codes}
+            groups["chat, absent code"].append({"id": q["id"], "said_missing": squash(q["code"]) in said})
+        else:
+            groups[group].append({**bench.measure(q, result, scope, asked), "said_missing": bool(result.missing_codes)})
     return groups
 
 
@@ -139,6 +143,11 @@ def report(groups: dict[str, list[dict[str, Any]]]) -> str:
     chat = [r for g, rows in groups.items() if g.startswith("chat") for r in rows if "r5" in r]
     lines.append("| all chat questions | " + f"{len(chat)} | " + " | ".join(
         share(chat, k) for k in ("r1", "r5", "plain_r1", "plain_r5", "legible", "first400")) + " |")
+    absent = groups.get("chat, absent code", [])
+    answerable = [r for r in chat if r.get("said_missing") is not None]
+    lines.append(f"\nabsent codes said to be missing: {sum(r['said_missing'] for r in absent)} of {len(absent)}; "
+                 f"answerable chat questions wrongly said to name a missing code: "
+                 f"{sum(r['said_missing'] for r in answerable)} of {len(answerable)}")
     misses = [r["id"] for r in everything if not r["r5"]]
     lines.append(f"\nnot in the first 5 pages: {' '.join(sorted(set(misses))) or 'none'}")
     return "\n".join(lines)

@@ -407,6 +407,21 @@ def test_a_follow_up_looks_first_where_the_last_answer_was(app: Aizoomdoc, tmp_p
     assert named.search_results[0]["document_name"] == "school_fixtures.pdf"
 
 
+def test_a_code_nothing_in_scope_holds_is_said_first(app: Aizoomdoc, tmp_path: Path) -> None:
+    panel = _sheets(tmp_path / "panel.pdf", ["Breakers QF1 16 A, QF2 25 A; feeder В2"])
+    other = _sheets(tmp_path / "other.pdf", ["Spare breaker QF7 63 A"])
+    assert app.ingest(panel).status == "ok" and app.ingest(other).status == "ok"
+    scoped = app.set_chat_scope(app.create_chat().id, [next(d.id for d in app.list_documents() if d.name == "panel.pdf")])
+    absent, events = run(app, "Which breaker is QF7?", chat_id=scoped.id, offline=True)
+    assert absent.missing_codes == ["QF7"] and absent.answer.startswith("QF7: not found in these documents.")
+    assert any(isinstance(e, Notice) and e.text.startswith("QF7: not found") for e in events)
+    assert absent.search_results  # the closest matches are still shown
+    russian, _ = run(app, "Какой номинал у QF2 и В21?", chat_id=scoped.id, offline=True)
+    assert russian.missing_codes == ["В21"] and russian.answer.startswith("В21: в этих документах не найдено.")
+    present, _ = run(app, "Which breaker is QF7?", offline=True)  # the whole library holds it
+    assert present.missing_codes == [] and not present.answer.startswith("QF7")
+
+
 def test_text_only_model_gets_region_text_instead_of_pixels(drawings: Aizoomdoc, llm: ScriptedLLM) -> None:
     app = with_model(drawings, llm, llm_vision=False)
     c02 = next(d for d in app.list_documents() if d.name.startswith("C02"))

@@ -5,7 +5,8 @@ log (``chats.ChatLog``, the chat read once). The question is saved before anythi
 fails later (a render, the model, a timeout) the chat keeps the question and says what happened.
 Then: search (its hits saved with the question), the evidence images (``evidence``), and the
 answer: the model's (``model_loop``), or without a model, offline or after the model failed, the
-extractive one (``extractive``). A follow-up is searched first where the last answer was (``context``). The answer is saved with its citations and images.
+extractive one (``extractive``). A follow-up is searched first where the last answer was (``context``); codes the question names
+that nothing in scope holds are said first (``codes``). The answer is saved with its citations and images.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ..models import ChatImage, Citation
 from ..question import Question
 from ..render import Renderer
 from ..search import Hit
+from .codes import missing_codes
 from .context import Focus, follow_up_hits
 from .evidence import Evidence, show_hits
 from .extractive import extractive_answer
@@ -68,8 +70,11 @@ class Agent:
             for hit in hits:
                 evidence.add_hit(hit)
             yield SearchDone(hits=hits)
+            missing = [] if unsearchable else missing_codes(self.library, question, chat.scope)
+            if missing:
+                yield Notice(text=texts_for(question.language).codes_missing.format(codes=", ".join(missing)))
             yield from show_hits(evidence, self.renderer, question, hits)
-            reply = yield from self._reply(question, chat, evidence, hits, unsearchable, offline)
+            reply = yield from self._reply(question, chat, evidence, hits, unsearchable, offline, missing)
             metadata = {"citations": [c.to_json() for c in reply.citations], "model": reply.model,
                         "usage": reply.usage, "images": _ids(evidence.images)}
             chat.finish(answer, reply.text, message_type=reply.kind, metadata=metadata)
@@ -85,6 +90,7 @@ class Agent:
             citations=[c.to_json() for c in reply.citations],
             images=[_image_json(chat, image) for image in evidence.images],
             search_results=[r.to_json() for r in results], model=reply.model, extractive=reply.kind == "extractive",
+            missing_codes=missing,
         ))
 
     def _search(self, question: Question, chat: ChatLog) -> tuple[list[Hit], BackendUnavailable | None]:
@@ -99,9 +105,10 @@ class Agent:
 
     def _reply(
         self, question: Question, chat: ChatLog, evidence: Evidence, hits: list[Hit],
-        unsearchable: BackendUnavailable | None, offline: bool,
+        unsearchable: BackendUnavailable | None, offline: bool, missing: list[str],
     ) -> Generator[Event, None, Reply]:
         texts = texts_for(question.language)
+        first = texts.codes_missing.format(codes=", ".join(missing)) + "\n\n" if missing else ""
         if unsearchable is not None:
             yield Notice(text=str(unsearchable))
             reply = Reply(texts.unsearchable, "error", [])  # nothing was found to cite
@@ -116,10 +123,10 @@ class Agent:
                 said = failure.said(texts)
                 yield Notice(text=said)
                 text, citations = extractive_answer(texts, question.text, hits, evidence)
-                reply = Reply(f"{said}\n\n{text}", "extractive", citations)
+                reply = Reply(f"{first}{said}\n\n{text}", "extractive", citations)
         else:
             text, citations = extractive_answer(texts, question.text, hits, evidence)
-            reply = Reply(text, "extractive", citations)
+            reply = Reply(first + text, "extractive", citations)
             yield Notice(text=texts.offline if offline else texts.no_model)
         yield AnswerDelta(text=reply.text)
         return reply

@@ -27,6 +27,7 @@ class Texts:
     refused: str  # {status}
     unreachable: str
     broke_off: str  # {error}
+    codes_missing: str  # {codes}: said first when the question names codes nothing in scope holds
 
 
 TEXTS = {
@@ -47,6 +48,7 @@ TEXTS = {
         refused="The model refused the request (HTTP {status}).",
         unreachable="The model could not be reached: the connection was refused or the server is unreachable.",
         broke_off="The model's answer broke off ({error}).",
+        codes_missing="{codes}: not found in these documents. The closest matches follow.",
     ),
     "ru": Texts(
         language="ru",
@@ -65,6 +67,7 @@ TEXTS = {
         refused="Модель отклонила запрос (HTTP {status}).",
         unreachable="Не удалось подключиться к модели: соединение отклонено или сервер недоступен.",
         broke_off="Ответ модели оборвался ({error}).",
+        codes_missing="{codes}: в этих документах не найдено. Ниже — ближайшие совпадения.",
     ),
 }
 LOGGED = TEXTS["en"]  # what logs and exceptions say, whatever the question's language
