@@ -119,8 +119,8 @@ def run(app: Aizoomdoc, split: str) -> dict[str, list[dict[str, Any]]]:
             result = bench.ask(q["question"], scope)
             asked, group = q["question"], "chat, scoped" if scope else "chat, whole library"
         if q["answer"] is None:
-            said = {squash(code) for code in result.missing_codes}
-            groups["chat, absent code"].append({"id": q["id"], "said_missing": squash(q["code"]) in said})
+            said = [squash(code) for code in result.missing_codes]  # as the question wrote it, maybe longer
+            groups["chat, absent code"].append({"id": q["id"], "said_missing": any(squash(q["code"]) in c for c in said)})
         else:
             groups[group].append({**bench.measure(q, result, scope, asked), "said_missing": bool(result.missing_codes)})
     return groups
