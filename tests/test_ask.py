@@ -422,6 +422,17 @@ def test_a_code_nothing_in_scope_holds_is_said_first(app: Aizoomdoc, tmp_path: P
     assert present.missing_codes == [] and not present.answer.startswith("QF7")
 
 
+def test_the_model_is_told_which_codes_are_printed_nowhere(app: Aizoomdoc, llm: ScriptedLLM, tmp_path: Path) -> None:
+    assert app.ingest(_sheets(tmp_path / "panel.pdf", ["Breakers QF1 16 A, QF2 25 A"])).status == "ok"
+    model = with_model(app, llm)
+    llm.add(Reply(content="QF7 is not on these sheets."), Reply(content="QF2 is 25 A [B1]."))
+    absent, _ = run(model, "Which breaker is QF7?")
+    present, _ = run(model, "Which breaker is QF2?")
+    asked_absent, asked_present = (str(r["messages"][-1]["content"]) for r in llm.requests)
+    assert absent.missing_codes == ["QF7"] and "Printed nowhere in the documents searched: QF7." in asked_absent
+    assert present.missing_codes == [] and "Printed nowhere" not in asked_present
+
+
 def test_text_only_model_gets_region_text_instead_of_pixels(drawings: Aizoomdoc, llm: ScriptedLLM) -> None:
     app = with_model(drawings, llm, llm_vision=False)
     c02 = next(d for d in app.list_documents() if d.name.startswith("C02"))

@@ -114,7 +114,7 @@ class Agent:
             reply = Reply(texts.unsearchable, "error", [])  # nothing was found to cite
         elif self.settings.llm_configured and not offline:
             context = Context(evidence, self.library, self.renderer, self.settings, chat.scope)
-            loop = ModelLoop(self.settings, TOOLS, context, question)
+            loop = ModelLoop(self.settings, TOOLS, context, question, missing)
             try:
                 text, usage = yield from loop.run(chat.earlier[-HISTORY_MESSAGES:])
                 return Reply(text, "answer", evidence.citations(text), loop.model, usage)

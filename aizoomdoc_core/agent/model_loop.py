@@ -9,7 +9,7 @@ the tools, the same call a third time ending the loop. Each call it makes is sho
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +30,11 @@ REPEATS = 3  # the same call this many times ends the loop
 class ModelLoop:
     """The model's turns for one question, with ``toolbox`` in ``context``."""
 
-    def __init__(self, settings: Settings, toolbox: Toolbox, context: Context, question: Question) -> None:
+    def __init__(
+        self, settings: Settings, toolbox: Toolbox, context: Context, question: Question, missing: Sequence[str] = ()
+    ) -> None:
         self.settings, self.toolbox, self.context, self.question = settings, toolbox, context, question
+        self.missing = list(missing)  # codes of the question no block in scope holds (``codes``)
         self.client = make_client(settings, timeout=settings.llm_timeout, max_retries=1)
         self.repeats: Counter[str] = Counter()
         self.usage: Counter[str] = Counter()
@@ -92,7 +95,11 @@ class ModelLoop:
         return step.outcome.result, images
 
     def _first_message(self) -> Wire:
-        lines = [self.question.text, "", "Search results (cite as [Bn]):"]
+        lines = [self.question.text, ""]
+        if self.missing:
+            lines += [f"Printed nowhere in the documents searched: {', '.join(self.missing)}. Say so first; "
+                      "never present a similar code as the one asked for.", ""]
+        lines += ["Search results (cite as [Bn]):"]
         lines += [hit_line(key, hit) for key, hit in self.evidence.hits.items()] or ["(none)"]
         shown = self.evidence.images
         if shown:
