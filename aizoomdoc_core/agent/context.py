@@ -4,8 +4,8 @@ People continue a chat the way they talk ("And the bathtub?", «А VT1?»): the 
 document, and only the previous turn says which sheet it is about. Searched over the whole library
 such a question matches everything and nothing, so a follow-up is searched first in the documents
 the previous answer cited, with hits on the pages it cited ahead, and only then everywhere else.
-A question that names another document (its file name's words) was not a follow-up of the earlier
-sheet: it is searched as it is.
+A question that names another document (its file name's words) among those its own search found was
+not a follow-up of the earlier sheet: it is searched as it is.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def follow_up_hits(
 ) -> list[Hit]:
     """``everywhere`` (the question's own hits) behind the hits of the previous answer's documents."""
     documents = [d for d in focus.documents if scope is None or d in scope]
-    if not documents or _names_another(library, question, documents):
+    if not documents or _names_another(question, everywhere, documents):
         return everywhere
     near = library.search(question, top=top, document_ids=documents)
     cited = set(focus.pages)
@@ -55,5 +55,7 @@ def follow_up_hits(
     return list(merged.values())[:top]
 
 
-def _names_another(library: Library, question: Question, documents: list[str]) -> bool:
-    return any(names_document(question.text, d.name) for d in library.documents() if d.id not in documents)
+def _names_another(question: Question, everywhere: list[Hit], documents: list[str]) -> bool:
+    """Whether the question names a document outside ``documents`` among those its own search found:
+    a document it names ranks by its name (``search``), so it is there if it holds anything."""
+    return any(names_document(question.text, hit.document_name) for hit in everywhere if hit.document_id not in documents)

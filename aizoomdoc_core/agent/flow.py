@@ -72,7 +72,7 @@ class Agent:
             yield SearchDone(hits=hits)
             missing = [] if unsearchable else missing_codes(self.library, question, chat.scope)
             if missing:
-                yield Notice(text=texts_for(question.language).codes_missing.format(codes=", ".join(missing)))
+                yield Notice(text=texts_for(question.language).missing(missing))
             yield from show_hits(evidence, self.renderer, question, hits)
             reply = yield from self._reply(question, chat, evidence, hits, unsearchable, offline, missing)
             metadata = {"citations": [c.to_json() for c in reply.citations], "model": reply.model,
@@ -108,7 +108,7 @@ class Agent:
         unsearchable: BackendUnavailable | None, offline: bool, missing: list[str],
     ) -> Generator[Event, None, Reply]:
         texts = texts_for(question.language)
-        first = texts.codes_missing.format(codes=", ".join(missing)) + "\n\n" if missing else ""
+        first = texts.missing(missing) + "\n\n" if missing else ""
         if unsearchable is not None:
             yield Notice(text=str(unsearchable))
             reply = Reply(texts.unsearchable, "error", [])  # nothing was found to cite

@@ -6,6 +6,8 @@ notices, the extractive answer, why the model gave no answer. A new language is 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from dataclasses import dataclass
 
 
@@ -28,6 +30,10 @@ class Texts:
     unreachable: str
     broke_off: str  # {error}
     codes_missing: str  # {codes}: said first when the question names codes nothing in scope holds
+
+    def missing(self, codes: Sequence[str]) -> str:
+        """The line said first, as a notice and atop the answer, for codes printed nowhere in scope."""
+        return self.codes_missing.format(codes=", ".join(codes))
 
 
 TEXTS = {
