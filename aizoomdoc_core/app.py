@@ -10,7 +10,7 @@ person can fix raise ``AizoomdocError`` with one line to show. Nothing below imp
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 from .agent import Agent
 from .chats import DEFAULT_TITLE, MAX_OFFSET, MAX_PAGE_SIZE, MAX_TITLE, Chats
 from .config import Settings, describe_error
+from .dense.embedder import open_embedder
 from .errors import InvalidInput
 from .events import Event
 from .export import export_chat
@@ -25,7 +26,10 @@ from .ingest.pdf import Progress
 from .ingest.service import IngestResult
 from .library import Library
 from .llm import check_llm
-from .models import BackendStatus, Chat, ChatImage, ChatSummary, Citation, ChatView, DocumentInfo, Message, PageInfo, SearchResult
+from .models import (
+    BackendStatus, Chat, ChatImage, ChatSummary, ChatView, Citation, DenseProgress, DocumentInfo, Message, PageInfo,
+    SearchResult,
+)
 from .question import Question
 from .render import Renderer
 from .search import Hit
@@ -45,22 +49,30 @@ class Aizoomdoc:
         self.blobs = storage.blobs
         self.renderer = Renderer(storage.blobs)
         self.chats = Chats(storage, settings.default_user)
-        self.library = Library(storage, settings)
+        self.library = Library(storage, settings, open_embedder(settings))
         self.agent = Agent(self.library, self.renderer, settings)
 
     @classmethod
-    def open(cls, settings: Settings, *, background_sync: bool = False, sync_at_start: bool = True) -> Aizoomdoc:
+    def open(
+        cls, settings: Settings, *, background_sync: bool = False, sync_at_start: bool = True,
+        background_index: bool = False,
+    ) -> Aizoomdoc:
         """Open the storage; writes that waited for the cloud in an earlier run are pushed now
         (``sync_at_start``) and, with ``background_sync`` (the UI's choice), from a daemon thread
-        whenever more wait."""
+        whenever more wait. ``background_index`` (the UI's choice too) makes the blocks' dense
+        vectors in a daemon thread: those waiting now, and those of every document ingested later."""
         app = cls(settings, open_storage(settings))
         if sync_at_start:
             app.storage.run_sync()
         if background_sync:
             app.storage.start_background_sync()
+        if background_index and app.library.indexer:
+            app.library.indexer.start()
         return app
 
     def close(self) -> None:
+        if self.library.indexer:
+            self.library.indexer.stop()
         self.storage.close()
 
     def status(self) -> list[BackendStatus]:
@@ -191,6 +203,14 @@ class Aizoomdoc:
 
     def list_documents(self) -> list[DocumentInfo]:
         return self.library.documents()
+
+    def dense_progress(self, document_ids: Sequence[str]) -> list[DenseProgress] | None:
+        """How far each document's dense index is (blocks done of all); None when it is off."""
+        return self.library.dense_progress(document_ids)
+
+    def build_dense_index(self, progress: Callable[[int], None] | None = None) -> int:
+        """Make every dense vector that waits, now (the CLI's ``index``); how many blocks were done."""
+        return self.library.indexer.run(progress) if self.library.indexer else 0
 
     def sheet_codes(self, document_ids: Sequence[str]) -> dict[str, list[str]]:
         """Each document's sheet codes (from the title blocks), in page order."""

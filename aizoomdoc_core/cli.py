@@ -114,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.set_defaults(handler=cmd_ingest)
     documents = commands.add_parser("documents", parents=[common], help="the ingested documents")
     documents.set_defaults(handler=cmd_documents)
+    index = commands.add_parser("index", parents=[common],
+                                help="make the dense vectors that wait (the app makes them in the background)")
+    index.set_defaults(handler=cmd_index)
     search = commands.add_parser("search", parents=[common], help="ranked blocks for a question or a code")
     search.add_argument("query", metavar="QUERY")
     search.add_argument("--top", type=_integer(1, MAX_PAGE_SIZE), default=10)
@@ -220,10 +223,30 @@ def cmd_ingest(args: argparse.Namespace, app: Aizoomdoc) -> Reply:
 
 @_with_core()
 def cmd_documents(args: argparse.Namespace, app: Aizoomdoc) -> Reply:
+    """``dense`` is how many of a document's blocks have their dense vector (or need none), of all;
+    null when dense search is off."""
     documents = app.list_documents()
-    listing = [{"document_id": d.id, "name": d.name, "pages": d.page_count, "status": d.status} for d in documents]
-    text = "\n".join(f"{d.id}  {d.page_count:>4} pages  {d.status:<10}  {shown(d.name)}" for d in documents)
+    progress = app.dense_progress([d.id for d in documents])
+    dense = {p.document_id: {"done": p.done, "total": p.total} for p in progress or []}
+    listing = [{"document_id": d.id, "name": d.name, "pages": d.page_count, "status": d.status,
+                "dense": dense.get(d.id)} for d in documents]
+    text = "\n".join(
+        f"{d.id}  {d.page_count:>4} pages  {d.status:<10}  {_dense_line(dense.get(d.id))}  {shown(d.name)}"
+        for d in documents
+    )
     return Reply(listing, text or "no documents", 0)
+
+
+def _dense_line(dense: dict[str, int] | None) -> str:
+    if dense is None:
+        return "dense off"
+    return f"dense {dense['done']}/{dense['total']}"
+
+
+@_with_core()
+def cmd_index(args: argparse.Namespace, app: Aizoomdoc) -> Reply:
+    done = app.build_dense_index(lambda n: print(f"{n} blocks indexed", file=sys.stderr))
+    return Reply({"indexed": done}, f"{done} blocks indexed", 0)
 
 
 @_with_core()

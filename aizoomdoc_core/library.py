@@ -13,10 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from .config import Settings
+from .dense.embedder import Embedder
+from .dense.hybrid import HybridSearch
+from .dense.indexer import DenseIndexer
 from .errors import InvalidInput
 from .ingest.pdf import Progress
 from .ingest.service import IngestResult, ingest_bytes, ingest_file
-from .models import DocumentInfo, PageInfo
+from .models import DenseProgress, DocumentInfo, PageInfo
 from .question import Question
 from .sanitize import clean_text, parse_id
 from .search import Hit, hit_from_block, search
@@ -44,25 +47,42 @@ class Sheet:
 
 
 class Library:
-    """Documents, their pages and blocks, and search over them."""
+    """Documents, their pages and blocks, and search over them: hybrid (words and meaning) when an
+    embedder is given, lexical otherwise."""
 
-    def __init__(self, storage: Storage, settings: Settings) -> None:
+    def __init__(self, storage: Storage, settings: Settings, embedder: Embedder | None = None) -> None:
         self.storage = storage
         self.settings = settings
+        self.hybrid = HybridSearch(storage.db, embedder) if embedder else None
+        self.indexer = DenseIndexer(storage.db, embedder) if embedder else None
 
     def ingest(
         self, path: Path, *, name: str | None = None, password: str | None = None, progress: Progress | None = None
     ) -> IngestResult:
         """Read and store one file; failures come back as a result with ``status == "error"``."""
-        return ingest_file(self.storage.db, self.storage.blobs, self.settings, Path(path), name=name,
-                           password=password, progress=progress)
+        result = ingest_file(self.storage.db, self.storage.blobs, self.settings, Path(path), name=name,
+                             password=password, progress=progress)
+        self._ingested()
+        return result
 
     def ingest_bytes(
         self, data: bytes, name: str, *, password: str | None = None, progress: Progress | None = None
     ) -> IngestResult:
         """Store a file already in memory (an upload) as ``name``, without copying it; like ``ingest``."""
-        return ingest_bytes(self.storage.db, self.storage.blobs, self.settings, data, name, password=password,
-                            progress=progress)
+        result = ingest_bytes(self.storage.db, self.storage.blobs, self.settings, data, name, password=password,
+                              progress=progress)
+        self._ingested()
+        return result
+
+    def _ingested(self) -> None:
+        if self.indexer:
+            self.indexer.wake()
+
+    def dense_progress(self, document_ids: Sequence[str]) -> list[DenseProgress] | None:
+        """How far each document's dense index is; None when dense search is off."""
+        if self.indexer is None:
+            return None
+        return self.indexer.progress([parse_id(d, "document id") for d in document_ids])
 
     def documents(self) -> list[DocumentInfo]:
         return self.storage.db.list_documents()
@@ -88,12 +108,19 @@ class Library:
         self.storage.blobs.delete_prefix(document_prefix(document_id))
         log.info("document deleted: %s", document_id)
 
-    def search(self, query: str | Question, *, top: int = 10, document_ids: Sequence[str] | None = None) -> list[Hit]:
-        """The best blocks for ``query``; a ``Question`` was cleaned when it was asked."""
+    def search(
+        self, query: str | Question, *, top: int = 10, document_ids: Sequence[str] | None = None, meaning: bool = True
+    ) -> list[Hit]:
+        """The best blocks for ``query``; a ``Question`` was cleaned when it was asked.
+
+        ``meaning=False`` asks the lexical ranker alone: whether some block prints these very words
+        or codes (the dense ranker always finds something nearest)."""
         if not 1 <= top <= MAX_TOP:
             raise InvalidInput(f"top must be between 1 and {MAX_TOP}")
         scope = self.existing(document_ids) if document_ids is not None else None
         text = query.text if isinstance(query, Question) else clean_text(query, max_length=MAX_QUERY)
+        if meaning and self.hybrid:
+            return self.hybrid(text, top=top, document_ids=scope)
         return search(self.storage.db, text, top=top, document_ids=scope)
 
     def sheet(self, document_id: str, page: int) -> Sheet:

@@ -253,3 +253,32 @@ class BackendStatus(_Record):
     in_use: bool
     location: str
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class BlockText:
+    """A block waiting for its dense vector: what the embedder reads, and the key the vector is
+    saved under (``block_key`` within its document: the same in the cloud and in the mirror)."""
+
+    document_id: str
+    block_key: str
+    text: str
+
+
+@dataclass(frozen=True)
+class BlockVector:
+    """A block's dense vector, or None for a block with nothing worth embedding (a lone number,
+    punctuation): saved all the same, so that the block counts as done and is not read again."""
+
+    document_id: str
+    block_key: str
+    embedding: Any  # numpy float32 array of the model's dimension, L2-normalised, or None
+
+
+@dataclass
+class DenseProgress(_Record):
+    """How far a document's dense index is: blocks with a vector (or judged empty) of all blocks."""
+
+    document_id: str
+    done: int
+    total: int

@@ -12,7 +12,12 @@ missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 # llama-cpp-python (the local-model smoke test) is built from source: a C++ compiler, CMake, Ninja.
-for pkg in g++ cmake ninja-build; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+for pkg in g++ make curl cmake ninja-build; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+# pgvector (dense search on PostgreSQL) is built from Debian's source tarball below: bookworm has
+# no binary package for PostgreSQL 15; Supabase ships the extension.
+pg_version=$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)
+pg_version=${pg_version:-15}
+dpkg -s "postgresql-server-dev-$pg_version" >/dev/null 2>&1 || missing+=("postgresql-server-dev-$pg_version")
 if [ -f packages.txt ]; then
   while read -r pkg; do
     [ -n "$pkg" ] && ! dpkg -s "$pkg" >/dev/null 2>&1 && missing+=("$pkg")
@@ -23,6 +28,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "installing Debian packages: ${missing[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -f "/usr/share/postgresql/$pg_version/extension/vector.control" ]; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  build=$(mktemp -d)
+  curl -fsSL -o "$build/pgvector.tar.gz" http://deb.debian.org/debian/pool/main/p/pgvector/pgvector_0.8.0.orig.tar.gz
+  echo "867a2c328d4928a5a9d6f052cd3bc78c7d60228a9b914ad32aa3db88e9de27b0  $build/pgvector.tar.gz" | sha256sum -c --quiet
+  tar xzf "$build/pgvector.tar.gz" -C "$build" --strip-components=1
+  echo "building pgvector 0.8.0 for PostgreSQL $pg_version"
+  make -s -C "$build" OPTFLAGS="" PG_CONFIG="/usr/lib/postgresql/$pg_version/bin/pg_config" >/dev/null
+  $sudo make -s -C "$build" install PG_CONFIG="/usr/lib/postgresql/$pg_version/bin/pg_config" >/dev/null
+  rm -rf "$build"
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv

@@ -25,7 +25,7 @@ def _differences(db: Database) -> list[object]:
 
 
 def test_migrated_database_matches_the_schema(db: Database) -> None:
-    assert db.schema_revision() == "003"
+    assert db.schema_revision() == "004"
     assert _differences(db) == []
     with db.read() as conn:
         inspector = sa.inspect(conn)
@@ -42,4 +42,4 @@ def test_down_and_up_again(db: Database) -> None:
         assert not TABLES & set(sa.inspect(conn).get_table_names())
     db.migrate()
     db.migrate()  # a second run is a no-op
-    assert db.schema_revision() == "003" and _differences(db) == []
+    assert db.schema_revision() == "004" and _differences(db) == []

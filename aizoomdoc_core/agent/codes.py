@@ -31,4 +31,5 @@ def named_codes(question: Question) -> list[str]:
 
 def missing_codes(library: Library, question: Question, scope: list[str] | None) -> list[str]:
     """The question's codes that no block of the scope (None: every document) holds."""
-    return [code for code in named_codes(question) if not library.search(code, top=1, document_ids=scope)]
+    return [code for code in named_codes(question)
+            if not library.search(code, top=1, document_ids=scope, meaning=False)]

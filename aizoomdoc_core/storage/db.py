@@ -34,6 +34,7 @@ from ..models import (
 )
 from . import history, schema
 from .writes import ChatWrites, Write, apply_write
+from .vectors import DenseVectors
 
 log = logging.getLogger("aizoomdoc.db")
 
@@ -96,7 +97,7 @@ def _postgres_engine(url: str, connect_timeout: float) -> Engine:
     )
 
 
-class Database(ChatWrites):
+class Database(ChatWrites, DenseVectors):
     """Rows of chats, messages, images, search results and documents, on SQLite or PostgreSQL."""
 
     def __init__(self, engine: Engine) -> None:
@@ -343,7 +344,7 @@ class Database(ChatWrites):
 
     def delete_document(self, document_id: str) -> None:
         with self.write() as conn:
-            for table in (schema.blocks, schema.pages):
+            for table in (schema.block_vectors, schema.blocks, schema.pages):
                 conn.execute(table.delete().where(table.c.document_id == document_id))
             result = conn.execute(schema.documents.delete().where(schema.documents.c.id == document_id))
         if result.rowcount == 0:

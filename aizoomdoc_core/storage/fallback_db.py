@@ -26,8 +26,11 @@ from sqlalchemy.engine import Connection
 
 from ..errors import BackendUnavailable, NotFound
 from ..lru import SizedLRU
+import numpy as np
+
 from ..models import (
-    BlockRecord, Chat, ChatImage, ChatSummary, ChatView, DocumentInfo, Message, PageInfo, SearchResult, StoredBlock,
+    BlockRecord, BlockText, BlockVector, Chat, ChatImage, ChatSummary, ChatView, DenseProgress, DocumentInfo, Message,
+    PageInfo, SearchResult, StoredBlock,
 )
 from . import history, schema
 from .breaker import Down, Lane
@@ -321,6 +324,55 @@ class FallbackDatabase(ChatWrites):
     def blocks_for_ranking(self, block_ids: Sequence[int]) -> list[BlockRecord]:
         return self._search(lambda db: db.blocks_for_ranking(block_ids))
 
+    # -- dense vectors ---------------------------------------------------------------------------
+    # Vectors are derived data: nothing waits in the outbox for them. The cloud's are made while it
+    # answers and copied into the mirror; the mirror's own (made while the cloud was away) go up
+    # with their document when it is pushed; a store missing some has them in its backlog.
+
+    def vector_backlog(self, model: str, limit: int) -> list[BlockText]:
+        """The cloud's backlog while it answers, then the mirror's: a mirrored document takes the
+        cloud's vectors when the cloud has them, and only what neither has is embedded."""
+        try:
+            waiting = self._cloud(lambda db: db.vector_backlog(model, limit))
+        except Down:
+            return self.mirror.db.vector_backlog(model, limit)
+        if waiting:
+            return waiting
+        while mine := self.mirror.db.vector_backlog(model, limit):
+            wanted = {(block.document_id, block.block_key) for block in mine}
+            copied = []
+            for document_id in dict.fromkeys(block.document_id for block in mine):
+                try:
+                    theirs = self._cloud(lambda db: db.document_vectors(document_id)).get(model, [])
+                except Down:
+                    return mine
+                copied += [v for v in theirs if (v.document_id, v.block_key) in wanted]
+            if not copied:
+                return mine
+            self.mirror.db.save_vectors(model, copied)
+        return []
+
+    def save_vectors(self, model: str, vectors: Sequence[BlockVector]) -> None:
+        try:
+            self._cloud(lambda db: db.save_vectors(model, vectors))
+        except Down:
+            pass  # the cloud's backlog keeps them until it answers
+        self.mirror.db.save_vectors(model, vectors)
+
+    def nearest_blocks(
+        self, model: str, query: np.ndarray, document_ids: Sequence[str] | None = None, limit: int = 50
+    ) -> list[tuple[int, float]]:
+        return self._search(lambda db: db.nearest_blocks(model, query, document_ids, limit))
+
+    def dense_progress(self, model: str, document_ids: Sequence[str]) -> list[DenseProgress]:
+        """The cloud's count; the mirror's for a document waiting to be pushed or while it is away."""
+        mine = {p.document_id: p for p in self.mirror.db.dense_progress(model, document_ids)}
+        try:
+            theirs = self._cloud(lambda db: db.dense_progress(model, document_ids))
+        except Down:
+            return [mine[d] for d in document_ids]
+        return [p if p.total else mine[p.document_id] for p in theirs]
+
     # -- sync -----------------------------------------------------------------------------------
 
     def push(self, item: OutboxItem) -> None:
@@ -341,6 +393,8 @@ class FallbackDatabase(ChatWrites):
             except sa_exc.IntegrityError:
                 if self.cloud.document_by_sha256(document.sha256) is None:
                     raise  # not the same file pushed twice: something to look at
+        for model, vectors in self.mirror.db.document_vectors(document_id).items():
+            self.cloud.save_vectors(model, vectors)
 
     def synced(self) -> None:
         """Everything waiting was pushed: bring the mirror level with the cloud's documents."""

@@ -13,8 +13,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+import numpy as np
+
 from ..models import (
-    BlockRecord, Chat, ChatImage, ChatSummary, ChatView, DocumentInfo, Message, PageInfo, SearchResult, StoredBlock,
+    BlockRecord, BlockText, BlockVector, Chat, ChatImage, ChatSummary, ChatView, DenseProgress, DocumentInfo, Message,
+    PageInfo, SearchResult, StoredBlock,
 )
 
 
@@ -86,7 +89,24 @@ class SearchIndex(Protocol):
     def blocks_for_ranking(self, block_ids: Sequence[int]) -> list[BlockRecord]: ...
 
 
-class DatabaseStore(ChatStore, DocumentStore, SearchIndex, Protocol):
+class VectorIndex(Protocol):
+    """The blocks' dense vectors (``storage.vectors``): the indexer's backlog and saves, nearest
+    blocks for hybrid search, and each document's progress. ``model`` names the embedder."""
+
+    def vector_backlog(self, model: str, limit: int) -> list[BlockText]: ...
+
+    def save_vectors(self, model: str, vectors: Sequence[BlockVector]) -> None: ...
+
+    def nearest_blocks(
+        self, model: str, query: np.ndarray, document_ids: Sequence[str] | None = None, limit: int = 50
+    ) -> list[tuple[int, float]]:
+        """Ids of the closest blocks (as ``blocks_for_ranking`` takes them) with cosine similarity."""
+        ...
+
+    def dense_progress(self, model: str, document_ids: Sequence[str]) -> list[DenseProgress]: ...
+
+
+class DatabaseStore(ChatStore, DocumentStore, SearchIndex, VectorIndex, Protocol):
     """The whole database as the facade holds it."""
 
     kind: str  # "sqlite" or "postgresql"

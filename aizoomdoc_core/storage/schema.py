@@ -12,8 +12,11 @@ written by the application (UTC), so both backends hold identical values.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
+from pgvector.sqlalchemy import Vector
 from sqlalchemy.dialects import postgresql
 
 # Constraint names follow one convention so that migrations can refer to them on both backends.
@@ -57,8 +60,46 @@ class Timestamp(sa.TypeDecorator[datetime]):
 # and PostgreSQL's generated term array with its GIN index. Schema comparisons skip them.
 NATIVE_SEARCH_OBJECTS = frozenset(
     {"blocks_fts", "blocks_fts_data", "blocks_fts_idx", "blocks_fts_docsize", "blocks_fts_config",
-     "terms_array", "ix_blocks_terms_gin"}
+     "terms_array", "ix_blocks_terms_gin", "ix_block_vectors_embedding_hnsw"}
 )
+
+# The dimension of the dense vectors: multilingual-e5-small's, which an embeddings endpoint is asked for too.
+DENSE_DIM = 384
+
+
+class Embedding(sa.TypeDecorator[Any]):
+    """A dense vector: pgvector's ``vector(384)`` on PostgreSQL, 384 signed bytes on SQLite.
+
+    SQLite has no vector type. Components of an L2-normalised vector lie in [-1, 1]; stored as
+    ``round(x * 127)`` they rank candidates as the floats do (the SQLite index ranks by sign bits
+    first and uses these bytes only to re-score the few hundred best). Values come back as float32
+    arrays on both backends.
+    """
+
+    impl = sa.LargeBinary
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(Vector(DENSE_DIM))
+        return dialect.type_descriptor(sa.LargeBinary())
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
+        if value is None or dialect.name == "postgresql":
+            return value
+        return quantize(np.asarray(value, dtype=np.float32)).tobytes()
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        if dialect.name == "postgresql":
+            return np.asarray(value, dtype=np.float32)
+        return np.frombuffer(value, dtype=np.int8).astype(np.float32) / 127.0
+
+
+def quantize(vectors: np.ndarray) -> np.ndarray:
+    """Normalised float vectors as the signed bytes SQLite stores."""
+    return np.clip(np.rint(vectors * 127.0), -127, 127).astype(np.int8)
 
 Json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 Id = sa.Uuid(as_uuid=False)
@@ -220,4 +261,23 @@ outbox = sa.Table(
     sa.CheckConstraint(sa.column("state").in_(OUTBOX_STATES), name="state"),
     sa.Index(None, "lane", "state", "id"),
     sa.Index(None, "chat_id"),
+)
+
+# Dense vectors of the blocks, one per block and embedding model (``dense``): written by the
+# background indexer after ingest, so a document is searchable lexically before it has them. A block
+# with nothing worth embedding has a row with no vector, so that it counts as done. On PostgreSQL an
+# HNSW index (cosine) serves nearest-neighbour search (migration 004); SQLite searches in memory
+# (``storage.vectors``), reading new rows by ``id``, which only grows.
+block_vectors = sa.Table(
+    "block_vectors",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("block_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+              sa.ForeignKey("blocks.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("document_id", Id, sa.ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("model", sa.Text, nullable=False),
+    sa.Column("embedding", Embedding(), nullable=True),
+    sa.UniqueConstraint("block_id", "model"),
+    sa.Index(None, "document_id", "model"),
+    sqlite_autoincrement=True,
 )

@@ -1,0 +1,101 @@
+"""Dense vectors for the blocks, made after ingest, in the background, a batch at a time.
+
+Ingest stays as fast as it was: a document is searchable lexically the moment it is stored, and its
+blocks wait in the store's backlog (blocks with no vector row for the model) until the indexer
+embeds them (about 7 ms a block on an idle core). Every batch is committed with its vectors, so
+a crash or a restart loses at most one batch and resumes where it stopped; search uses whatever
+vectors exist meanwhile, and ``progress`` says how far each document is, for the Documents page
+and ``documents --json``.
+
+A block with nothing worth embedding (a lone dimension, a grid letter, punctuation: no two letters
+in a row) gets a row with no vector: it is done, and it never crowds the nearest neighbours of a
+question with noise. Such blocks are found by the lexical ranker, which is made for codes.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from ..models import BlockVector, DenseProgress
+from ..storage.interfaces import VectorIndex
+from .embedder import Embedder
+
+log = logging.getLogger("aizoomdoc.dense")
+
+BATCH = 32
+IDLE_WAIT = 5.0  # seconds between looks at the backlog when it was empty
+_WORDY = re.compile(r"[^\W\d_]{2}")
+
+
+def worth_embedding(text: str) -> bool:
+    """Whether a block says something in words (two letters in a row, in any script)."""
+    return bool(_WORDY.search(text))
+
+
+class DenseIndexer:
+    """Embeds the store's backlog for one embedder's model."""
+
+    def __init__(self, store: VectorIndex, embedder: Embedder, *, batch: int = BATCH) -> None:
+        self.store, self.embedder, self.batch = store, embedder, batch
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def step(self) -> int:
+        """Embed and save one batch of the backlog; how many blocks it held (0: nothing waits)."""
+        waiting = self.store.vector_backlog(self.embedder.model, self.batch)
+        if not waiting:
+            return 0
+        wordy = [block for block in waiting if worth_embedding(block.text)]
+        embedded = self.embedder.passages([block.text for block in wordy]) if wordy else np.zeros((0, 0))
+        vectors = {(b.document_id, b.block_key): v for b, v in zip(wordy, embedded)}
+        self.store.save_vectors(self.embedder.model, [
+            BlockVector(b.document_id, b.block_key, vectors.get((b.document_id, b.block_key))) for b in waiting
+        ])
+        return len(waiting)
+
+    def run(self, progress: Callable[[int], None] | None = None) -> int:
+        """Embed the whole backlog now; returns how many blocks were done."""
+        done = 0
+        while count := self.step():
+            done += count
+            if progress:
+                progress(done)
+        return done
+
+    def progress(self, document_ids: Sequence[str]) -> list[DenseProgress]:
+        return self.store.dense_progress(self.embedder.model, document_ids)
+
+    def start(self) -> None:
+        """Index in a daemon thread until ``stop``: the backlog, then whatever is ingested later."""
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._loop, name="aizoomdoc-dense", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        """A document was ingested: look at the backlog now rather than at the next idle look."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                busy = self.step() > 0
+            except Exception as exc:  # a store away or an endpoint failing: try again later
+                log.warning("dense indexing paused: %s", type(exc).__name__)
+                busy = False
+            if not busy:
+                self._wake.wait(IDLE_WAIT)
+                self._wake.clear()
