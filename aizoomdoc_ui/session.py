@@ -24,9 +24,10 @@ def _secrets() -> dict[str, Any]:
 def core() -> Aizoomdoc:
     """One core per process: database engine, blob client and their start-up checks, never per rerun.
 
-    Its background thread pushes what waited for the cloud as soon as the cloud answers again.
+    Its background threads push what waited for the cloud as soon as the cloud answers again, and
+    make the dense vectors of every document (search by meaning) after it is ingested.
     """
-    return Aizoomdoc.open(Settings.load(secrets=_secrets()), background_sync=True)
+    return Aizoomdoc.open(Settings.load(secrets=_secrets()), background_sync=True, background_index=True)
 
 
 def login_configured() -> bool:

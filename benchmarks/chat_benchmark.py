@@ -1,8 +1,9 @@
 """The four measures of issue 12 on one split, as a user asks in a chat, with a plain lexical baseline.
 
-    .venv/bin/python -m benchmarks.chat_benchmark [--split test|dev|all] [--postgres]
+    .venv/bin/python -m benchmarks.chat_benchmark [--split test|dev|all] [--postgres] [--library DIR]
 
-Ingests the corpus (A, B, C), then asks every question of ``questions.jsonl`` and
+Ingests the corpus (A, B, C) and makes its dense index (minutes: ``--library DIR`` keeps the library
+in DIR and reuses it on the next run, SQLite only), then asks every question of ``questions.jsonl`` and
 ``chat_questions.jsonl`` in the chosen split offline, through the facade, the way the app asks it:
 - ``questions.jsonl`` twice: in a chat over the whole library, and in a chat scoped to its document;
 - ``chat_questions.jsonl`` by its mode: ``scoped`` in a chat scoped to the document, ``library`` in an
@@ -27,6 +28,7 @@ import argparse
 import json
 import re
 import tempfile
+import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -157,7 +159,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--split", choices=("test", "dev", "all"), default="test")
     parser.add_argument("--postgres", action="store_true", help="on a throwaway local PostgreSQL cluster")
+    parser.add_argument("--library", type=Path, help="keep the ingested, indexed corpus here and reuse it (SQLite)")
     args = parser.parse_args()
+    if args.library and args.postgres:
+        parser.error("--library keeps a SQLite library; it does not go with --postgres")
     cluster = None
     environ = {}
     if args.postgres:
@@ -167,18 +172,24 @@ def main() -> None:
         cluster.start()
         environ["DATABASE_URL"] = cluster.create_database()
     try:
-        with tempfile.TemporaryDirectory() as data:
-            app = Aizoomdoc.open(Settings.load(data_dir=data, environ=environ, dotenv_path=None))
+        with tempfile.TemporaryDirectory() as scratch:
+            app = Aizoomdoc.open(Settings.load(data_dir=args.library or scratch, environ=environ, dotenv_path=None))
             try:
+                known = {d.name for d in app.list_documents()}
                 for path in sorted(CORPUS.glob("[ABC]/*")):
-                    app.ingest(path)
+                    if path.name not in known:
+                        app.ingest(path)
+                started = time.perf_counter()
+                indexed = app.build_dense_index()
+                seconds = time.perf_counter() - started
                 groups = run(app, args.split)
             finally:
                 app.close()
     finally:
         if cluster:
             cluster.destroy()
-    print(f"split: {args.split}, backend: {'postgresql' if args.postgres else 'sqlite'}\n")
+    print(f"split: {args.split}, backend: {'postgresql' if args.postgres else 'sqlite'}; "
+          f"dense index: {indexed} blocks embedded in {seconds:.0f} s\n")
     print(report(groups))
 
 

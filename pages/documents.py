@@ -5,11 +5,31 @@ from __future__ import annotations
 import streamlit as st
 
 from aizoomdoc_core import markup
+from aizoomdoc_core.models import DenseProgress
 from aizoomdoc_ui.session import gate
 from aizoomdoc_ui.uploads import upload_limit_mb
 
 app = gate()
 st.title("Documents")
+
+
+def meaning(progress: DenseProgress | None) -> str:
+    """A document's dense index as the list shows it."""
+    if progress is None:
+        return "off"
+    return "ready" if progress.done >= progress.total else f"{progress.done} of {progress.total} blocks"
+
+
+@st.fragment(run_every=3)
+def indexing(document_ids: list[str]) -> None:
+    """The background indexer's progress, redrawn alone until it is done, then the whole page."""
+    progress = app.dense_progress(document_ids) or []
+    done, total = sum(p.done for p in progress), sum(p.total for p in progress)
+    if done >= total:
+        st.rerun()
+    st.progress(done / max(total, 1), text=f"Preparing search by meaning: {done} of {total} text blocks. "
+                "Search by words and codes works already.")
+
 
 uploads = st.file_uploader(
     "Add drawings: PDF, scans, images, or the earlier pipeline's OCR outputs (md, html, json)",
@@ -40,11 +60,15 @@ if not documents:
     st.info("No documents yet.")
 else:
     codes = app.sheet_codes([d.id for d in documents])
+    dense = {p.document_id: p for p in app.dense_progress([d.id for d in documents]) or []}
     st.dataframe(
         [{"name": d.name, "pages": d.page_count, "status": d.status, "sheets": ", ".join(codes[d.id][:5]),
-          "added": f"{d.created_at:%Y-%m-%d %H:%M}"} for d in documents],
+          "search by meaning": meaning(dense.get(d.id)), "added": f"{d.created_at:%Y-%m-%d %H:%M}"}
+         for d in documents],
         hide_index=True, width="stretch",
     )
+    if any(p.done < p.total for p in dense.values()):
+        indexing([d.id for d in documents])
     query = st.text_input("Search in the documents")
     if query:
         for hit in app.search(query, top=10):

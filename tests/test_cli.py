@@ -105,7 +105,7 @@ def test_check_tells_the_truth_about_each_backend(tmp_path: Path, pg_url: str, s
 def test_migrate_targets_the_configured_database(tmp_path: Path, pg_url: str) -> None:
     result = cli("migrate", "--json", cwd=tmp_path, env={"DATABASE_URL": pg_url})
     assert result.returncode == 0, result.stderr
-    assert as_json(result)["kind"] == "postgresql" and as_json(result)["revision"] == "003"
+    assert as_json(result)["kind"] == "postgresql" and as_json(result)["revision"] == "004"
     down = cli("migrate", "--json", cwd=tmp_path, env={"DATABASE_URL": pg_url.rsplit("/", 1)[0] + "/absent"})
     assert down.returncode == 1 and "does not exist" in down.stderr
 
@@ -147,7 +147,12 @@ def test_ingest_documents_search_contract(tmp_path: Path) -> None:
     assert again.returncode == 0 and as_json(again)[0]["document_id"] == report[0]["document_id"]
 
     documents = as_json(cli("documents", "--json", cwd=tmp_path, env=env))
-    assert documents == [{"document_id": report[0]["document_id"], "name": good.name, "pages": 2, "status": "ready"}]
+    total = documents[0]["dense"]["total"]
+    assert documents == [{"document_id": report[0]["document_id"], "name": good.name, "pages": 2, "status": "ready",
+                          "dense": {"done": 0, "total": total}}] and total > 0  # vectors are made afterwards
+    assert as_json(cli("index", "--json", cwd=tmp_path, env=env)) == {"indexed": total}
+    assert as_json(cli("documents", "--json", cwd=tmp_path, env=env))[0]["dense"] == {"done": total, "total": total}
+    assert f"dense {total}/{total}" in cli("documents", cwd=tmp_path, env=env).stdout
 
     hits = as_json(cli("search", "Перечень элементов", "--top", "3", "--json", cwd=tmp_path, env=env))
     assert 1 <= len(hits) <= 3 and hits[0]["document_id"] == report[0]["document_id"]

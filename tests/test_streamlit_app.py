@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import logging
+import re
+import time
 import tomllib
 import urllib.request
 from pathlib import Path
@@ -121,6 +123,25 @@ def test_documents_page_lists_and_searches(data: Path) -> None:
     at.toggle[0].set_value(True).run()
     assert any(c.value.endswith("· sheet " + markup.inline("МГТУ.436421.001ПЭ3")) for c in at.caption)
     assert len(at.get("image")) == 1 and not at.exception
+
+
+def test_documents_page_shows_how_far_search_by_meaning_is(data: Path) -> None:
+    """The core indexes in the background from the start: the list says how far, then "ready"."""
+    at = app_test()
+    at.switch_page("pages/documents.py").run()
+    (shown,) = at.dataframe[0].value["search by meaning"]
+    assert shown == "ready" or re.fullmatch(r"\d+ of \d+ blocks", shown)
+    reader = Aizoomdoc.open(Settings.load(data_dir=data, environ={}, dotenv_path=None))
+    try:
+        for _ in range(600):
+            (progress,) = reader.dense_progress([d.id for d in reader.list_documents()]) or []
+            if progress.done == progress.total:
+                break
+            time.sleep(0.1)
+    finally:
+        reader.close()
+    at.run()
+    assert list(at.dataframe[0].value["search by meaning"]) == ["ready"] and not at.exception
 
 
 def test_a_guessed_chat_id_of_another_user_shows_nothing(data: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -34,6 +34,7 @@ from . import schema
 
 RESCORE = 400  # blocks re-ranked exactly after the sign-bit comparison, at least
 EF_SEARCH = 200  # HNSW candidates pgvector keeps while searching (its default is 40)
+READ_CHUNK = 50_000  # rows read into the in-memory index at a time
 
 
 class DenseVectors:
@@ -122,7 +123,8 @@ class DenseVectors:
         self, model: str, query: np.ndarray, document_ids: Sequence[str] | None, limit: int
     ) -> list[tuple[int, float]]:
         v = schema.block_vectors
-        distance = v.c.embedding.cosine_distance(query)
+        vector = sa.bindparam("query", np.asarray(query, dtype=np.float32), type_=schema.Embedding())
+        distance = v.c.embedding.op("<=>", return_type=sa.Float)(vector)  # pgvector's cosine distance
         select = (
             sa.select(v.c.block_id, distance.label("distance"))
             .where(v.c.model == model, v.c.embedding.is_not(None))
@@ -186,18 +188,26 @@ class MemoryIndex:
     def _read_new(self, conn: Connection) -> None:
         v = schema.block_vectors
         newest = conn.execute(sa.select(sa.func.max(v.c.id)).where(v.c.model == self.model)).scalar()
-        if newest is None or newest <= self.loaded_id:
-            return
-        rows = conn.execute(
-            sa.select(v.c.id, v.c.block_id, v.c.document_id, v.c.embedding)
-            .where(v.c.model == self.model, v.c.id > self.loaded_id, v.c.embedding.is_not(None))
-            .order_by(v.c.id)
-        ).all()
-        self.loaded_id = int(newest)
+        # The stored bytes as they are, decoded a chunk at a time: a row-by-row decode costs seconds
+        # at 1M rows, and one chunk of all of them would hold a gigabyte of floats.
+        raw = sa.type_coerce(v.c.embedding, sa.LargeBinary).label("raw")
+        while newest is not None and self.loaded_id < newest:
+            rows = conn.execute(
+                sa.select(v.c.id, v.c.block_id, v.c.document_id, raw)
+                .where(v.c.model == self.model, v.c.id > self.loaded_id, v.c.id <= newest)
+                .order_by(v.c.id).limit(READ_CHUNK)
+            ).all()
+            if not rows:
+                break
+            self.loaded_id = int(rows[-1].id)
+            self._add([r for r in rows if r.raw is not None])
+
+    def _add(self, rows: Sequence[Any]) -> None:
         if not rows:
             return
         codes = [self.document_codes.setdefault(str(r.document_id), len(self.document_codes)) for r in rows]
-        vectors = np.vstack([r.embedding for r in rows])
+        packed = np.frombuffer(b"".join(r.raw for r in rows), dtype=np.int8)
+        vectors = packed.reshape(len(rows), schema.DENSE_DIM).astype(np.float32) / 127.0
         if self.centre is None:
             self.centre, self.centred_on = vectors.mean(axis=0), len(rows)
         self.block_ids = np.concatenate([self.block_ids, np.fromiter((r.block_id for r in rows), np.int64, len(rows))])
