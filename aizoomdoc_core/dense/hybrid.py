@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from itertools import zip_longest
 from typing import Protocol
@@ -45,23 +46,28 @@ class HybridSearch:
     def __init__(self, db: DenseIndex, embedder: Embedder) -> None:
         self.db, self.embedder = db, embedder
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._embedding = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aizoomdoc-question")
 
     def __call__(self, query: str, *, top: int, document_ids: Sequence[str] | None) -> list[Hit]:
-        lexical = search(self.db, query, top=max(top, CANDIDATES), document_ids=document_ids)
-        dense = self.dense_hits(query, document_ids)
-        return fuse(lexical, dense, top)
-
-    def dense_hits(self, query: str, document_ids: Sequence[str] | None) -> list[Hit]:
-        """The blocks nearest to the question, nearest first, their cosine similarity as score."""
+        """Both rankings, fused. The question is embedded in another thread while the lexical
+        ranker runs (both wait in C, without the GIL), so a question costs the slower of the two."""
         if not query.strip():
             return []
-        nearest = self.db.nearest_blocks(self.embedder.model, self._vector(query), document_ids, CANDIDATES)
+        vector = self._embedding.submit(self._vector, query)
+        lexical = search(self.db, query, top=max(top, CANDIDATES), document_ids=document_ids)
+        return fuse(lexical, self.dense_hits(vector.result(), document_ids), top)
+
+    def dense_hits(self, vector: np.ndarray, document_ids: Sequence[str] | None) -> list[Hit]:
+        """The blocks nearest to the question's vector, nearest first, cosine similarity as score."""
+        nearest = self.db.nearest_blocks(self.embedder.model, vector, document_ids, CANDIDATES)
         if not nearest:
             return []
         records: dict[int, BlockRecord] = {b.id: b for b in self.db.blocks_for_ranking([i for i, _ in nearest])}
         return [hit_from_block(records[i], similarity) for i, similarity in nearest if i in records]
 
     def _vector(self, query: str) -> np.ndarray:
+        """The question's vector, from the cache when it was just asked (a follow-up searches twice).
+        Called in the embedding thread only."""
         vector = self._queries.get(query)
         if vector is None:
             vector = self.embedder.query(query)

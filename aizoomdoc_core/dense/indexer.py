@@ -29,6 +29,9 @@ from .embedder import Embedder
 log = logging.getLogger("aizoomdoc.dense")
 
 BATCH = 32
+# In the app's background a batch is small: a question's own embedding waits for the engine while a
+# batch runs, so a batch must take a fraction of a second, not seconds on a loaded machine.
+BACKGROUND_BATCH = 8
 IDLE_WAIT = 5.0  # seconds between looks at the backlog when it was empty
 _WORDY = re.compile(r"[^\W\d_]{2}")
 
@@ -47,9 +50,9 @@ class DenseIndexer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def step(self) -> int:
+    def step(self, batch: int | None = None) -> int:
         """Embed and save one batch of the backlog; how many blocks it held (0: nothing waits)."""
-        waiting = self.store.vector_backlog(self.embedder.model, self.batch)
+        waiting = self.store.vector_backlog(self.embedder.model, batch or self.batch)
         if not waiting:
             return 0
         wordy = [block for block in waiting if worth_embedding(block.text)]
@@ -96,7 +99,7 @@ class DenseIndexer:
         while not self._stop.is_set():
             started = time.monotonic()
             try:
-                busy = self.step() > 0
+                busy = self.step(BACKGROUND_BATCH) > 0
             except Exception as exc:  # a store away or an endpoint failing: try again later
                 log.warning("dense indexing paused: %s", type(exc).__name__)
                 busy = False
