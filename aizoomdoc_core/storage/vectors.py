@@ -13,13 +13,15 @@ Nearest blocks, by backend:
   closest ``RESCORE`` blocks are read back as bytes and ranked by their exact dot product. Sign bits
   are taken around the mean of the vectors read: e5 vectors share a large common component, and
   around zero their signs would say little. New rows are read by ``id``, which SQLite never reuses
-  here (AUTOINCREMENT); the whole index is read afresh when it has doubled since its centre was
-  taken, and after a search met a block deleted since (its document was: it is dropped).
+  here (AUTOINCREMENT); the whole index is read afresh after a search met a block deleted since (its
+  document was: it is dropped), and, while its centre is the mean of fewer than ``CENTRE_SAMPLE``
+  vectors, when it has doubled since.
 """
 
 from __future__ import annotations
 
 import threading
+import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
@@ -35,6 +37,7 @@ from . import schema
 RESCORE = 400  # blocks re-ranked exactly after the sign-bit comparison, at least
 EF_SEARCH = 200  # HNSW candidates pgvector keeps while searching (its default is 40)
 READ_CHUNK = 50_000  # rows read into the in-memory index at a time
+CENTRE_SAMPLE = 20_000  # vectors whose mean is a centre good for any size; fewer: taken again as they grow
 
 
 class DenseVectors:
@@ -115,7 +118,7 @@ class DenseVectors:
         if self.kind == "postgresql":
             return self._nearest_postgres(model, query, document_ids, limit)
         indexes: dict[str, MemoryIndex] = self.__dict__.setdefault("_memory_indexes", {})
-        index = indexes.setdefault(model, MemoryIndex(model))
+        index = indexes.get(model) or indexes.setdefault(model, MemoryIndex(model))
         with self.read() as conn:
             return index.nearest(conn, query, document_ids, limit)
 
@@ -153,7 +156,8 @@ class MemoryIndex:
         self.loaded_id = 0  # the highest block_vectors.id read
         self.block_ids = np.zeros(0, dtype=np.int64)
         self.documents = np.zeros(0, dtype=np.int32)  # index into self.document_names
-        self.document_codes: dict[str, int] = {}
+        self.document_codes: dict[str, int] = {}  # document id -> its number here
+        self.stored_codes: dict[str, int] = {}  # the same, by the id as SQLite stores it
         self.bits = np.zeros((0, schema.DENSE_DIM // 64), dtype=np.uint64)
         self.centre: np.ndarray | None = None  # what sign bits are taken around
         self.centred_on = 0  # how many vectors the centre was the mean of
@@ -163,7 +167,8 @@ class MemoryIndex:
         self, conn: Connection, query: np.ndarray, document_ids: Sequence[str] | None, limit: int
     ) -> list[tuple[int, float]]:
         with self._lock:
-            if self.stale or self.block_ids.size > 2 * max(self.centred_on, 1000):
+            grown = self.centred_on < CENTRE_SAMPLE and self.block_ids.size > 2 * self.centred_on
+            if self.stale or grown:
                 self._clear()
             self._read_new(conn)
             candidates = self._candidates(query, document_ids, max(RESCORE, 8 * limit))
@@ -191,21 +196,22 @@ class MemoryIndex:
         # The stored bytes as they are, decoded a chunk at a time: a row-by-row decode costs seconds
         # at 1M rows, and one chunk of all of them would hold a gigabyte of floats.
         raw = sa.type_coerce(v.c.embedding, sa.LargeBinary).label("raw")
+        document = sa.type_coerce(v.c.document_id, sa.String).label("document")  # as stored: 32 hex digits
         while newest is not None and self.loaded_id < newest:
             rows = conn.execute(
-                sa.select(v.c.id, v.c.block_id, v.c.document_id, raw)
-                .where(v.c.model == self.model, v.c.id > self.loaded_id, v.c.id <= newest)
+                sa.select(v.c.id, v.c.block_id, document, raw)
+                .where(v.c.model == self.model, v.c.id > self.loaded_id, v.c.id <= newest,
+                       v.c.embedding.is_not(None))
                 .order_by(v.c.id).limit(READ_CHUNK)
             ).all()
             if not rows:
+                self.loaded_id = int(newest)  # the rest have no vector
                 break
             self.loaded_id = int(rows[-1].id)
-            self._add([r for r in rows if r.raw is not None])
+            self._add(rows)
 
     def _add(self, rows: Sequence[Any]) -> None:
-        if not rows:
-            return
-        codes = [self.document_codes.setdefault(str(r.document_id), len(self.document_codes)) for r in rows]
+        codes = [self._document_code(r.document) for r in rows]
         packed = np.frombuffer(b"".join(r.raw for r in rows), dtype=np.int8)
         vectors = packed.reshape(len(rows), schema.DENSE_DIM).astype(np.float32) / 127.0
         if self.centre is None:
@@ -213,6 +219,13 @@ class MemoryIndex:
         self.block_ids = np.concatenate([self.block_ids, np.fromiter((r.block_id for r in rows), np.int64, len(rows))])
         self.documents = np.concatenate([self.documents, np.asarray(codes, dtype=np.int32)])
         self.bits = np.concatenate([self.bits, sign_bits(vectors, self.centre)])
+
+    def _document_code(self, stored: str) -> int:
+        code = self.stored_codes.get(stored)
+        if code is None:
+            code = self.document_codes.setdefault(str(uuid.UUID(stored)), len(self.document_codes))
+            self.stored_codes[stored] = code
+        return code
 
     def _candidates(self, query: np.ndarray, document_ids: Sequence[str] | None, count: int) -> np.ndarray:
         """Block ids of the ``count`` vectors whose sign bits are closest to the query's."""
