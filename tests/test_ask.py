@@ -64,7 +64,9 @@ def drawings(app: Aizoomdoc) -> Aizoomdoc:
 def test_offline_answer_is_extractive_cited_and_kept(drawings: Aizoomdoc) -> None:
     app = drawings
     result, events = run(app, "Перечень элементов импульсного модулятора", offline=True)
-    assert result.extractive and result.answer.startswith("Модель не запрашивалась")
+    # the first quote comes first, that no model was asked is said after the quotes
+    assert result.extractive and result.answer.startswith("- «")
+    assert result.answer.endswith("Модель не запрашивалась: это цитаты лучших совпадений в документах.")
     assert any(isinstance(e, Notice) for e in events) and isinstance(events[1], SearchDone)
     assert result.citations and result.citations[0]["document_id"] == result.search_results[0]["document_id"]
     kinds = [i["kind"] for i in result.images]

@@ -20,6 +20,7 @@ from ..question import Question
 from ..render import CONTEXT_CANVAS, Concepts, Renderer, Rendered, clamp_bbox
 from ..search import Hit
 from ..terms import matched_concepts, query_concepts
+from .rows import is_label, row_after
 
 EVIDENCE_CROPS = 4  # legible crops around the best hits, shown before the model is asked
 EVIDENCE_PIXELS = 4_000_000  # all of those images together
@@ -41,6 +42,18 @@ class Evidence:
     images: list[ChatImage] = field(default_factory=list)
     pngs: dict[str, bytes] = field(default_factory=dict)  # each image's bytes by id, for a vision model
     documents: dict[str, DocumentInfo] = field(default_factory=dict)  # read once per question
+    rows: dict[tuple[str, str], list[Hit]] = field(default_factory=dict)  # a label's row, by its block
+
+    def row(self, hit: Hit) -> list[Hit]:
+        """The cells right of ``hit`` on its row (``rows.row_after``), read once per question; none
+        when the store is away (the label alone is shown)."""
+        key = (hit.document_id, hit.block_id)
+        if key not in self.rows:
+            try:
+                self.rows[key] = row_after(self.library, hit)
+            except AizoomdocError:
+                return []
+        return self.rows[key]
 
     def document(self, document_id: str) -> DocumentInfo:
         """The document, read from the store the first time this question needs it (failures are
@@ -121,7 +134,8 @@ def show_hits(evidence: Evidence, renderer: Renderer, question: Question, hits: 
             drawing = "context_crop" if kind == "zoom_crop" else kind
             try:
                 focus = concepts if drawing == "context_crop" else ()
-                rendered = renderer.render(drawing, document, hit.page, clamp_bbox(hit.bbox, minimum=0.001), focus)
+                region = _with_row(evidence, hit, concepts) if drawing == "context_crop" else hit.bbox
+                rendered = renderer.render(drawing, document, hit.page, clamp_bbox(region, minimum=0.001), focus)
                 if pixels + rendered.width * rendered.height > EVIDENCE_PIXELS:
                     break
                 ready = evidence.store(kind, document, hit.page, rendered, hit.sheet_code)
@@ -156,6 +170,18 @@ def _next_hit(
     hit = next(new, fresh[0])
     pending.remove(hit)
     return hit
+
+
+def _with_row(evidence: Evidence, hit: Hit, concepts: Concepts) -> list[float]:
+    """``hit``'s bbox, widened to its row's last cell when it is a label: the crop then holds the
+    value a schedule row or a log gives the label, however far right of it."""
+    if not is_label(" ".join(hit.text.split()), concepts):
+        return hit.bbox
+    cells = evidence.row(hit)
+    if not cells:
+        return hit.bbox
+    return [hit.bbox[0], min(hit.bbox[1], *(c.bbox[1] for c in cells)),
+            max(c.bbox[2] for c in cells), max(hit.bbox[3], *(c.bbox[3] for c in cells))]
 
 
 def _within(bbox: list[float], region: list[float] | None) -> bool:

@@ -1,7 +1,10 @@
 """The answer without a model: the lines where the question's words meet, quoted with where they are.
 
-It is what a question gets offline, with no model configured, or when the model failed, and it
-says so plainly in its first line: nobody should take quotes for a model's reading of the sheet.
+It is what a question gets offline, with no model configured, or when the model failed. The line
+that answers comes first, with no preamble (a person reads the first lines, a chat preview shows
+only those); that no model was asked is said after the quotes (and in a notice): nobody should take
+quotes for a model's reading of the sheet. A quote names its document once: the next quote of the
+same document says only its sheet and page.
 
 A hit is a whole block (a title block, a schedule, a column of notes); what answers is a line or
 a field of it. Lines are scored by the question's concepts they hold (``terms``: words by exact
@@ -35,6 +38,7 @@ from ..models import Citation
 from ..search import Hit
 from ..terms import is_code, matched_concepts, normalize, query_concepts, token_terms, tokens
 from .evidence import Evidence, snippet
+from .rows import EPS, is_label, on_row, small
 from .texts import Texts
 
 QUOTED = 3  # quotes in an answer
@@ -42,10 +46,7 @@ CANDIDATES = 8  # the best hits whose lines may be quoted
 ITEM_CHARS = 200  # about this many characters a quote
 HEADER_CHARS = 90  # of a table's header row, before its row
 LEAD_CHARS = 40  # of a long line, before its first matched word
-LABEL_CHARS = 60  # a quote this short may be a label whose value is another block
-LABEL_AREA = 0.05  # of the page: a block larger than this is no label nor value (a page-wide text)
 RIGHT_REACH, BELOW_REACH = 40.0, 3.0  # how far a value may be, in the label's heights
-EPS = 1e-3
 MIN_VALUE = 3  # characters of a value: a lone letter or digit beside a label is a tag or a grid bubble
 STRONG = 0.3  # a quote with less of the question than this share of the best one's goes after the others
 IDENTITY = 3  # a title block's first fields, which name the sheet (``TitleBlock.as_text``)
@@ -68,12 +69,15 @@ def extractive_answer(texts: Texts, question: str, hits: list[Hit], evidence: Ev
     """The answer's text and the citations of the hits it quotes."""
     if not hits:
         return texts.nothing_found, []
-    lines = [texts.best_matches]
+    lines = []
+    named = None  # the document the line before named: the next line of it says only where
     for quote in quotes(question, hits, evidence, texts.language):
         hit = quote.hit
-        sheet = f", {texts.sheet} {hit.sheet_code}" if hit.sheet_code else ""
-        lines.append(f"- «{quote.text}» — {hit.document_name}{sheet}, {texts.page} {hit.page} [{evidence.add_hit(hit)}]")
-    text = "\n".join(lines)
+        document = f"{hit.document_name}, " if hit.document_name != named else ""
+        named = hit.document_name
+        sheet = f"{texts.sheet} {hit.sheet_code}, " if hit.sheet_code else ""
+        lines.append(f"- «{quote.text}» — {document}{sheet}{texts.page} {hit.page} [{evidence.add_hit(hit)}]")
+    text = "\n".join([*lines, "", texts.best_matches] if lines else [texts.best_matches])
     return text, evidence.citations(text)
 
 
@@ -90,7 +94,7 @@ def quotes(question: str, hits: list[Hit], evidence: Evidence, language: str) ->
             continue
         text, score = best
         key = _key(text)  # what the hit itself says, to know it again in another hit
-        value = _value(evidence, hit, concepts, matched_concepts(concepts, text)) if _label(text, concepts) else None
+        value = _value(evidence, hit, concepts, weights, matched_concepts(concepts, text)) if is_label(text, concepts) else None
         if value is not None:  # a label alone: its value is the next block, right of it or under it
             text = _cut(f"{text} → {value}")
             score = max(score, (score + _weight(text, concepts, weights)) / 2)  # the value counts half
@@ -128,40 +132,64 @@ def _weights(concepts: Sequence[Sequence[str]], hits: list[Hit]) -> list[float]:
             for concept, n in zip(concepts, held)]
 
 
-def _value(evidence: Evidence, hit: Hit, concepts: Sequence[Sequence[str]], asked: set[int]) -> str | None:
+def _value(
+    evidence: Evidence, hit: Hit, concepts: Sequence[Sequence[str]], weights: Sequence[float], asked: set[int]
+) -> str | None:
     """The text of the block that follows ``hit`` on its page as a value follows its label: the
     nearest one right of it on its row, or under it in its column, inside an image shown, and not
-    another label of the same kind (one that holds the question's words ``asked`` the hit holds)."""
+    another label of the same kind (one that holds the question's words ``asked`` the hit holds);
+    of those, the one that holds most of the rest of the question.
+    A value right of the label is read on along its row (``rows.row_after``), cell after cell
+    while they are shown: a schedule's or a log's row after its first column."""
     x0, y0, x1, y1 = hit.bbox
     height = y1 - y0
-    if height <= 0 or (x1 - x0) * height > LABEL_AREA or hit.kind == "title_block":
+    if height <= 0 or not small(hit.bbox) or hit.kind == "title_block":
         return None
     shown = [image.bbox for image in evidence.images
              if image.document_id == hit.document_id and image.page == hit.page and image.bbox]
     if not shown:
         return None
+
+    def readable(block: Hit) -> bool:
+        return (block.block_id != hit.block_id and block.kind != "title_block" and small(block.bbox)
+                and any(_inside(block.bbox, box) for box in shown) and not asked & matched_concepts(concepts, block.text))
+
     region = [x0, y0 - height, min(1.0, x1 + RIGHT_REACH * height), min(1.0, y1 + BELOW_REACH * height)]
     try:
         blocks = evidence.library.blocks_in_region(hit.document_id, hit.page, region)
     except AizoomdocError:  # the store is away: the label alone
         return None
-    best: tuple[float, str] | None = None
+    best: tuple[tuple[float, float], Hit] | None = None
     for block in blocks:
         bx0, by0, bx1, by1 = block.bbox
-        if block.block_id == hit.block_id or block.kind == "title_block" or (bx1 - bx0) * (by1 - by0) > LABEL_AREA:
+        if not readable(block):
             continue
-        if not any(_inside(block.bbox, box) for box in shown) or asked & matched_concepts(concepts, block.text):
-            continue
-        if bx0 >= x1 - EPS and _overlap(by0, by1, y0, y1) >= 0.5 * min(by1 - by0, height):
+        if bx0 >= x1 - EPS and on_row(block.bbox, hit.bbox):
             distance = (bx0 - x1) / height
         elif by0 >= y1 - EPS and _overlap(bx0, bx1, x0, x1) > 0:
             distance = 2 * (by0 - y1) / height  # a row to the right is likelier the value than a line below
         else:
             continue
-        text = " ".join(block.text.split())
-        if len(text) >= MIN_VALUE and (best is None or distance < best[0]):  # not a grid bubble's letter
-            best = (distance, text)
-    return best[1] if best else None
+        # More of the question first (under a schedule's heading, the row that names the item asked
+        # about, not the header row nearer it), then the nearest; a grid bubble's letter is no value.
+        key = (-_weight(block.text, concepts, weights), distance)
+        if len(_flat(block.text)) >= MIN_VALUE and (best is None or key < best[0]):
+            best = (key, block)
+    if best is None:
+        return None
+    row = [cell.block_id for cell in evidence.row(hit)]
+    if best[1].block_id not in row:
+        return _flat(best[1].text)
+    cells: list[str] = []
+    for cell in evidence.row(hit)[row.index(best[1].block_id):]:
+        if not readable(cell) or len(" | ".join(cells)) >= ITEM_CHARS:
+            break
+        cells.append(_flat(cell.text))
+    return " | ".join(cells)
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _inside(bbox: Sequence[float], region: Sequence[float]) -> bool:
@@ -193,7 +221,7 @@ def _best_quote(hit: Hit, concepts: Sequence[Sequence[str]], weights: Sequence[f
         text = _fields(lines, scored, language)
     else:
         index = max(scored, key=lambda s: (s[0], -s[1]))[1]
-        text = _row(lines, index) if CELL in lines[index] else _passage(lines, index, concepts)
+        text = _row(lines, index) if CELL in lines[index] else _passage(lines, index, concepts, weights)
     score = _weight(text, concepts, weights)
     if not _tells(text, concepts):
         score /= 4  # it only repeats the question (the code asked about, alone): anything else first
@@ -215,14 +243,6 @@ def _fields(lines: list[str], scored: list[tuple[float, int]], language: str) ->
         elif len(text) + 2 + len(field) <= ITEM_CHARS:
             text = f"{text}; {field}"
     return text
-
-
-def _label(text: str, concepts: Sequence[Sequence[str]]) -> bool:
-    """Whether ``text`` reads as a label waiting for its value: short, and no number in it but the
-    question's own (a code asked about); "AREA 120 M2" already holds its value."""
-    asked = {term for concept in concepts for term in concept}
-    return len(text) <= LABEL_CHARS and not any(
-        any(c.isdigit() for c in token) and not asked.intersection(token_terms(token)) for token in tokens(text))
 
 
 def _tells(text: str, concepts: Sequence[Sequence[str]]) -> bool:
@@ -259,7 +279,7 @@ def _row(lines: list[str], index: int) -> str:
     return f"{head} — {_cut(row, max(ITEM_CHARS - len(head), ITEM_CHARS // 2))}"
 
 
-def _passage(lines: list[str], index: int, concepts: Sequence[Sequence[str]]) -> str:
+def _passage(lines: list[str], index: int, concepts: Sequence[Sequence[str]], weights: Sequence[float]) -> str:
     """A short block whole (a drawing's row of cells, a label with its value), else the matched line
     with the lines after it, and before it while there is room; in a long line, the words around
     the match."""
@@ -267,7 +287,7 @@ def _passage(lines: list[str], index: int, concepts: Sequence[Sequence[str]]) ->
         return " ".join(lines)
     line = lines[index]
     if len(line) > ITEM_CHARS:
-        return _around(line, concepts)
+        return _around(line, concepts, weights)
     first, last = index, index
     size = len(line)
     while last + 1 < len(lines) and size + 1 + len(lines[last + 1]) <= ITEM_CHARS:
@@ -282,10 +302,30 @@ def _passage(lines: list[str], index: int, concepts: Sequence[Sequence[str]]) ->
     return text
 
 
-def _around(line: str, concepts: Sequence[Sequence[str]]) -> str:
-    """The words of a long ``line`` from a little before its first matched word."""
+def _around(line: str, concepts: Sequence[Sequence[str]], weights: Sequence[float]) -> str:
+    """The words of a long ``line`` where most of the question meets, from a little before them.
+
+    The window (about ``ITEM_CHARS``) starts at the matched word whose window holds the greatest
+    weight of the question's concepts, the earliest of equals: a note that opens with a common word
+    of the question ("pipes ...") and names the rarer ones far later ("... pipe insulation: mineral
+    wool 50 mm") is quoted where they are, not from its first word.
+    """
     words = line.split(" ")
-    start = next((i for i, word in enumerate(words) if matched_concepts(concepts, word)), 0)
+    found = [matched_concepts(concepts, word) for word in words]
+    room = ITEM_CHARS - LEAD_CHARS
+    start, best = 0, -1.0
+    for first, matched in enumerate(found):
+        if not matched:
+            continue
+        seen: set[int] = set()
+        size, end = -1, first
+        while end < len(words) and size + 1 + len(words[end]) <= room:
+            seen |= found[end]
+            size += 1 + len(words[end])
+            end += 1
+        score = sum(weights[i] for i in seen | matched)
+        if score > best:
+            start, best = first, score
     lead = start
     while lead > 0 and len(" ".join(words[lead - 1:start])) <= LEAD_CHARS:
         lead -= 1
