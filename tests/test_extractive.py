@@ -205,3 +205,10 @@ def test_a_label_s_row_is_quoted_and_shown_to_its_last_cell(app: Aizoomdoc, tmp_
     crop = next(i for i in done.images if i["kind"] == "zoom_crop")  # the first crop holds the quoted row, legibly
     assert crop["bbox"][0] <= cell[0] and crop["bbox"][1] <= cell[1] and crop["bbox"][2] >= cell[2] and crop["bbox"][3] >= cell[3]
     assert 6 * crop["scale"] >= 16 and crop["width"] * crop["height"] <= 4_000_000
+
+
+def test_a_long_line_that_ends_on_its_label_is_read_on_into_the_next_line() -> None:
+    opening = " ".join(f"clause{i:03d}" for i in range(40))
+    notes = "\n".join([f"{opening} the drawings were issued under:", "Permit No. 77-4410 of 3 May 2021", "General notes follow."])
+    (quote,) = quoted(answer("under which permit were the drawings issued?", [hit(notes)])[0])
+    assert quote.startswith("… ") and "issued under: Permit No. 77-4410 of 3 May 2021" in quote

@@ -17,8 +17,8 @@ boundary:
 - a table's row (cells "a | b") after the table's header row;
 - a short block whole (on a drawing, often a row of cells); in a longer one the matched line with
   what follows it; in a long line, the words around the match;
-- a label alone ("DEMOLITION:") with its value: the nearest block right of it or under it, in
-  an image shown, that is not another label of the same words.
+- a label alone ("DEMOLITION:") with its value (``labels``): the block right of it, with the
+  cells of its row after it, or the block under it, as far as an image shows them.
 
 Quotes follow search's order, the page of the first image first, so that the first quote can be
 read in the first image; one that holds little of what the best holds of the question goes last.
@@ -28,26 +28,22 @@ recognised by its letters and digits alone, and the one that says more is kept.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..errors import AizoomdocError
 from ..models import Citation
 from ..search import Hit
-from ..terms import is_code, matched_concepts, normalize, query_concepts, token_terms, tokens
+from ..terms import matched_concepts, normalize, query_concepts, token_terms, tokens
+from . import labels
 from .evidence import Evidence, snippet
-from .rows import EPS, is_label, on_row, small
+from .labels import CANDIDATES, EPS
 from .texts import Texts
 
 QUOTED = 3  # quotes in an answer
-CANDIDATES = 8  # the best hits whose lines may be quoted
 ITEM_CHARS = 200  # about this many characters a quote
 HEADER_CHARS = 90  # of a table's header row, before its row
 LEAD_CHARS = 40  # of a long line, before its first matched word
-RIGHT_REACH, BELOW_REACH = 40.0, 3.0  # how far a value may be, in the label's heights
-MIN_VALUE = 3  # characters of a value: a lone letter or digit beside a label is a tag or a grid bubble
 STRONG = 0.3  # a quote with less of the question than this share of the best one's goes after the others
 IDENTITY = 3  # a title block's first fields, which name the sheet (``TitleBlock.as_text``)
 CELL = " | "
@@ -86,7 +82,7 @@ def quotes(question: str, hits: list[Hit], evidence: Evidence, language: str) ->
     concepts = query_concepts(question)
     first = _first_shown(evidence, hits)
     ordered = sorted(hits[:CANDIDATES], key=lambda hit: (hit.document_id, hit.page) != first)
-    weights = _weights(concepts, ordered)
+    weights = labels.weights(concepts, ordered)
     found: list[Quote] = []
     for position, hit in enumerate(ordered):
         best = _best_quote(hit, concepts, weights, language)
@@ -94,7 +90,7 @@ def quotes(question: str, hits: list[Hit], evidence: Evidence, language: str) ->
             continue
         text, score = best
         key = _key(text)  # what the hit itself says, to know it again in another hit
-        value = _value(evidence, hit, concepts, weights, matched_concepts(concepts, text)) if is_label(text, concepts) else None
+        value = _value(evidence, hit, concepts, weights) if labels.is_label(text, concepts) else None
         if value is not None:  # a label alone: its value is the next block, right of it or under it
             text = _cut(f"{text} → {value}")
             score = max(score, (score + _weight(text, concepts, weights)) / 2)  # the value counts half
@@ -120,85 +116,24 @@ def quotes(question: str, hits: list[Hit], evidence: Evidence, language: str) ->
     return chosen
 
 
-def _weights(concepts: Sequence[Sequence[str]], hits: list[Hit]) -> list[float]:
-    """Per concept, how much a line that holds it says: rarer among the hits' lines is more, as in
-    search, and a code counts double ("sheet" is on every line of a title block, "checked" on one)."""
-    lines = [line for hit in hits for line in hit.text.split("\n") if line.strip()]
-    held = [0] * len(concepts)
-    for line in lines:
-        for i in matched_concepts(concepts, line):
-            held[i] += 1
-    return [(2.0 if is_code(concept[0]) else 1.0) * math.log(1.0 + (len(lines) + 0.5) / (n + 0.5))
-            for concept, n in zip(concepts, held)]
-
-
-def _value(
-    evidence: Evidence, hit: Hit, concepts: Sequence[Sequence[str]], weights: Sequence[float], asked: set[int]
-) -> str | None:
-    """The text of the block that follows ``hit`` on its page as a value follows its label: the
-    nearest one right of it on its row, or under it in its column, inside an image shown, and not
-    another label of the same kind (one that holds the question's words ``asked`` the hit holds);
-    of those, the one that holds most of the rest of the question.
-    A value right of the label is read on along its row (``rows.row_after``), cell after cell
-    while they are shown: a schedule's or a log's row after its first column."""
-    x0, y0, x1, y1 = hit.bbox
-    height = y1 - y0
-    if height <= 0 or not small(hit.bbox) or hit.kind == "title_block":
-        return None
+def _value(evidence: Evidence, hit: Hit, concepts: Sequence[Sequence[str]], weights: Sequence[float]) -> str | None:
+    """The label's value (``labels.label_value``, the same blocks its crop was made to hold), as far
+    as an image shows it: a value nobody can see beside the quote is not quoted."""
     shown = [image.bbox for image in evidence.images
              if image.document_id == hit.document_id and image.page == hit.page and image.bbox]
     if not shown:
         return None
-
-    def readable(block: Hit) -> bool:
-        return (block.block_id != hit.block_id and block.kind != "title_block" and small(block.bbox)
-                and any(_inside(block.bbox, box) for box in shown) and not asked & matched_concepts(concepts, block.text))
-
-    region = [x0, y0 - height, min(1.0, x1 + RIGHT_REACH * height), min(1.0, y1 + BELOW_REACH * height)]
-    try:
-        blocks = evidence.library.blocks_in_region(hit.document_id, hit.page, region)
-    except AizoomdocError:  # the store is away: the label alone
-        return None
-    best: tuple[tuple[float, float], Hit] | None = None
-    for block in blocks:
-        bx0, by0, bx1, by1 = block.bbox
-        if not readable(block):
-            continue
-        if bx0 >= x1 - EPS and on_row(block.bbox, hit.bbox):
-            distance = (bx0 - x1) / height
-        elif by0 >= y1 - EPS and _overlap(bx0, bx1, x0, x1) > 0:
-            distance = 2 * (by0 - y1) / height  # a row to the right is likelier the value than a line below
-        else:
-            continue
-        # More of the question first (under a schedule's heading, the row that names the item asked
-        # about, not the header row nearer it), then the nearest; a grid bubble's letter is no value.
-        key = (-_weight(block.text, concepts, weights), distance)
-        if len(_flat(block.text)) >= MIN_VALUE and (best is None or key < best[0]):
-            best = (key, block)
-    if best is None:
-        return None
-    row = [cell.block_id for cell in evidence.row(hit)]
-    if best[1].block_id not in row:
-        return _flat(best[1].text)
     cells: list[str] = []
-    for cell in evidence.row(hit)[row.index(best[1].block_id):]:
-        if not readable(cell) or len(" | ".join(cells)) >= ITEM_CHARS:
+    for block in evidence.value(hit, concepts, weights):
+        if not any(_inside(block.bbox, box) for box in shown):
             break
-        cells.append(_flat(cell.text))
-    return " | ".join(cells)
-
-
-def _flat(text: str) -> str:
-    return " ".join(text.split())
+        cells.append(" ".join(block.text.split()))
+    return " | ".join(cells) or None
 
 
 def _inside(bbox: Sequence[float], region: Sequence[float]) -> bool:
     return (region[0] <= bbox[0] + EPS and region[1] <= bbox[1] + EPS
             and bbox[2] <= region[2] + EPS and bbox[3] <= region[3] + EPS)
-
-
-def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
-    return max(0.0, min(a1, b1) - max(a0, b0))
 
 
 def _first_shown(evidence: Evidence, hits: list[Hit]) -> tuple[str | None, int | None]:
@@ -282,12 +217,12 @@ def _row(lines: list[str], index: int) -> str:
 def _passage(lines: list[str], index: int, concepts: Sequence[Sequence[str]], weights: Sequence[float]) -> str:
     """A short block whole (a drawing's row of cells, a label with its value), else the matched line
     with the lines after it, and before it while there is room; in a long line, the words around
-    the match."""
+    the match, on into the next lines."""
     if len(" ".join(lines)) <= ITEM_CHARS:
         return " ".join(lines)
     line = lines[index]
-    if len(line) > ITEM_CHARS:
-        return _around(line, concepts, weights)
+    if len(line) > ITEM_CHARS:  # read on into the lines after it: "... developed under:" ends a line
+        return _around(" ".join(lines[index:]), concepts, weights)
     first, last = index, index
     size = len(line)
     while last + 1 < len(lines) and size + 1 + len(lines[last + 1]) <= ITEM_CHARS:
