@@ -212,3 +212,16 @@ def test_a_long_line_that_ends_on_its_label_is_read_on_into_the_next_line() -> N
     notes = "\n".join([f"{opening} the drawings were issued under:", "Permit No. 77-4410 of 3 May 2021", "General notes follow."])
     (quote,) = quoted(answer("under which permit were the drawings issued?", [hit(notes)])[0])
     assert quote.startswith("… ") and "issued under: Permit No. 77-4410 of 3 May 2021" in quote
+
+
+def test_a_long_row_is_cut_cell_by_cell_so_its_short_cells_show() -> None:
+    table = "\n".join([
+        "No. | Change | Where | Note | Agreed",
+        "14 | Parapet flashing changed to zinc-coated steel on all roofs of the annexes | annexes | see detail 4 | 12.08.2025",
+        "15 | Expanded clay gravel replaced by expanded clay concrete in every roof build-up of the annexes and the podium"
+        " | all roofs of the annexes | gravel replaced by concrete of 1200 kg/m3 density on every roof | 02.09.2025",
+    ])
+    (quote,) = quoted(answer("when was the expanded clay gravel replaced by concrete?", [hit(table, kind="table")])[0])
+    assert quote.startswith("No. | Change | Where | Note | Agreed — 15 | Expanded clay") and quote.endswith("| 02.09.2025")
+    assert len(quote) <= ITEM_CHARS + 5
+

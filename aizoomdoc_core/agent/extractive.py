@@ -14,7 +14,8 @@ boundary:
 
 - a title block's fields the question names as "field: value", the label in the question's
   language, then the fields that name the sheet (code, number, title);
-- a table's row (cells "a | b") after the table's header row;
+- a table's row (cells "a | b") after the table's header row, a long one cut cell by cell so
+  that its short cells (a date, a mark) still show;
 - a short block whole (on a drawing, often a row of cells); in a longer one the matched line with
   what follows it; in a long line, the words around the match;
 - a label alone ("DEMOLITION:") with its value (``labels``): the block right of it, with the
@@ -43,6 +44,7 @@ from .texts import Texts
 QUOTED = 3  # quotes in an answer
 ITEM_CHARS = 200  # about this many characters a quote
 HEADER_CHARS = 90  # of a table's header row, before its row
+MIN_CELL = 8  # characters a cell keeps when a long row is cut to show all its cells
 LEAD_CHARS = 40  # of a long line, before its first matched word
 STRONG = 0.3  # a quote with less of the question than this share of the best one's goes after the others
 IDENTITY = 3  # a title block's first fields, which name the sheet (``TitleBlock.as_text``)
@@ -209,9 +211,25 @@ def _row(lines: list[str], index: int) -> str:
     header = next((i for i, line in enumerate(lines) if CELL in line), index)
     row = lines[index]
     if header == index:
-        return _cut(row)
-    head = _cut(lines[header], HEADER_CHARS)
-    return f"{head} — {_cut(row, max(ITEM_CHARS - len(head), ITEM_CHARS // 2))}"
+        return _cells(row, ITEM_CHARS)
+    head = _cells(lines[header], HEADER_CHARS)
+    return f"{head} — {_cells(row, max(ITEM_CHARS - len(head), ITEM_CHARS // 2))}"
+
+
+def _cells(row: str, limit: int) -> str:
+    """A row "a | b | c" within ``limit`` characters with every cell in it: short cells whole, the
+    long ones cut to equal shares of what is left. The answer is usually a short cell at the end
+    (a date, a mark, a quantity), after a long description that would take the whole quote."""
+    cells = [" ".join(cell.split()) for cell in row.split(CELL)]
+    room = limit - len(CELL) * (len(cells) - 1)
+    if len(row) <= limit or room < MIN_CELL * len(cells):
+        return _cut(row, limit)
+    kept: dict[int, str] = {}
+    for count, i in enumerate(sorted(range(len(cells)), key=lambda i: len(cells[i]))):
+        share = room // (len(cells) - count)
+        kept[i] = cells[i] if len(cells[i]) <= share else _cut(cells[i], share)
+        room -= len(kept[i])
+    return CELL.join(kept[i] for i in range(len(cells)))
 
 
 def _passage(lines: list[str], index: int, concepts: Sequence[Sequence[str]], weights: Sequence[float]) -> str:
