@@ -225,3 +225,15 @@ def test_a_long_row_is_cut_cell_by_cell_so_its_short_cells_show() -> None:
     assert quote.startswith("No. | Change | Where | Note | Agreed — 15 | Expanded clay") and quote.endswith("| 02.09.2025")
     assert len(quote) <= ITEM_CHARS + 5
 
+
+
+def test_a_table_whose_title_matched_is_quoted_by_the_row_that_holds_the_rest() -> None:
+    table = "\n".join([
+        "List of the main drawing sets",
+        "Code | Title | Note",
+        "77-AR1 | Architecture. Floor plans | -",
+        "77-FS | Architecture. Facades of the annexes | -",
+        "77-KR | Structures. Roofs | -",
+    ])
+    (quote,) = quoted(answer("what is the code of the facades set in the list of main drawing sets?", [hit(table, kind="table")])[0])
+    assert quote == "Code | Title | Note — 77-FS | Architecture. Facades of the annexes | -"

@@ -15,7 +15,8 @@ boundary:
 - a title block's fields the question names as "field: value", the label in the question's
   language, then the fields that name the sheet (code, number, title);
 - a table's row (cells "a | b") after the table's header row, a long one cut cell by cell so
-  that its short cells (a date, a mark) still show;
+  that its short cells (a date, a mark) still show; when the table's title is what matched, the
+  row under it that holds most of the rest of the question;
 - a short block whole (on a drawing, often a row of cells); in a longer one the matched line with
   what follows it; in a long line, the words around the match;
 - a label alone ("DEMOLITION:") with its value (``labels``): the block right of it, with the
@@ -158,11 +159,25 @@ def _best_quote(hit: Hit, concepts: Sequence[Sequence[str]], weights: Sequence[f
         text = _fields(lines, scored, language)
     else:
         index = max(scored, key=lambda s: (s[0], -s[1]))[1]
-        text = _row(lines, index) if CELL in lines[index] else _passage(lines, index, concepts, weights)
+        row = index if CELL in lines[index] else _row_under(lines, index, concepts, weights)
+        text = _row(lines, row) if row is not None else _passage(lines, index, concepts, weights)
+        if row is not None and row != index:  # the table's title matched: it counts with its row
+            score = _weight(f"{lines[index]} {text}", concepts, weights)
+            return text, score if _tells(text, concepts) else score / 4
     score = _weight(text, concepts, weights)
     if not _tells(text, concepts):
         score /= 4  # it only repeats the question (the code asked about, alone): anything else first
     return text, score
+
+
+def _row_under(lines: list[str], index: int, concepts: Sequence[Sequence[str]], weights: Sequence[float]) -> int | None:
+    """When the best line of a table's block is its title (not a row), the row that holds most of
+    the rest of the question, if one holds any: "the facade set's code in the list of sets" is
+    answered by the facades' row under the list's title, not by the title."""
+    held = matched_concepts(concepts, lines[index])
+    rows = [i for i, line in enumerate(lines) if CELL in line][1:]  # the first is the header
+    best = max(((sum(weights[c] for c in matched_concepts(concepts, lines[i]) - held), -i) for i in rows), default=None)
+    return -best[1] if best is not None and best[0] > 0 else None
 
 
 def _fields(lines: list[str], scored: list[tuple[float, int]], language: str) -> str:
