@@ -54,7 +54,8 @@ class Evidence:
 
     def value(self, hit: Hit, concepts: Sequence[Sequence[str]], weights: Sequence[float]) -> list[Hit]:
         """The blocks of ``hit``'s value when it is a label (``labels.label_value``), chosen once per
-        question: its crop is made to hold them, its quote reads them. None when the store is away."""
+        question: its crop is made to hold them, its quote reads them. No blocks when the store is
+        away (the label is shown and quoted alone)."""
         key = (hit.document_id, hit.block_id)
         if key not in self.values:
             try:

@@ -40,6 +40,7 @@ from ..terms import matched_concepts, normalize, query_concepts, token_terms, to
 from . import labels
 from .evidence import Evidence, snippet
 from .labels import CANDIDATES, EPS
+from .labels import weight as _weight
 from .texts import Texts
 
 QUOTED = 3  # quotes in an answer
@@ -201,10 +202,6 @@ def _tells(text: str, concepts: Sequence[Sequence[str]]) -> bool:
     """Whether ``text`` holds a word or number that is not one of the question's."""
     asked = {term for concept in concepts for term in concept}
     return any(not asked.intersection(token_terms(token)) for token in tokens(text.replace("…", "")))
-
-
-def _weight(line: str, concepts: Sequence[Sequence[str]], weights: Sequence[float]) -> float:
-    return sum(weights[i] for i in matched_concepts(concepts, line))
 
 
 def _field(line: str, language: str) -> str:

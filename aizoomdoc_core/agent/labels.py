@@ -48,15 +48,12 @@ def small(bbox: Sequence[float]) -> bool:
     return (bbox[2] - bbox[0]) * (bbox[3] - bbox[1]) <= LABEL_AREA
 
 
-def row_after(library: Library, hit: Hit) -> list[Hit]:
-    """The blocks of ``hit``'s row right of it, left to right (none for a title block or a large
-    block: its value is inside it)."""
+def row_after(hit: Hit, blocks: Sequence[Hit]) -> list[Hit]:
+    """The blocks of ``blocks`` (its page's, around it) on ``hit``'s row right of it, left to right."""
     x0, y0, x1, y1 = hit.bbox
     height = y1 - y0
-    if height <= 0 or hit.kind == "title_block" or not small(hit.bbox):
-        return []
     cells = [
-        block for block in library.blocks_in_region(hit.document_id, hit.page, [x1 - EPS, y0, 1.0, y1])
+        block for block in blocks
         if block.block_id != hit.block_id and block.kind != "title_block" and small(block.bbox)
         and block.bbox[0] >= x1 - EPS and on_row(block.bbox, hit.bbox)
         and block.bbox[3] - block.bbox[1] <= CELL_HEIGHT * height  # not a column of dimensions crossing it
@@ -117,10 +114,13 @@ def label_value(library: Library, hit: Hit, concepts: Sequence[Sequence[str]], w
         return (block.block_id != hit.block_id and block.kind != "title_block" and small(block.bbox)
                 and not asked & matched_concepts(concepts, block.text))
 
-    region = [x0, y0 - height, min(1.0, x1 + RIGHT_REACH * height), min(1.0, y1 + BELOW_REACH * height)]
+    # One read of the page around the label: its value's neighbourhood and its row to the edge.
+    blocks = library.blocks_in_region(hit.document_id, hit.page, [x0, y0 - height, 1.0, min(1.0, y1 + BELOW_REACH * height)])
     best: tuple[tuple[float, float], Hit] | None = None
-    for block in library.blocks_in_region(hit.document_id, hit.page, region):
+    for block in blocks:
         bx0, by0, bx1, by1 = block.bbox
+        if bx0 > x1 + RIGHT_REACH * height:
+            continue
         if not readable(block) or len(" ".join(block.text.split())) < MIN_VALUE:
             continue
         if bx0 >= x1 - EPS and on_row(block.bbox, hit.bbox):
@@ -134,7 +134,7 @@ def label_value(library: Library, hit: Hit, concepts: Sequence[Sequence[str]], w
             best = (key, block)
     if best is None:
         return []
-    row = row_after(library, hit)
+    row = row_after(hit, blocks)
     start = next((i for i, cell in enumerate(row) if cell.block_id == best[1].block_id), None)
     if start is None:
         return [best[1]]
