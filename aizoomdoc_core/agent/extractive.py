@@ -173,8 +173,8 @@ def _best_quote(hit: Hit, concepts: Sequence[Sequence[str]], weights: Sequence[f
 
 def _row_under(lines: list[str], index: int, concepts: Sequence[Sequence[str]], weights: Sequence[float]) -> int | None:
     """When the best line of a table's block is its title (not a row), the row that holds most of
-    the rest of the question, if one holds any: "the facade set's code in the list of sets" is
-    answered by the facades' row under the list's title, not by the title."""
+    the rest of the question, if one holds any: "which fan is in the equipment list?" is answered
+    by the fan's row under the list's title, not by the title."""
     held = matched_concepts(concepts, lines[index])
     rows = [i for i, line in enumerate(lines) if CELL in line][1:]  # the first is the header
     best = max(((sum(weights[c] for c in matched_concepts(concepts, lines[i]) - held), -i) for i in rows), default=None)

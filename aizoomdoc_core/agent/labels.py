@@ -2,7 +2,7 @@
 or the block under it.
 
 On a drawing a label and its value are often two blocks ("EXTENT OF DEMOLITION:" over its list),
-and a schedule or a log is many small blocks, one a cell: "Siderolithic" in one, its depth and
+and a schedule or a log is many small blocks, one a cell: "Moraine" in one, its depth and
 its description further right, each a block of its own. The value is chosen once, here, and both
 sides use it: the crop around the label is made to hold it (``evidence``), and the quote reads it
 after the label (``extractive``), so that what the answer quotes is in the image shown with it.
