@@ -16,6 +16,7 @@ recent originals and images in memory so that a rerun or a repeated zoom renders
 from __future__ import annotations
 
 import io
+import math
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -99,7 +100,7 @@ def zoom_crop(doc: pymupdf.Document, page_number: int, bbox: list[float], max_si
 
 def context_crop(
     doc: pymupdf.Document, page_number: int, bbox: list[float], canvas: tuple[int, int] = CONTEXT_CANVAS,
-    concepts: Concepts = (),
+    concepts: Concepts = (), pixels: int | None = None,
 ) -> Rendered:
     """A hit with as much of its surroundings as fits ``canvas`` pixels at a legible scale.
 
@@ -110,12 +111,17 @@ def context_crop(
     hit (a table row) widens the canvas up to MAX_SIDE. A hit still larger than that (a title block,
     a page of notes) is not shrunk: the crop goes where the question's words (``concepts``, as
     ``terms.query_concepts`` gives them) gather inside it, else where the hit starts.
+
+    ``pixels`` is what is left of a question's image budget: the canvas shrinks to fit it, and a
+    wide hit widens it only as far as it allows, at the same legible scale (a smaller crop of the
+    fourth hit rather than none).
     """
+    canvas, widest = _fit(canvas, pixels)
     page = _page(doc, page_number)
     hit = _rect(page, clamp_bbox(bbox, minimum=0.001))
     text = _text_size(page, _rect(page, clamp_bbox(bbox, minimum=0.15)), quantile=0.25) or _text_size(page, hit)
     scale = TEXT_PX / text if text else (_native_scale(page) or 2.0)
-    width = min(MAX_SIDE, max(canvas[0], hit.width * scale * 1.1)) / scale
+    width = min(widest, max(canvas[0], hit.width * scale * 1.1)) / scale
     width, height = _inside_page(page.rect, width, canvas[1] / scale, MAX_SIDE / scale)
     too_large = hit.width > width or hit.height > height
     if concepts and too_large:
@@ -131,6 +137,18 @@ def context_crop(
     rendered = _draw(page, region, scale, text, MAX_SIDE)
     rendered.depends_on_question = too_large
     return rendered
+
+
+def _fit(canvas: tuple[int, int], pixels: int | None) -> tuple[tuple[int, int], int]:
+    """``canvas`` shrunk (its shape kept) to at most ``pixels``, and how wide a wide hit may widen
+    it within them (up to MAX_SIDE)."""
+    if pixels is None:
+        return canvas, MAX_SIDE
+    pixels = int(pixels * 0.98)  # MuPDF rounds a clip's pixel edges outwards
+    if pixels < canvas[0] * canvas[1]:
+        shrink = math.sqrt(pixels / (canvas[0] * canvas[1]))
+        canvas = (max(1, int(canvas[0] * shrink)), max(1, int(canvas[1] * shrink)))
+    return canvas, max(canvas[0], min(MAX_SIDE, pixels // canvas[1] - 1))
 
 
 def _inside_page(page: pymupdf.Rect, width: float, height: float, limit: float) -> tuple[float, float]:
@@ -318,14 +336,15 @@ KINDS = frozenset({"zoom_crop", "context_crop", "viewport", "page"})
 
 
 def _render_task(
-    data: bytes, mime: str, name: str, kind: str, page: int, bbox: list[float] | None, concepts: Concepts, _: Report
+    data: bytes, mime: str, name: str, kind: str, page: int, bbox: list[float] | None, concepts: Concepts,
+    pixels: int | None, _: Report,
 ) -> Rendered:
     doc = open_renderable(data, mime, name)
     if kind == "page":
         return page_overview(doc, page)
     region = bbox or [0.0, 0.0, 1.0, 1.0]
     if kind == "context_crop":
-        return context_crop(doc, page, region, concepts=concepts)
+        return context_crop(doc, page, region, concepts=concepts, pixels=pixels)
     if kind == "viewport":
         return viewport(doc, page, region)
     return zoom_crop(doc, page, region)
@@ -345,17 +364,19 @@ class Renderer:
         self.images = SizedLRU(128 * 1024**2)
 
     def render(
-        self, kind: str, document: DocumentInfo, page: int, bbox: list[float] | None = None, concepts: Concepts = ()
+        self, kind: str, document: DocumentInfo, page: int, bbox: list[float] | None = None, concepts: Concepts = (),
+        pixels: int | None = None,
     ) -> Rendered:
-        """``kind`` is one of KINDS; ``concepts`` (the question's) place a context crop on a large hit.
-        Raises ``InvalidInput`` when it cannot be drawn."""
+        """``kind`` is one of KINDS; ``concepts`` (the question's) place a context crop on a large hit,
+        ``pixels`` bound its size (``context_crop``). Raises ``InvalidInput`` when it cannot be drawn."""
         if kind not in KINDS:
             raise InvalidInput(f"unknown image kind: {kind!r}")
         if not 1 <= page <= document.page_count:
             raise InvalidInput(f"page {page} does not exist in {document.name} ({document.page_count} pages)")
         return self._cached(
-            (document.id, page, kind, tuple(bbox) if bbox else None), document.name,
-            lambda: partial(_render_task, self._original(document), document.mime, document.name, kind, page, bbox, concepts),
+            (document.id, page, kind, tuple(bbox) if bbox else None, pixels), document.name,
+            lambda: partial(_render_task, self._original(document), document.mime, document.name, kind, page, bbox,
+                            concepts, pixels),
             question=concepts,
         )
 

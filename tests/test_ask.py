@@ -64,7 +64,9 @@ def drawings(app: Aizoomdoc) -> Aizoomdoc:
 def test_offline_answer_is_extractive_cited_and_kept(drawings: Aizoomdoc) -> None:
     app = drawings
     result, events = run(app, "Перечень элементов импульсного модулятора", offline=True)
-    assert result.extractive and result.answer.startswith("Модель не запрашивалась")
+    # the first quote comes first, that no model was asked is said after the quotes
+    assert result.extractive and result.answer.startswith("- «")
+    assert result.answer.endswith("Модель не запрашивалась: это цитаты лучших совпадений в документах.")
     assert any(isinstance(e, Notice) for e in events) and isinstance(events[1], SearchDone)
     assert result.citations and result.citations[0]["document_id"] == result.search_results[0]["document_id"]
     kinds = [i["kind"] for i in result.images]
@@ -595,3 +597,22 @@ def test_another_users_chat_is_not_found_by_the_core(drawings: Aizoomdoc) -> Non
     view = app.chat_view(chat.id, "alice")
     assert view.chat.title == "Alice's chat" and [m.content for m in view.messages] == ["alice's private question"]
     assert app.chat_view(chat.id).chat.id == chat.id  # no user named: the operator's (the CLI's) view
+
+
+def test_a_crop_fits_what_is_left_of_the_image_budget(app: Aizoomdoc, tmp_path: Path) -> None:
+    # Three long rows of 6 pt text, each naming one word of the question: the first two crops
+    # widen to hold their rows, and the third still gets a legible crop, smaller, within 4 MP.
+    import pymupdf
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=2592, height=1728)
+    for y, word in [(300, "ALPHA"), (800, "BRAVO"), (1300, "CHARLIE")]:
+        page.insert_text((100, y), f"{word} " + "ROW CELL VALUE " * 60, fontsize=6)
+    (third,) = page.search_for("CHARLIE")
+    doc.save(tmp_path / "rows.pdf")
+    assert app.ingest(tmp_path / "rows.pdf").status == "ok"
+    result, _ = run(app, "alpha bravo charlie", offline=True)
+    assert sum(i["width"] * i["height"] for i in result.images) <= 4_000_000
+    word = [third.x0 / 2592, third.y0 / 1728, third.x1 / 2592, third.y1 / 1728]
+    assert any(i["kind"] == "zoom_crop" and i["bbox"][0] <= word[0] and i["bbox"][1] <= word[1] and i["bbox"][2] >= word[2]
+               and i["bbox"][3] >= word[3] and 6 * i["scale"] >= 16 for i in result.images), result.images

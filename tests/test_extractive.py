@@ -38,7 +38,7 @@ def answer(question: str, hits: list[Hit], language: str = "en") -> tuple[str, l
 
 
 def quoted(text: str) -> list[str]:
-    return [line.split("«", 1)[1].rsplit("»", 1)[0] for line in text.splitlines()[1:]]
+    return [line.split("«", 1)[1].rsplit("»", 1)[0] for line in text.splitlines() if line.startswith("- «")]
 
 
 def title_block_hit(**options: Any) -> Hit:
@@ -53,12 +53,12 @@ def test_a_title_block_field_is_quoted_as_field_and_value() -> None:
     text, citations = answer("Who checked the sheet?", [title_block_hit()])
     assert quoted(text)[0] == "Checked by: Петров; Sheet code: 12/34-ПР-КЖ7; Sheet: 3; Title: Схема плиты на отм. +3.300"
     assert "Title block" not in text and "Кузнецов" not in text  # neither the heading nor the other fields
-    assert text.splitlines()[1].endswith("[B1]") and [c["marker"] for c in citations] == ["B1"]
+    assert text.splitlines()[0].endswith("[B1]") and [c["marker"] for c in citations] == ["B1"]
 
 
 def test_a_russian_question_gets_russian_framing_and_labels() -> None:
     text, _ = answer("кто ГИП?", [title_block_hit(sheet_code="12/34-ПР-КЖ7")], language="ru")
-    assert text.startswith("Модель не запрашивалась")
+    assert text.endswith("\n\nМодель не запрашивалась: это цитаты лучших совпадений в документах.")
     assert quoted(text)[0].startswith("ГИП: Кузнецов; Шифр: 12/34-ПР-КЖ7; Лист: 3;") and "лист 12/34-ПР-КЖ7, стр. 1 [B1]" in text
     text, _ = answer("какой масштаб?", [title_block_hit()], language="ru")
     assert quoted(text)[0].startswith("Масштаб: 1:100; Шифр:")
@@ -128,7 +128,7 @@ def test_an_offline_answer_quotes_the_line_and_cites_the_shown_hit(app: Aizoomdo
     assert app.ingest(schedule_pdf(tmp_path / "finish.pdf")).status == "ok"
     done = [e for e in app.ask("какой пол?", offline=True) if isinstance(e, AnswerDone)][0].result
     first = quoted(done.answer)[0]
-    assert done.answer.startswith("Модель не запрашивалась") and "Пол: линолеум класса 34" in first
+    assert done.answer.startswith(f"- «{first}»") and "Пол: линолеум класса 34" in first
     assert "ОТДЕЛКА" not in first and len(first) <= ITEM_CHARS + 2
     assert done.citations and done.citations[0]["page"] == 1 and done.images
 
@@ -159,3 +159,81 @@ def test_a_printed_label_with_a_slash_is_kept_whole() -> None:
     block = TitleBlock(sheet_code="E-2", fields={"MAKE / MODEL": "ACME 100"})
     text, _ = answer("какая модель?", [hit(block.as_text(), kind="title_block", block="p1-title")], language="ru")
     assert quoted(text)[0] == "Шифр: E-2; MAKE / MODEL: ACME 100"  # no field named: all, in order
+
+
+def test_the_answering_line_comes_first_and_a_document_is_named_once() -> None:
+    first = hit("PUMP P-3: GRUNDFOS CR 10-4, 4 KW", block="p1-b1", sheet_code="M-1")
+    second = hit("PUMP P-3 FEEDS THE CHILLED WATER LOOP", block="p2-b1", page=2, sheet_code="M-2")
+    text, _ = answer("which pump is P-3?", [first, second])
+    lines = text.splitlines()
+    assert lines[0] == "- «PUMP P-3: GRUNDFOS CR 10-4, 4 KW» — set.pdf, sheet M-1, page 1 [B1]"  # no preamble before it
+    assert lines[1] == "- «PUMP P-3 FEEDS THE CHILLED WATER LOOP» — sheet M-2, page 2 [B2]"  # same document: not named again
+    assert lines[-1] == "No model was asked: these are quotes of the best matches in the documents."
+
+
+def test_a_long_line_is_quoted_where_most_of_the_question_is() -> None:
+    # "pipe" is on every line; "insulation" and "wool" only far into the note
+    words = " ".join(f"pipe{i:03d}" for i in range(60))
+    note = f"pipes shall be {words} and the pipe insulation is mineral wool 50 mm thick"
+    lines = [note, *(f"pipe run {i} see plan" for i in range(6))]
+    (quote, *_) = quoted(answer("what insulation is on the pipes, mineral wool?", [hit("\n".join(lines))])[0])
+    assert "pipe insulation is mineral wool 50 mm" in quote and quote.startswith("… ")
+
+
+def log_pdf(path: Path) -> tuple[Path, list[float]]:
+    """A log sheet: a layer's name, its depth and its description are three blocks of one row, the
+    description far right of the name (as a borehole log or a schedule lays them out)."""
+    import pymupdf
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=1191, height=842)
+    rows = [("Moraine", "12.50", "SILT, olive grey, scattered gravel"), ("Molasse", "48.00", "SANDSTONE, fine, grey")]
+    for column, x in enumerate((60, 300, 380)):  # written column by column: each cell a block of its own
+        for i, row in enumerate(rows):
+            page.insert_text((x, 300 + 40 * i), row[column], fontsize=6)
+    (description,) = page.search_for("SILT, olive grey, scattered gravel")
+    doc.save(path)
+    return path, [description.x0 / 1191, description.y0 / 842, description.x1 / 1191, description.y1 / 842]
+
+
+@pytest.mark.parametrize("settings", ["local"], indirect=True)
+def test_a_label_s_row_is_quoted_and_shown_to_its_last_cell(app: Aizoomdoc, tmp_path: Path) -> None:
+    path, cell = log_pdf(tmp_path / "log.pdf")
+    assert app.ingest(path).status == "ok"
+    done = [e for e in app.ask("How is the moraine described?", offline=True) if isinstance(e, AnswerDone)][0].result
+    assert quoted(done.answer)[0] == "Moraine → 12.50 | SILT, olive grey, scattered gravel"
+    crop = next(i for i in done.images if i["kind"] == "zoom_crop")  # the first crop holds the quoted row, legibly
+    assert crop["bbox"][0] <= cell[0] and crop["bbox"][1] <= cell[1] and crop["bbox"][2] >= cell[2] and crop["bbox"][3] >= cell[3]
+    assert 6 * crop["scale"] >= 16 and crop["width"] * crop["height"] <= 4_000_000
+
+
+def test_a_long_line_that_ends_on_its_label_is_read_on_into_the_next_line() -> None:
+    opening = " ".join(f"clause{i:03d}" for i in range(40))
+    notes = "\n".join([f"{opening} the drawings were issued under:", "Permit No. 77-4410 of 3 May 2021", "General notes follow."])
+    (quote,) = quoted(answer("under which permit were the drawings issued?", [hit(notes)])[0])
+    assert quote.startswith("… ") and "issued under: Permit No. 77-4410 of 3 May 2021" in quote
+
+
+def test_a_long_row_is_cut_cell_by_cell_so_its_short_cells_show() -> None:
+    table = "\n".join([
+        "No. | Change | Where | Note | Agreed",
+        "14 | Parapet flashing changed to zinc-coated steel on all roofs of the annexes | annexes | see detail 4 | 12.08.2025",
+        "15 | Expanded clay gravel replaced by expanded clay concrete in every roof build-up of the annexes and the podium"
+        " | all roofs of the annexes | gravel replaced by concrete of 1200 kg/m3 density on every roof | 02.09.2025",
+    ])
+    (quote,) = quoted(answer("when was the expanded clay gravel replaced by concrete?", [hit(table, kind="table")])[0])
+    assert quote.startswith("No. | Change | Where | Note | Agreed — 15 | Expanded clay") and quote.endswith("| 02.09.2025")
+    assert len(quote) <= ITEM_CHARS + 5
+
+
+
+def test_a_table_whose_title_matched_is_quoted_by_the_row_that_holds_the_rest() -> None:
+    table = "\n".join([
+        "List of the main drawing sets",
+        "Code | Title | Note",
+        "77-AR1 | Architecture. Floor plans | -",
+        "77-FS | Architecture. Facades of the annexes | -",
+        "77-KR | Structures. Roofs | -",
+    ])
+    (quote,) = quoted(answer("what is the code of the facades set in the list of main drawing sets?", [hit(table, kind="table")])[0])
+    assert quote == "Code | Title | Note — 77-FS | Architecture. Facades of the annexes | -"

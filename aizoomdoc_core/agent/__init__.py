@@ -3,6 +3,7 @@
 - ``flow``: one question, end to end (``Agent.ask``), the answer saved however it ends;
 - ``evidence``: what the question has shown and may cite, and the crops chosen for its hits;
 - ``extractive``: the answer without a model, and its citations;
+- ``labels``: a label's value on the sheet (its row, the block under it), for its crop and its quote;
 - ``model_loop``: the model's turns and tool calls, under guards;
 - ``tools``: the model's tools as classes, their schemas generated from their typed parameters;
 - ``wire``: the OpenAI Chat Completions wire format (messages, image parts, streamed deltas);

@@ -8,7 +8,7 @@ Each image is stored as soon as it is rendered, under the question's answer, and
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from ..chats import ChatLog
@@ -17,12 +17,14 @@ from ..events import Event, ImageReady, Notice
 from ..library import Library
 from ..models import ChatImage, Citation, DocumentInfo, Message
 from ..question import Question
-from ..render import CONTEXT_CANVAS, Concepts, Renderer, Rendered, clamp_bbox
+from ..render import CONTEXT_CANVAS, MAX_SIDE, Concepts, Renderer, Rendered, clamp_bbox
 from ..search import Hit
 from ..terms import matched_concepts, query_concepts
+from .labels import CANDIDATES, label_value, weights
 
 EVIDENCE_CROPS = 4  # legible crops around the best hits, shown before the model is asked
 EVIDENCE_PIXELS = 4_000_000  # all of those images together
+WIDEST_CROP = int(MAX_SIDE * CONTEXT_CANVAS[1] * 1.02)  # the most a context crop takes (a long row's)
 _MARKER = re.compile(r"\[([BI])(\d+)\]")
 
 
@@ -41,6 +43,7 @@ class Evidence:
     images: list[ChatImage] = field(default_factory=list)
     pngs: dict[str, bytes] = field(default_factory=dict)  # each image's bytes by id, for a vision model
     documents: dict[str, DocumentInfo] = field(default_factory=dict)  # read once per question
+    values: dict[tuple[str, str], list[Hit]] = field(default_factory=dict)  # a label's value, by its block
 
     def document(self, document_id: str) -> DocumentInfo:
         """The document, read from the store the first time this question needs it (failures are
@@ -48,6 +51,18 @@ class Evidence:
         if document_id not in self.documents:
             self.documents[document_id] = self.library.document(document_id)
         return self.documents[document_id]
+
+    def value(self, hit: Hit, concepts: Sequence[Sequence[str]], weights: Sequence[float]) -> list[Hit]:
+        """The blocks of ``hit``'s value when it is a label (``labels.label_value``), chosen once per
+        question: its crop is made to hold them, its quote reads them. No blocks when the store is
+        away (the label is shown and quoted alone)."""
+        key = (hit.document_id, hit.block_id)
+        if key not in self.values:
+            try:
+                self.values[key] = label_value(self.library, hit, concepts, weights)
+            except AizoomdocError:
+                return []
+        return self.values[key]
 
     def add_hit(self, hit: Hit) -> str:
         for known_marker, known in self.hits.items():
@@ -95,7 +110,8 @@ def show_hits(evidence: Evidence, renderer: Renderer, question: Question, hits: 
     """A viewport of the best drawable page, and legible crops around the best hits.
 
     No image goes past EVIDENCE_PIXELS in all, so each crop should show something new: see
-    ``_next_hit`` for which hit gets the next one.
+    ``_next_hit`` for which hit gets the next one. A label's crop is made to hold its value too
+    (``labels.label_value``), which the extractive answer quotes after the label.
     """
     crops: list[ChatImage] = []
     pixels = 0
@@ -104,9 +120,11 @@ def show_hits(evidence: Evidence, renderer: Renderer, question: Question, hits: 
     best = (hits[0].document_id, hits[0].page) if hits else None
     pending = sorted(hits, key=lambda h: (h.document_id, h.page) != best)
     concepts = tuple(query_concepts(question.text))
+    weighted = weights(concepts, hits[:CANDIDATES])
     shown: dict[tuple[str, int], set[int]] = {}
-    # A crop is at least a context canvas: once the budget cannot hold one, rendering more is waste.
-    while len(crops) < EVIDENCE_CROPS and EVIDENCE_PIXELS - pixels >= CONTEXT_CANVAS[0] * CONTEXT_CANVAS[1]:
+    # A crop fits what is left of the budget (its canvas shrinks), down to half a context canvas:
+    # smaller than that it shows too little around its hit to be worth rendering.
+    while len(crops) < EVIDENCE_CROPS and EVIDENCE_PIXELS - pixels >= CONTEXT_CANVAS[0] * CONTEXT_CANVAS[1] // 2:
         hit = _next_hit(pending, crops, shown, concepts)
         if hit is None:
             break
@@ -121,7 +139,10 @@ def show_hits(evidence: Evidence, renderer: Renderer, question: Question, hits: 
             drawing = "context_crop" if kind == "zoom_crop" else kind
             try:
                 focus = concepts if drawing == "context_crop" else ()
-                rendered = renderer.render(drawing, document, hit.page, clamp_bbox(hit.bbox, minimum=0.001), focus)
+                region = _with_value(evidence, hit, concepts, weighted) if drawing == "context_crop" else hit.bbox
+                left = EVIDENCE_PIXELS - pixels
+                bound = left if drawing == "context_crop" and left < WIDEST_CROP else None  # else any crop fits
+                rendered = renderer.render(drawing, document, hit.page, clamp_bbox(region, minimum=0.001), focus, bound)
                 if pixels + rendered.width * rendered.height > EVIDENCE_PIXELS:
                     break
                 ready = evidence.store(kind, document, hit.page, rendered, hit.sheet_code)
@@ -156,6 +177,14 @@ def _next_hit(
     hit = next(new, fresh[0])
     pending.remove(hit)
     return hit
+
+
+def _with_value(evidence: Evidence, hit: Hit, concepts: Concepts, weights: Sequence[float]) -> list[float]:
+    """``hit``'s bbox, grown to hold its value when it is a label: the crop then shows what the
+    quote reads after the label, however far right along its row (a schedule's, a log's)."""
+    value = evidence.value(hit, concepts, weights)
+    boxes = [hit.bbox, *(block.bbox for block in value)]
+    return [min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)]
 
 
 def _within(bbox: list[float], region: list[float] | None) -> bool:

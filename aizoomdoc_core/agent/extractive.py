@@ -1,7 +1,10 @@
 """The answer without a model: the lines where the question's words meet, quoted with where they are.
 
-It is what a question gets offline, with no model configured, or when the model failed, and it
-says so plainly in its first line: nobody should take quotes for a model's reading of the sheet.
+It is what a question gets offline, with no model configured, or when the model failed. The line
+that answers comes first, with no preamble (a person reads the first lines, a chat preview shows
+only those); that no model was asked is said after the quotes (and in a notice): nobody should take
+quotes for a model's reading of the sheet. A quote names its document once: the next quote of the
+same document says only its sheet and page.
 
 A hit is a whole block (a title block, a schedule, a column of notes); what answers is a line or
 a field of it. Lines are scored by the question's concepts they hold (``terms``: words by exact
@@ -11,11 +14,13 @@ boundary:
 
 - a title block's fields the question names as "field: value", the label in the question's
   language, then the fields that name the sheet (code, number, title);
-- a table's row (cells "a | b") after the table's header row;
+- a table's row (cells "a | b") after the table's header row, a long one cut cell by cell so
+  that its short cells (a date, a mark) still show; when the table's title is what matched, the
+  row under it that holds most of the rest of the question;
 - a short block whole (on a drawing, often a row of cells); in a longer one the matched line with
   what follows it; in a long line, the words around the match;
-- a label alone ("DEMOLITION:") with its value: the nearest block right of it or under it, in
-  an image shown, that is not another label of the same words.
+- a label alone ("DEMOLITION:") with its value (``labels``): the block right of it, with the
+  cells of its row after it, or the block under it, as far as an image shows them.
 
 Quotes follow search's order, the page of the first image first, so that the first quote can be
 read in the first image; one that holds little of what the best holds of the question goes last.
@@ -25,28 +30,24 @@ recognised by its letters and digits alone, and the one that says more is kept.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..errors import AizoomdocError
 from ..models import Citation
 from ..search import Hit
-from ..terms import is_code, matched_concepts, normalize, query_concepts, token_terms, tokens
+from ..terms import matched_concepts, normalize, query_concepts, token_terms, tokens
+from . import labels
 from .evidence import Evidence, snippet
+from .labels import CANDIDATES, EPS
+from .labels import weight as _weight
 from .texts import Texts
 
 QUOTED = 3  # quotes in an answer
-CANDIDATES = 8  # the best hits whose lines may be quoted
 ITEM_CHARS = 200  # about this many characters a quote
 HEADER_CHARS = 90  # of a table's header row, before its row
+MIN_CELL = 8  # characters a cell keeps when a long row is cut to show all its cells
 LEAD_CHARS = 40  # of a long line, before its first matched word
-LABEL_CHARS = 60  # a quote this short may be a label whose value is another block
-LABEL_AREA = 0.05  # of the page: a block larger than this is no label nor value (a page-wide text)
-RIGHT_REACH, BELOW_REACH = 40.0, 3.0  # how far a value may be, in the label's heights
-EPS = 1e-3
-MIN_VALUE = 3  # characters of a value: a lone letter or digit beside a label is a tag or a grid bubble
 STRONG = 0.3  # a quote with less of the question than this share of the best one's goes after the others
 IDENTITY = 3  # a title block's first fields, which name the sheet (``TitleBlock.as_text``)
 CELL = " | "
@@ -68,12 +69,15 @@ def extractive_answer(texts: Texts, question: str, hits: list[Hit], evidence: Ev
     """The answer's text and the citations of the hits it quotes."""
     if not hits:
         return texts.nothing_found, []
-    lines = [texts.best_matches]
+    lines = []
+    named = None  # the document the line before named: the next line of it says only where
     for quote in quotes(question, hits, evidence, texts.language):
         hit = quote.hit
-        sheet = f", {texts.sheet} {hit.sheet_code}" if hit.sheet_code else ""
-        lines.append(f"- «{quote.text}» — {hit.document_name}{sheet}, {texts.page} {hit.page} [{evidence.add_hit(hit)}]")
-    text = "\n".join(lines)
+        document = f"{hit.document_name}, " if hit.document_name != named else ""
+        named = hit.document_name
+        sheet = f"{texts.sheet} {hit.sheet_code}, " if hit.sheet_code else ""
+        lines.append(f"- «{quote.text}» — {document}{sheet}{texts.page} {hit.page} [{evidence.add_hit(hit)}]")
+    text = "\n".join([*lines, "", texts.best_matches] if lines else [texts.best_matches])
     return text, evidence.citations(text)
 
 
@@ -82,7 +86,7 @@ def quotes(question: str, hits: list[Hit], evidence: Evidence, language: str) ->
     concepts = query_concepts(question)
     first = _first_shown(evidence, hits)
     ordered = sorted(hits[:CANDIDATES], key=lambda hit: (hit.document_id, hit.page) != first)
-    weights = _weights(concepts, ordered)
+    weights = labels.weights(concepts, ordered)
     found: list[Quote] = []
     for position, hit in enumerate(ordered):
         best = _best_quote(hit, concepts, weights, language)
@@ -90,7 +94,7 @@ def quotes(question: str, hits: list[Hit], evidence: Evidence, language: str) ->
             continue
         text, score = best
         key = _key(text)  # what the hit itself says, to know it again in another hit
-        value = _value(evidence, hit, concepts, matched_concepts(concepts, text)) if _label(text, concepts) else None
+        value = _value(evidence, hit, concepts, weights) if labels.is_label(text, concepts) else None
         if value is not None:  # a label alone: its value is the next block, right of it or under it
             text = _cut(f"{text} → {value}")
             score = max(score, (score + _weight(text, concepts, weights)) / 2)  # the value counts half
@@ -116,61 +120,24 @@ def quotes(question: str, hits: list[Hit], evidence: Evidence, language: str) ->
     return chosen
 
 
-def _weights(concepts: Sequence[Sequence[str]], hits: list[Hit]) -> list[float]:
-    """Per concept, how much a line that holds it says: rarer among the hits' lines is more, as in
-    search, and a code counts double ("sheet" is on every line of a title block, "checked" on one)."""
-    lines = [line for hit in hits for line in hit.text.split("\n") if line.strip()]
-    held = [0] * len(concepts)
-    for line in lines:
-        for i in matched_concepts(concepts, line):
-            held[i] += 1
-    return [(2.0 if is_code(concept[0]) else 1.0) * math.log(1.0 + (len(lines) + 0.5) / (n + 0.5))
-            for concept, n in zip(concepts, held)]
-
-
-def _value(evidence: Evidence, hit: Hit, concepts: Sequence[Sequence[str]], asked: set[int]) -> str | None:
-    """The text of the block that follows ``hit`` on its page as a value follows its label: the
-    nearest one right of it on its row, or under it in its column, inside an image shown, and not
-    another label of the same kind (one that holds the question's words ``asked`` the hit holds)."""
-    x0, y0, x1, y1 = hit.bbox
-    height = y1 - y0
-    if height <= 0 or (x1 - x0) * height > LABEL_AREA or hit.kind == "title_block":
-        return None
+def _value(evidence: Evidence, hit: Hit, concepts: Sequence[Sequence[str]], weights: Sequence[float]) -> str | None:
+    """The label's value (``labels.label_value``, the same blocks its crop was made to hold), as far
+    as an image shows it: a value nobody can see beside the quote is not quoted."""
     shown = [image.bbox for image in evidence.images
              if image.document_id == hit.document_id and image.page == hit.page and image.bbox]
     if not shown:
         return None
-    region = [x0, y0 - height, min(1.0, x1 + RIGHT_REACH * height), min(1.0, y1 + BELOW_REACH * height)]
-    try:
-        blocks = evidence.library.blocks_in_region(hit.document_id, hit.page, region)
-    except AizoomdocError:  # the store is away: the label alone
-        return None
-    best: tuple[float, str] | None = None
-    for block in blocks:
-        bx0, by0, bx1, by1 = block.bbox
-        if block.block_id == hit.block_id or block.kind == "title_block" or (bx1 - bx0) * (by1 - by0) > LABEL_AREA:
-            continue
-        if not any(_inside(block.bbox, box) for box in shown) or asked & matched_concepts(concepts, block.text):
-            continue
-        if bx0 >= x1 - EPS and _overlap(by0, by1, y0, y1) >= 0.5 * min(by1 - by0, height):
-            distance = (bx0 - x1) / height
-        elif by0 >= y1 - EPS and _overlap(bx0, bx1, x0, x1) > 0:
-            distance = 2 * (by0 - y1) / height  # a row to the right is likelier the value than a line below
-        else:
-            continue
-        text = " ".join(block.text.split())
-        if len(text) >= MIN_VALUE and (best is None or distance < best[0]):  # not a grid bubble's letter
-            best = (distance, text)
-    return best[1] if best else None
+    cells: list[str] = []
+    for block in evidence.value(hit, concepts, weights):
+        if not any(_inside(block.bbox, box) for box in shown):
+            break
+        cells.append(" ".join(block.text.split()))
+    return " | ".join(cells) or None
 
 
 def _inside(bbox: Sequence[float], region: Sequence[float]) -> bool:
     return (region[0] <= bbox[0] + EPS and region[1] <= bbox[1] + EPS
             and bbox[2] <= region[2] + EPS and bbox[3] <= region[3] + EPS)
-
-
-def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
-    return max(0.0, min(a1, b1) - max(a0, b0))
 
 
 def _first_shown(evidence: Evidence, hits: list[Hit]) -> tuple[str | None, int | None]:
@@ -193,11 +160,25 @@ def _best_quote(hit: Hit, concepts: Sequence[Sequence[str]], weights: Sequence[f
         text = _fields(lines, scored, language)
     else:
         index = max(scored, key=lambda s: (s[0], -s[1]))[1]
-        text = _row(lines, index) if CELL in lines[index] else _passage(lines, index, concepts)
+        row = index if CELL in lines[index] else _row_under(lines, index, concepts, weights)
+        text = _row(lines, row) if row is not None else _passage(lines, index, concepts, weights)
+        if row is not None and row != index:  # the table's title matched: it counts with its row
+            score = _weight(f"{lines[index]} {text}", concepts, weights)
+            return text, score if _tells(text, concepts) else score / 4
     score = _weight(text, concepts, weights)
     if not _tells(text, concepts):
         score /= 4  # it only repeats the question (the code asked about, alone): anything else first
     return text, score
+
+
+def _row_under(lines: list[str], index: int, concepts: Sequence[Sequence[str]], weights: Sequence[float]) -> int | None:
+    """When the best line of a table's block is its title (not a row), the row that holds most of
+    the rest of the question, if one holds any: "which fan is in the equipment list?" is answered
+    by the fan's row under the list's title, not by the title."""
+    held = matched_concepts(concepts, lines[index])
+    rows = [i for i, line in enumerate(lines) if CELL in line][1:]  # the first is the header
+    best = max(((sum(weights[c] for c in matched_concepts(concepts, lines[i]) - held), -i) for i in rows), default=None)
+    return -best[1] if best is not None and best[0] > 0 else None
 
 
 def _fields(lines: list[str], scored: list[tuple[float, int]], language: str) -> str:
@@ -217,22 +198,10 @@ def _fields(lines: list[str], scored: list[tuple[float, int]], language: str) ->
     return text
 
 
-def _label(text: str, concepts: Sequence[Sequence[str]]) -> bool:
-    """Whether ``text`` reads as a label waiting for its value: short, and no number in it but the
-    question's own (a code asked about); "AREA 120 M2" already holds its value."""
-    asked = {term for concept in concepts for term in concept}
-    return len(text) <= LABEL_CHARS and not any(
-        any(c.isdigit() for c in token) and not asked.intersection(token_terms(token)) for token in tokens(text))
-
-
 def _tells(text: str, concepts: Sequence[Sequence[str]]) -> bool:
     """Whether ``text`` holds a word or number that is not one of the question's."""
     asked = {term for concept in concepts for term in concept}
     return any(not asked.intersection(token_terms(token)) for token in tokens(text.replace("…", "")))
-
-
-def _weight(line: str, concepts: Sequence[Sequence[str]], weights: Sequence[float]) -> float:
-    return sum(weights[i] for i in matched_concepts(concepts, line))
 
 
 def _field(line: str, language: str) -> str:
@@ -254,20 +223,36 @@ def _row(lines: list[str], index: int) -> str:
     header = next((i for i, line in enumerate(lines) if CELL in line), index)
     row = lines[index]
     if header == index:
-        return _cut(row)
-    head = _cut(lines[header], HEADER_CHARS)
-    return f"{head} — {_cut(row, max(ITEM_CHARS - len(head), ITEM_CHARS // 2))}"
+        return _cells(row, ITEM_CHARS)
+    head = _cells(lines[header], HEADER_CHARS)
+    return f"{head} — {_cells(row, max(ITEM_CHARS - len(head), ITEM_CHARS // 2))}"
 
 
-def _passage(lines: list[str], index: int, concepts: Sequence[Sequence[str]]) -> str:
+def _cells(row: str, limit: int) -> str:
+    """A row "a | b | c" within ``limit`` characters with every cell in it: short cells whole, the
+    long ones cut to equal shares of what is left. The answer is usually a short cell at the end
+    (a date, a mark, a quantity), after a long description that would take the whole quote."""
+    cells = [" ".join(cell.split()) for cell in row.split(CELL)]
+    room = limit - len(CELL) * (len(cells) - 1)
+    if len(row) <= limit or room < MIN_CELL * len(cells):
+        return _cut(row, limit)
+    kept: dict[int, str] = {}
+    for count, i in enumerate(sorted(range(len(cells)), key=lambda i: len(cells[i]))):
+        share = room // (len(cells) - count)
+        kept[i] = cells[i] if len(cells[i]) <= share else _cut(cells[i], share)
+        room -= len(kept[i])
+    return CELL.join(kept[i] for i in range(len(cells)))
+
+
+def _passage(lines: list[str], index: int, concepts: Sequence[Sequence[str]], weights: Sequence[float]) -> str:
     """A short block whole (a drawing's row of cells, a label with its value), else the matched line
     with the lines after it, and before it while there is room; in a long line, the words around
-    the match."""
+    the match, on into the next lines."""
     if len(" ".join(lines)) <= ITEM_CHARS:
         return " ".join(lines)
     line = lines[index]
-    if len(line) > ITEM_CHARS:
-        return _around(line, concepts)
+    if len(line) > ITEM_CHARS:  # read on into the lines after it: "... developed under:" ends a line
+        return _around(" ".join(lines[index:]), concepts, weights)
     first, last = index, index
     size = len(line)
     while last + 1 < len(lines) and size + 1 + len(lines[last + 1]) <= ITEM_CHARS:
@@ -282,10 +267,30 @@ def _passage(lines: list[str], index: int, concepts: Sequence[Sequence[str]]) ->
     return text
 
 
-def _around(line: str, concepts: Sequence[Sequence[str]]) -> str:
-    """The words of a long ``line`` from a little before its first matched word."""
+def _around(line: str, concepts: Sequence[Sequence[str]], weights: Sequence[float]) -> str:
+    """The words of a long ``line`` where most of the question meets, from a little before them.
+
+    The window (about ``ITEM_CHARS``) starts at the matched word whose window holds the greatest
+    weight of the question's concepts, the earliest of equals: a note that opens with a common word
+    of the question ("pipes ...") and names the rarer ones far later ("... pipe insulation: mineral
+    wool 50 mm") is quoted where they are, not from its first word.
+    """
     words = line.split(" ")
-    start = next((i for i, word in enumerate(words) if matched_concepts(concepts, word)), 0)
+    found = [matched_concepts(concepts, word) for word in words]
+    room = ITEM_CHARS - LEAD_CHARS
+    start, best = 0, -1.0
+    for first, matched in enumerate(found):
+        if not matched:
+            continue
+        seen: set[int] = set()
+        size, end = -1, first
+        while end < len(words) and size + 1 + len(words[end]) <= room:
+            seen |= found[end]
+            size += 1 + len(words[end])
+            end += 1
+        score = sum(weights[i] for i in seen | matched)
+        if score > best:
+            start, best = first, score
     lead = start
     while lead > 0 and len(" ".join(words[lead - 1:start])) <= LEAD_CHARS:
         lead -= 1

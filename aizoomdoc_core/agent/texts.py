@@ -17,7 +17,7 @@ class Texts:
     offline: str  # the notice of an offline question
     no_model: str  # the notice when no model is configured
     nothing_found: str  # the extractive answer when search found nothing
-    best_matches: str  # the first line of an extractive answer
+    best_matches: str  # the last line of an extractive answer, after its quotes
     sheet: str  # the word before a sheet code, then before a page number
     page: str
     unsearchable: str  # the answer when the documents' database does not answer
@@ -42,7 +42,7 @@ TEXTS = {
         offline="No model was asked (offline).",
         no_model="No LLM configured: the answer is made of what search found.",
         nothing_found="No model was asked. Nothing in the documents matches this question.",
-        best_matches="No model was asked: these are the best matches in the documents.",
+        best_matches="No model was asked: these are quotes of the best matches in the documents.",
         sheet="sheet",
         page="page",
         unsearchable="The documents cannot be searched right now: the database does not answer. "
@@ -61,7 +61,7 @@ TEXTS = {
         offline="Модель не запрашивалась (офлайн-режим).",
         no_model="LLM не настроена: ответ составлен из найденного.",
         nothing_found="Модель не запрашивалась. В документах ничего не найдено по этому вопросу.",
-        best_matches="Модель не запрашивалась: вот лучшие совпадения в документах.",
+        best_matches="Модель не запрашивалась: это цитаты лучших совпадений в документах.",
         sheet="лист",
         page="стр.",
         unsearchable="Документы сейчас недоступны для поиска: база данных не отвечает. "
