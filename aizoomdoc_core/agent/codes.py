@@ -19,14 +19,22 @@ _EDGES = re.compile(r"^[^\w]+|[^\w]+$")  # the punctuation around a word: «QF7�
 
 
 def named_codes(question: Question) -> list[str]:
-    """The codes of the question as it wrote them, in order, each once."""
+    """The codes of the question as it wrote them, in order, each once.
+
+    A code without a digit counts only when written in capitals (``АР/КР``): in lower case, words
+    joined by a slash are words ("washer/dryer"), which search finds or not as words."""
     found: dict[str, None] = {}
     for word in question.text.split():
         for token in tokens(word):  # normalized (lower case, look-alike letters folded): shown as written
             concepts = query_concepts(token)
-            if concepts and len(concepts[0]) == 1 and is_code(concepts[0][0]):
-                found.setdefault(_EDGES.sub("", word) or token, None)
+            written = _EDGES.sub("", word) or token
+            if concepts and len(concepts[0]) == 1 and is_code(concepts[0][0]) and _looks_coded(written):
+                found.setdefault(written, None)
     return list(found)
+
+
+def _looks_coded(written: str) -> bool:
+    return any(c.isdigit() for c in written) or written.isupper()
 
 
 def missing_codes(library: Library, question: Question, scope: list[str] | None) -> list[str]:
