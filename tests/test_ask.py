@@ -422,7 +422,7 @@ def test_a_code_nothing_in_scope_holds_is_said_first(app: Aizoomdoc, tmp_path: P
     assert russian.missing_codes == ["В21"] and russian.answer.startswith("В21: в этих документах не найдено.")
     present, _ = run(app, "Which breaker is QF7?", offline=True)  # the whole library holds it
     assert present.missing_codes == [] and not present.answer.startswith("QF7")
-    words, _ = run(app, "Which washer/dryer feeds QF1?", chat_id=scoped.id, offline=True)
+    words, _ = run(app, "Which hot/cold feeder is QF1?", chat_id=scoped.id, offline=True)
     assert words.missing_codes == []  # words joined by a slash are not a code; QF1 is there
 
 

@@ -22,7 +22,7 @@ def named_codes(question: Question) -> list[str]:
     """The codes of the question as it wrote them, in order, each once.
 
     A code without a digit counts only when written in capitals (``АР/КР``): in lower case, words
-    joined by a slash are words ("washer/dryer"), which search finds or not as words."""
+    joined by a slash are words ("hot/cold"), which search finds or not as words."""
     found: dict[str, None] = {}
     for word in question.text.split():
         for token in tokens(word):  # normalized (lower case, look-alike letters folded): shown as written

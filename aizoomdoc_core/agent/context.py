@@ -1,6 +1,6 @@
 """Where a follow-up looks first: the pages the chat's previous answer was built on.
 
-People continue a chat the way they talk ("And the bathtub?", «А VT1?»): the question names no
+People continue a chat the way they talk ("And the ceiling?", «А QF3?»): the question names no
 document, and only the previous turn says which sheet it is about. Searched over the whole library
 such a question matches everything and nothing, so a follow-up is searched first in the documents
 the previous answer cited, with hits on the pages it cited ahead, and only then everywhere else.

@@ -1,8 +1,8 @@
 """Hybrid search: the lexical ranker's pages and the dense vectors' pages, taken in turns.
 
 The two rankers fail differently. The lexical one (``search``) is exact on codes and on the words a
-sheet prints, and blind to a question in another language or in other words ("what toilet?" of a
-schedule that says WC-1). The dense one (multilingual-e5 over blocks) reads meaning across
+sheet prints, and blind to a question in another language or in other words ("what is the ceiling
+made of?" of a finishes schedule in Russian). The dense one (multilingual-e5 over blocks) reads meaning across
 languages and misses codes and numbers. Both rank blocks; what a person needs is the page.
 
 Fusion, chosen on the dev half of the questions (benchmarks/chat_benchmark.py) among reciprocal-rank
@@ -32,12 +32,13 @@ from ..storage.interfaces import SearchIndex, VectorIndex
 from .embedder import Embedder
 
 
-class DenseIndex(SearchIndex, VectorIndex, Protocol):
-    """A store both rankers can search."""
-
 CANDIDATES = 50  # blocks asked of each ranker
 SPREAD = 5  # pages whose best block comes first
 QUERY_CACHE = 64  # question vectors kept (a follow-up searches the same text twice)
+
+
+class DenseIndex(SearchIndex, VectorIndex, Protocol):
+    """A store both rankers can search."""
 
 
 class HybridSearch:

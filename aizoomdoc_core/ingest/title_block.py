@@ -677,7 +677,7 @@ def _next_line(lines: list[_Segment], segments: list[_Segment]) -> _Segment | No
 
 
 def _read_phrases(context: _Context, reading: _Reading) -> None:
-    """«Total 85 page», «No.6 Page»: alone in a segment or split over it and its right neighbour."""
+    """«Total 12 page», «No.3 Page»: alone in a segment or split over it and its right neighbour."""
     free = context.free(())
     for segment in free:
         if not _PHRASE_START.match(segment.words[0].text):
