@@ -122,7 +122,7 @@ def main() -> None:
                 report["sizes"]["1"] = query_costs(app, texts)
                 made = 1
                 for copies in sorted(int(c) for c in args.copies.split(",")):
-                    copy_corpus(app.db, copies // made)  # every document so far, copied again
+                    copy_corpus(getattr(app.db, "cloud", app.db), copies // made)  # all so far, again
                     made = copies
                     report["sizes"][str(copies)] = query_costs(app, texts)
             finally:
