@@ -8,7 +8,7 @@
    recall@1 and recall@5 at page level (the expected document and page among the first 1 or 5
    distinct pages of the hits). Baseline: plain BM25 over the same blocks with Snowball stemming.
 3. Query time on the corpus, then on the corpus copied ``--copies`` times over (documents, pages and
-   blocks duplicated under new ids inside the database, indexes and all).
+   blocks duplicated under new ids inside the database, indexes and all: ``corpus_copies``).
 Results print as Markdown; the JSON goes to benchmarks/results/ (not committed).
 """
 
@@ -20,7 +20,6 @@ import math
 import statistics
 import tempfile
 import time
-import uuid
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -30,11 +29,11 @@ import sqlalchemy as sa
 
 from aizoomdoc_core.app import Aizoomdoc
 from aizoomdoc_core.config import Settings
-from aizoomdoc_core.models import DocumentInfo, PageInfo, StoredBlock
 from aizoomdoc_core.storage import schema
 from aizoomdoc_core.storage.db import Database
 from aizoomdoc_core.storage.fallback_db import FallbackDatabase
 from aizoomdoc_core.terms import STOP_WORDS, _stem, tokens
+from benchmarks.corpus_copies import copy_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -149,27 +148,6 @@ def time_queries(app: Aizoomdoc, questions: list[dict[str, Any]]) -> dict[str, f
             "max_ms": 1000 * durations[-1]}
 
 
-def copy_corpus(app: Aizoomdoc, copies: int) -> int:
-    """Duplicate every document ``copies - 1`` times under new ids and names, inside the database."""
-    d, p, b = schema.documents, schema.pages, schema.blocks
-    database = searched(app)
-    with database.read() as conn:
-        documents = [dict(r._mapping) for r in conn.execute(sa.select(d))]
-        pages = [dict(r._mapping) for r in conn.execute(sa.select(p))]
-        blocks = [dict(r._mapping) for r in conn.execute(sa.select(b))]
-    for copy in range(1, copies):
-        for document in documents:
-            new_id = str(uuid.uuid4())
-            database.insert_document(
-                DocumentInfo(**{**document, "id": new_id, "name": f"copy{copy}-{document['name']}",
-                                "sha256": uuid.uuid4().hex * 2}),
-                [PageInfo(**{**row, "document_id": new_id}) for row in pages if row["document_id"] == document["id"]],
-                [StoredBlock(**{k: v for k, v in row.items() if k != "id"} | {"document_id": new_id})
-                 for row in blocks if row["document_id"] == document["id"]],
-            )
-    return database.block_statistics()[0]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", help="PostgreSQL to run on (default: SQLite in a temporary folder)")
@@ -200,7 +178,7 @@ def run(args: argparse.Namespace) -> None:
         baseline = evaluate(questions, PlainBM25(all_blocks(app)))
         blocks_1x = searched(app).block_statistics()[0]
         time_1x = time_queries(app, questions)
-        blocks_nx = copy_corpus(app, args.copies)
+        blocks_nx = copy_corpus(searched(app), args.copies)
         time_nx = time_queries(app, questions)
         app.close()
     report = {"backend": "postgresql" if args.database_url else "sqlite", "ingest": ingest, "aizoomdoc": ours,
