@@ -86,17 +86,19 @@ class MirrorRefresh:
 
     def __init__(self, refresh: Callable[[threading.Event], int]) -> None:
         self._refresh = refresh
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held while a refresh runs
+        self._starting = threading.Lock()  # so that two wakes at once start one thread
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def wake(self) -> None:
-        if self._stop.is_set():
-            return
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="aizoomdoc-mirror", daemon=True)
-            self._thread.start()
+        with self._starting:
+            if self._stop.is_set():
+                return
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="aizoomdoc-mirror", daemon=True)
+                self._thread.start()
         self._wake.set()
 
     def run_now(self) -> int:
@@ -106,7 +108,8 @@ class MirrorRefresh:
 
     def stop(self) -> None:
         """Stop after the document being copied (its transaction commits or rolls back whole)."""
-        self._stop.set()
+        with self._starting:
+            self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=60)
