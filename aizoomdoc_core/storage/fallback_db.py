@@ -352,10 +352,9 @@ class FallbackDatabase(ChatWrites):
         background (``mirror``)."""
         self.refresher.wake()
 
-    def level_mirror(self) -> int:
-        """Bring the mirror level now, in this thread (the ``sync`` command); returns how many
-        documents were copied."""
-        return self.refresher.run_now()
+    def level_mirror(self) -> None:
+        """Bring the mirror level now, in this thread (the ``sync`` command)."""
+        self.refresher.run_now()
 
     def mirror_holds(self) -> tuple[int, int]:
         """How many of the cloud's documents the mirror holds, and how many the cloud has."""

@@ -82,10 +82,12 @@ class DocumentMirror:
 
 class MirrorRefresh:
     """Runs ``refresh`` from a daemon thread each time it is woken (started at the first wake), and
-    in the caller's thread on ``run_now``; never two at once."""
+    in the caller's thread on ``run_now``; never two at once. ``copied`` counts the documents all
+    its refreshes copied."""
 
     def __init__(self, refresh: Callable[[threading.Event], int]) -> None:
         self._refresh = refresh
+        self.copied = 0
         self._lock = threading.Lock()  # held while a refresh runs
         self._starting = threading.Lock()  # so that two wakes at once start one thread
         self._wake = threading.Event()
@@ -101,10 +103,10 @@ class MirrorRefresh:
                 self._thread.start()
         self._wake.set()
 
-    def run_now(self) -> int:
-        """Refresh in this thread (waiting for a refresh under way); returns how many were copied."""
+    def run_now(self) -> None:
+        """Refresh in this thread (after the refresh under way, if any)."""
         with self._lock:
-            return self._refresh(self._stop)
+            self.copied += self._refresh(self._stop)
 
     def stop(self) -> None:
         """Stop after the document being copied (its transaction commits or rolls back whole)."""
