@@ -84,9 +84,10 @@ class Aizoomdoc:
         those the cloud refused (``failed``)."""
         return self.storage.waiting()
 
-    def sync(self) -> SyncReport:
-        """Push what waits to the cloud now (retrying an unreachable backend at once)."""
-        return self.storage.run_sync(force=True)
+    def sync(self, *, level_mirror: bool = False) -> SyncReport:
+        """Push what waits to the cloud now (retrying an unreachable backend at once); with
+        ``level_mirror``, also copy the cloud's documents the local mirror lacks before returning."""
+        return self.storage.run_sync(force=True, level_mirror=level_mirror)
 
     def check(self) -> list[BackendStatus]:
         """Every backend, tried now: storage as in use, plus the LLM endpoint when configured."""

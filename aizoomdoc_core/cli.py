@@ -199,9 +199,11 @@ def cmd_check(args: argparse.Namespace, app: Aizoomdoc) -> Reply:
 @_with_core(sync_at_start=False)
 def cmd_sync(args: argparse.Namespace, app: Aizoomdoc) -> Reply:
     """Exit 0 when nothing waits any more, 1 when items still wait or the cloud refused some."""
-    report = app.sync()
+    report = app.sync(level_mirror=True)
     waiting = report.waiting["database"] + report.waiting["blobs"]
     lines = [f"{report.pushed} items pushed, {waiting} waiting, {report.waiting['failed']} refused"]
+    if report.mirrored:
+        lines.append(f"{report.mirrored} documents copied to the local mirror")
     lines += [f"unreachable: {shown(u)}" for u in report.unreachable] + [f"refused: {shown(e)}" for e in report.errors]
     return Reply(report.to_json(), "\n".join(lines), 0 if waiting == 0 and report.waiting["failed"] == 0 else 1)
 

@@ -10,6 +10,8 @@ offline=True)`` to its ``AnswerDone``, a few more questions, and how long after 
 mirror holds every document of the cloud (what search falls back on when the cloud goes away).
 The cloud at 1x is measured first, then the same cloud with the corpus copied ``--copies`` times
 inside the database (``corpus_copies``): both in the same run, on the same loaded machine.
+Each size is also measured with the mirror brought level before the first question, as every start
+did before the mirror was filled in the background (the baseline; ``--no-baseline`` skips it).
 ``--profile`` prints the functions that took most of the time of the open and the first question.
 Questions are the dev half of ``benchmarks/questions.jsonl``.
 """
@@ -58,14 +60,20 @@ def mirror_documents(app: Aizoomdoc) -> int:
     return len(app.db.mirror.db.document_ids())
 
 
-def fresh_start(environ: dict[str, str], questions: list[str], cloud_documents: int, profile: bool) -> dict[str, Any]:
-    """One new data directory against the cloud: open, first question, more questions, mirror."""
+def fresh_start(
+    environ: dict[str, str], questions: list[str], cloud_documents: int, profile: bool, *, levelled: bool = False
+) -> dict[str, Any]:
+    """One new data directory against the cloud: open, first question, more questions, mirror.
+    ``levelled``: the mirror is brought level before the first question, as every start did before
+    the mirror was filled in the background (the baseline, in the same run)."""
     with tempfile.TemporaryDirectory(prefix="aizoomdoc-fresh-") as data:
-        profiler = cProfile.Profile() if profile else None
+        profiler = cProfile.Profile() if profile and not levelled else None
         started = time.perf_counter()
         if profiler:
             profiler.enable()
         app = Aizoomdoc.open(Settings.load(data_dir=data, environ=environ, dotenv_path=None), background_sync=True)
+        if levelled:
+            app.sync(level_mirror=True)
         opened = time.perf_counter() - started
         first = answer(app, questions[0])
         if profiler:
@@ -93,6 +101,8 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=100)
     parser.add_argument("--question-count", type=int, default=3)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--no-baseline", dest="baseline", action="store_false",
+                        help="skip the starts that level the mirror before their first question")
     args = parser.parse_args()
     questions = dev_questions(args.question_count)
     pg, s3 = PostgresCluster(), S3Server()
@@ -119,6 +129,9 @@ def main() -> None:
             documents = len(cloud.document_ids())
             report[label] = {"blocks": blocks, "documents": documents, "files_not_ingested": len(failed),
                              **fresh_start(environ, questions, documents, args.profile)}
+            if args.baseline:
+                report[f"{label} levelled first"] = {"blocks": blocks, **fresh_start(
+                    environ, questions, documents, False, levelled=True)}
         cloud.close()
     finally:
         s3.stop()
@@ -126,9 +139,9 @@ def main() -> None:
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
     (out / "first-question.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
-    print("| cloud | blocks | open | first answer | open to first answer | later answers (median) | mirror complete after |")
+    print("| cloud (start) | blocks | open | first answer | open to first answer | later answers (median) | mirror complete after |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
-    for label, _ in sizes:
+    for label in [name for name in report if isinstance(report[name], dict)]:
         r = report[label]
         later = f"{r['later_answers_median_s']:.2f} s" if r["later_answers_median_s"] is not None else "-"
         mirror = f"{r['mirror_complete_after_s']:.1f} s" if r["mirror_complete"] else "incomplete"

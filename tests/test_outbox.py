@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -28,6 +29,7 @@ from aizoomdoc_core.errors import BackendUnavailable, NotFound
 from aizoomdoc_core.events import AnswerDone, ChatStarted, Event, ImageReady, SearchDone
 from aizoomdoc_core.storage import schema
 from aizoomdoc_core.storage.db import Database
+from aizoomdoc_core.storage.fallback_db import FallbackDatabase
 from aizoomdoc_core.storage.s3 import S3BlobStore
 from tests.conftest import CORPUS, ROOT
 from tests.services import PostgresCluster, S3Server
@@ -321,6 +323,56 @@ def test_the_same_file_uploaded_twice_at_once_while_the_database_is_away(
         assert app.waiting()["database"] == 0 and truth.count(schema.documents) == 1
     finally:
         truth.close()
+        app.close()
+
+
+def _mirror_holds(app: Aizoomdoc) -> tuple[int, int]:
+    assert isinstance(app.db, FallbackDatabase)
+    return app.db.mirror_holds()
+
+
+def test_a_fresh_data_directory_answers_from_the_cloud_before_its_mirror_is_complete(
+    tmp_path: Path, cloud: Cloud, environ: dict[str, str]
+) -> None:
+    """A new data directory against a cloud that holds documents starts and answers from the cloud
+    while nothing is in its mirror yet (held up here by another process's lock on the mirror's
+    file); once the lock is let go, the mirror fills in the background, and the question finds the
+    same blocks when the cloud is gone. The ``sync`` command fills a mirror before it returns."""
+    seed = _open(tmp_path / "seed", environ)
+    try:
+        assert seed.ingest(C02).status == "ok"
+    finally:
+        seed.close()
+    data = tmp_path / "fresh"
+    app = _open(data, environ, sync_at_start=False)
+    lock = sqlite3.connect(data / "mirror" / "documents.sqlite3", isolation_level=None)
+    try:
+        lock.execute("BEGIN IMMEDIATE")  # nothing can be written to the mirror until the lock goes
+        report = app.storage.run_sync()  # what every start does
+        assert report.waiting["database"] == 0 and _mirror_holds(app) == (0, 1)
+        shown = Shown()
+        for event in app.ask(QUESTION, offline=True):
+            shown.see(event)
+        assert shown.hits and shown.images and shown.answer
+        assert _mirror_holds(app) == (0, 1)  # answered from the cloud alone
+        lock.execute("ROLLBACK")
+        deadline = time.monotonic() + 90
+        while _mirror_holds(app) != (1, 1) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _mirror_holds(app) == (1, 1)
+
+        other = tmp_path / "other"
+        result = _cli(other, environ, "sync", "--json")
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["mirrored"] == 1
+
+        cloud.stop()
+        assert [h.block_id for h in app.search(QUESTION, top=len(shown.hits))] == shown.hits
+        result = _cli(other, environ, "search", QUESTION, "--top", str(len(shown.hits)), "--json")
+        assert result.returncode == 0, result.stderr
+        assert [h["block_id"] for h in json.loads(result.stdout)] == shown.hits
+    finally:
+        lock.close()
         app.close()
 
 

@@ -52,8 +52,16 @@ class Storage:
         """Items waiting for the cloud per lane (and ``failed``): all zero without a cloud."""
         return self.sync.outbox.counts() if self.sync else {"database": 0, "blobs": 0, "failed": 0}
 
-    def run_sync(self, *, force: bool = False) -> SyncReport:
-        return self.sync.run(force=force) if self.sync else SyncReport(waiting=self.waiting())
+    def run_sync(self, *, force: bool = False, level_mirror: bool = False) -> SyncReport:
+        """Push what waits; ``level_mirror`` then also brings the documents' mirror level with the
+        cloud in this thread (otherwise a background thread does, see ``mirror``)."""
+        mirror = self.db if level_mirror and isinstance(self.db, FallbackDatabase) else None
+        copied = mirror.refresher.copied if mirror else 0
+        report = self.sync.run(force=force) if self.sync else SyncReport(waiting=self.waiting())
+        if mirror is not None and mirror.lane.up:
+            mirror.level_mirror()  # the push woke the background refresh: its copies count too
+            report.mirrored = mirror.refresher.copied - copied
+        return report
 
     def start_background_sync(self) -> None:
         """Retry down backends and push queued items from a daemon thread (the app does this)."""

@@ -11,7 +11,10 @@ run on the spool over their merged rows.
 
 Documents are read from the cloud, and from the mirror (``mirror``) while the cloud is down: search,
 pages and renders keep working. A document ingested while the database is away goes into the mirror
-and is pushed with its pages and blocks by ``sync``.
+and is pushed with its pages and blocks by ``sync``. The mirror is brought level with the cloud in
+the background after each sync, so a fresh data directory answers from the cloud at once instead
+of copying the whole cloud first; while it is down before the mirror is complete, search answers
+from what was copied so far.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from ..models import (
 from . import history, schema
 from .breaker import Down, Lane
 from .db import Database
-from .mirror import DocumentMirror
+from .mirror import DocumentMirror, MirrorRefresh
 from .outbox import Outbox, OutboxItem
 from .writes import ChatWrites, Write, apply_write
 
@@ -55,12 +58,14 @@ class FallbackDatabase(ChatWrites):
         self._chats = SizedLRU(1000)
         self._views = SizedLRU(64)
         self._migrated = False
+        self.refresher = MirrorRefresh(lambda stop: mirror.refresh(cloud, outbox.waiting_documents, stop))
 
     @property
     def location(self) -> str:
         return self.cloud.location
 
     def close(self) -> None:
+        self.refresher.stop()
         self.cloud.close()
         self.mirror.db.close()
 
@@ -397,8 +402,17 @@ class FallbackDatabase(ChatWrites):
             self.cloud.save_vectors(model, vectors)
 
     def synced(self) -> None:
-        """Everything waiting was pushed: bring the mirror level with the cloud's documents."""
-        self.mirror.refresh(self.cloud, keep=self.outbox.waiting_documents())
+        """Everything waiting was pushed: bring the mirror level with the cloud's documents, in the
+        background (``mirror``)."""
+        self.refresher.wake()
+
+    def level_mirror(self) -> None:
+        """Bring the mirror level now, in this thread (the ``sync`` command)."""
+        self.refresher.run_now()
+
+    def mirror_holds(self) -> tuple[int, int]:
+        """How many of the cloud's documents the mirror holds, and how many the cloud has."""
+        return self.mirror.holds(self.cloud)
 
 
 _RECORDS: dict[str, type] = {"chats": Chat, "chat_messages": Message, "chat_images": ChatImage, "search_results": SearchResult}

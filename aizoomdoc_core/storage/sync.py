@@ -48,6 +48,7 @@ class SyncReport:
     """What one sync did and what still waits."""
 
     pushed: int = 0
+    mirrored: int = 0  # documents copied to the local mirror (the ``sync`` command levels it)
     waiting: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     unreachable: list[str] = field(default_factory=list)
