@@ -143,6 +143,7 @@ def test_a_second_app_on_the_same_cloud_copies_the_vectors_into_its_mirror(
         "S3_ENDPOINT_URL": settings.s3_endpoint_url or "", "S3_ACCESS_KEY_ID": settings.s3_access_key_id or "",
         "S3_SECRET_ACCESS_KEY": settings.s3_secret_access_key or ""}, dotenv_path=None))
     try:
+        other.sync(level_mirror=True)  # the mirror fills in the background; here, at once
         counted = CountingEmbedder()
         assert DenseIndexer(other.db, counted).run() == 0 and counted.seen == []
         mirror = other.db.mirror.db  # type: ignore[attr-defined]
