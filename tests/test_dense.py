@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pymupdf
 import pytest
 
@@ -105,12 +106,11 @@ def test_the_background_indexer_picks_up_a_document_ingested_later(settings: Set
     app = Aizoomdoc.open(settings, background_index=True)
     try:
         document = app.ingest(sheets_pdf(tmp_path / "set.pdf", FINISHES)).document_id
-        waited = threading.Event()
         for _ in range(600):
             (done, total), = progress(app).values()
             if done == total:
                 break
-            waited.wait(0.1)
+            time.sleep(0.1)
         assert progress(app) == {document: (total, total)}
         assert app.search("ceiling", document_ids=[document])[0].page == 1
     finally:
@@ -202,6 +202,6 @@ class CountingEmbedder(LocalEmbedder):
     def __init__(self) -> None:
         self.seen: list[str] = []
 
-    def passages(self, texts: list[str]):  # type: ignore[no-untyped-def]
+    def passages(self, texts: list[str]) -> np.ndarray:
         self.seen += texts
         return super().passages(texts)
