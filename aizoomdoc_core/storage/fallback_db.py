@@ -44,6 +44,8 @@ from .writes import ChatWrites, Write, apply_write
 
 log = logging.getLogger("aizoomdoc.sync")
 
+COPY_ROUNDS = 10  # batches of the mirror's backlog one look copies from the cloud's vectors, at most
+
 T = TypeVar("T")
 
 
@@ -343,7 +345,10 @@ class FallbackDatabase(ChatWrites):
             return self.mirror.db.vector_backlog(model, limit)
         if waiting:
             return waiting
-        while mine := self.mirror.db.vector_backlog(model, limit):
+        for _ in range(COPY_ROUNDS):  # bounded: the indexer's thread must stay quick to stop
+            mine = self.mirror.db.vector_backlog(model, limit)
+            if not mine:
+                return []
             wanted = {(block.document_id, block.block_key) for block in mine}
             copied = []
             for document_id in dict.fromkeys(block.document_id for block in mine):
@@ -355,7 +360,7 @@ class FallbackDatabase(ChatWrites):
             if not copied:
                 return mine
             self.mirror.db.save_vectors(model, copied)
-        return []
+        return []  # more to copy: the indexer looks again soon
 
     def save_vectors(self, model: str, vectors: Sequence[BlockVector]) -> None:
         try:
