@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from aizoomdoc_core import markup
-from aizoomdoc_core.models import DenseProgress
+from aizoomdoc_core.models import DenseProgress, DocumentInfo
 from aizoomdoc_ui.session import gate
 from aizoomdoc_ui.uploads import upload_limit_mb
 
@@ -20,15 +20,24 @@ def meaning(progress: DenseProgress | None) -> str:
     return "ready" if progress.done >= progress.total else f"{progress.done} of {progress.total} blocks"
 
 
-@st.fragment(run_every=3)
-def indexing(document_ids: list[str]) -> None:
-    """The background indexer's progress, redrawn alone until it is done, then the whole page."""
-    progress = app.dense_progress(document_ids) or []
-    done, total = sum(p.done for p in progress), sum(p.total for p in progress)
-    if done >= total:
-        st.rerun()
-    st.progress(done / max(total, 1), text=f"Preparing search by meaning: {done} of {total} text blocks. "
-                "Search by words and codes works already.")
+def document_list(documents: list[DocumentInfo]) -> None:
+    """The list with each document's search-by-meaning state, and the indexer's progress while it
+    works; redrawn alone every few seconds meanwhile (see below), then the whole page once done."""
+    ids = [d.id for d in documents]
+    codes = app.sheet_codes(ids)
+    dense = {p.document_id: p for p in app.dense_progress(ids) or []}
+    st.dataframe(
+        [{"name": d.name, "pages": d.page_count, "status": d.status, "sheets": ", ".join(codes[d.id][:5]),
+          "search by meaning": meaning(dense.get(d.id)), "added": f"{d.created_at:%Y-%m-%d %H:%M}"}
+         for d in documents],
+        hide_index=True, width="stretch",
+    )
+    done, total = sum(p.done for p in dense.values()), sum(p.total for p in dense.values())
+    if done < total:
+        st.progress(done / total, text=f"Preparing search by meaning: {done} of {total} text blocks. "
+                    "Search by words and codes works already.")
+    elif st.session_state.pop("indexing", False):
+        st.rerun()  # the list stops redrawing itself
 
 
 uploads = st.file_uploader(
@@ -59,16 +68,9 @@ by_id = {d.id: d for d in documents}
 if not documents:
     st.info("No documents yet.")
 else:
-    codes = app.sheet_codes([d.id for d in documents])
-    dense = {p.document_id: p for p in app.dense_progress([d.id for d in documents]) or []}
-    st.dataframe(
-        [{"name": d.name, "pages": d.page_count, "status": d.status, "sheets": ", ".join(codes[d.id][:5]),
-          "search by meaning": meaning(dense.get(d.id)), "added": f"{d.created_at:%Y-%m-%d %H:%M}"}
-         for d in documents],
-        hide_index=True, width="stretch",
-    )
-    if any(p.done < p.total for p in dense.values()):
-        indexing([d.id for d in documents])
+    waiting = any(p.done < p.total for p in app.dense_progress([d.id for d in documents]) or [])
+    st.session_state["indexing"] = waiting
+    st.fragment(run_every=3 if waiting else None)(document_list)(documents)
     query = st.text_input("Search in the documents")
     if query:
         for hit in app.search(query, top=10):
