@@ -37,9 +37,9 @@ from dataclasses import dataclass
 from ..models import Citation
 from ..search import Hit
 from ..terms import matched_concepts, normalize, query_concepts, token_terms, tokens
-from . import labels
 from .evidence import Evidence, snippet
-from .labels import CANDIDATES, EPS
+from .labels import CANDIDATES, EPS, is_label
+from .labels import weights as _weights
 from .labels import weight as _weight
 from .texts import Texts
 
@@ -86,18 +86,18 @@ def quotes(question: str, hits: list[Hit], evidence: Evidence, language: str) ->
     concepts = query_concepts(question)
     first = _first_shown(evidence, hits)
     ordered = sorted(hits[:CANDIDATES], key=lambda hit: (hit.document_id, hit.page) != first)
-    weights = labels.weights(concepts, ordered)
+    weighted = _weights(concepts, ordered)
     found: list[Quote] = []
     for position, hit in enumerate(ordered):
-        best = _best_quote(hit, concepts, weights, language)
+        best = _best_quote(hit, concepts, weighted, language)
         if best is None:
             continue
         text, score = best
         key = _key(text)  # what the hit itself says, to know it again in another hit
-        value = _value(evidence, hit, concepts, weights) if labels.is_label(text, concepts) else None
+        value = _value(evidence, hit, concepts, weighted) if is_label(text, concepts) else None
         if value is not None:  # a label alone: its value is the next block, right of it or under it
             text = _cut(f"{text} → {value}")
-            score = max(score, (score + _weight(text, concepts, weights)) / 2)  # the value counts half
+            score = max(score, (score + _weight(text, concepts, weighted)) / 2)  # the value counts half
         found.append(Quote(text, hit, score, position, key))
     # In search's order (the first image's page first), but a quote that holds little of what
     # the best one holds of the question goes after the others.
