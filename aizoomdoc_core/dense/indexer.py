@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from ..daemon import Daemon
 from ..models import BlockVector, DenseProgress
 from ..storage.interfaces import VectorIndex
 from .embedder import Embedder
@@ -46,9 +46,7 @@ class DenseIndexer:
 
     def __init__(self, store: VectorIndex, embedder: Embedder, *, batch: int = BATCH) -> None:
         self.store, self.embedder, self.batch = store, embedder, batch
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._daemon = Daemon("aizoomdoc-dense", self._loop, join_timeout=30)
 
     def step(self, batch: int | None = None) -> int:
         """Embed and save one batch of the backlog; how many blocks it held (0: nothing waits)."""
@@ -77,26 +75,19 @@ class DenseIndexer:
 
     def start(self) -> None:
         """Index in a daemon thread until ``stop``: the backlog, then whatever is ingested later."""
-        if self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._loop, name="aizoomdoc-dense", daemon=True)
-        self._thread.start()
+        self._daemon.start()
 
     def wake(self) -> None:
         """A document was ingested: look at the backlog now rather than at the next idle look."""
-        self._wake.set()
+        self._daemon.wake()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
+        self._daemon.stop()
 
-    def _loop(self) -> None:
+    def _loop(self, daemon: Daemon) -> None:
         """Batches with a rest as long as each took between them: the embedder takes every core while
         it works, and the app's pages must stay quick meanwhile."""
-        while not self._stop.is_set():
+        while not daemon.stopping:
             started = time.monotonic()
             try:
                 busy = self.step(BACKGROUND_BATCH) > 0
@@ -104,7 +95,6 @@ class DenseIndexer:
                 log.warning("dense indexing paused: %s", type(exc).__name__)
                 busy = False
             if busy:
-                self._stop.wait(time.monotonic() - started)
+                daemon.rest(time.monotonic() - started)
             else:
-                self._wake.wait(IDLE_WAIT)
-                self._wake.clear()
+                daemon.wait(IDLE_WAIT)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ..daemon import Daemon
 from .breaker import Lane, is_outage
 from .outbox import Outbox, OutboxItem
 
@@ -115,30 +116,17 @@ class BackgroundSync:
 
     def __init__(self, sync: CloudSync) -> None:
         self.sync = sync
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="aizoomdoc-sync", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        self._thread.join(timeout=10)
+        self._daemon = Daemon("aizoomdoc-sync", self._run, join_timeout=10)
+        self.start, self.wake, self.stop = self._daemon.start, self._daemon.wake, self._daemon.stop
 
     def _delay(self) -> float:
         down = [s.lane.retry_at for s in self.sync.stores if not s.lane.up]
         return max(0.2, min(down) - time.monotonic()) if down else IDLE_INTERVAL
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self._delay())
-            self._wake.clear()
-            if self._stop.is_set():
+    def _run(self, daemon: Daemon) -> None:
+        while not daemon.stopping:
+            daemon.wait(self._delay())
+            if daemon.stopping:
                 return
             try:
                 self.sync.run()
