@@ -27,18 +27,15 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import tempfile
-import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 from aizoomdoc_core.app import Aizoomdoc
-from aizoomdoc_core.config import Settings
 from aizoomdoc_core.events import AnswerDone, AskResult
 from benchmarks.ask_benchmark import LEGIBLE_PX, answer_spans, covers
+from benchmarks.corpus_library import corpus_library
 from benchmarks.search_benchmark import CORPUS, QUESTIONS, ROOT, SAME_PAGES, PlainBM25, all_blocks
-from benchmarks.vector_cache import build_index
 
 CHAT_QUESTIONS = ROOT / "benchmarks" / "chat_questions.jsonl"
 FIRST_CHARS = 400
@@ -164,33 +161,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.library and args.postgres:
         parser.error("--library keeps a SQLite library; it does not go with --postgres")
-    cluster = None
-    environ = {}
-    if args.postgres:
-        from tests.services import PostgresCluster
-
-        cluster = PostgresCluster()
-        cluster.start()
-        environ["DATABASE_URL"] = cluster.create_database()
-    try:
-        with tempfile.TemporaryDirectory() as scratch:
-            app = Aizoomdoc.open(Settings.load(data_dir=args.library or scratch, environ=environ, dotenv_path=None))
-            try:
-                known = {d.name for d in app.list_documents()}
-                for path in sorted(CORPUS.glob("[ABC]/*")):
-                    if path.name not in known:
-                        app.ingest(path)
-                started = time.perf_counter()
-                indexed = build_index(app)
-                seconds = time.perf_counter() - started
-                groups = run(app, args.split)
-            finally:
-                app.close()
-    finally:
-        if cluster:
-            cluster.destroy()
+    with corpus_library(postgres=args.postgres, data_dir=args.library) as (app, indexed):
+        groups = run(app, args.split)
     print(f"split: {args.split}, backend: {'postgresql' if args.postgres else 'sqlite'}; "
-          f"dense index: {indexed} blocks embedded in {seconds:.0f} s\n")
+          f"dense index: {indexed.blocks} blocks embedded in {indexed.seconds:.0f} s\n")
     print(report(groups))
 
 

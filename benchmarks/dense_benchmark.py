@@ -27,13 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from aizoomdoc_core.app import Aizoomdoc
-from aizoomdoc_core.config import Settings
 from aizoomdoc_core.dense.embedder import LocalEmbedder
 from aizoomdoc_core.dense.indexer import BATCH, worth_embedding
 from benchmarks.chat_benchmark import CHAT_QUESTIONS
 from benchmarks.corpus_copies import copy_corpus
-from benchmarks.search_benchmark import CORPUS, QUESTIONS, all_blocks
-from benchmarks.vector_cache import build_index
+from benchmarks.corpus_library import corpus_library
+from benchmarks.search_benchmark import QUESTIONS, all_blocks
 
 
 def peak_mb() -> float:
@@ -95,41 +94,20 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=2000, help="blocks embedded for the throughput")
     parser.add_argument("--library", type=Path, help="an indexed SQLite library to start from (copied first)")
     args = parser.parse_args()
-    cluster, environ = None, {}
-    if args.postgres:
-        from tests.services import PostgresCluster
-
-        cluster = PostgresCluster()
-        cluster.start()
-        environ["DATABASE_URL"] = cluster.create_database()
-    try:
-        with tempfile.TemporaryDirectory() as scratch:
-            data = Path(scratch) / "data"
-            if args.library and not args.postgres:
-                shutil.copytree(args.library, data)
-            app = Aizoomdoc.open(Settings.load(data_dir=data, environ=environ, dotenv_path=None))
-            try:
-                known = {d.name for d in app.list_documents()}
-                for path in sorted(CORPUS.glob("[ABC]/*")):
-                    if path.name not in known:
-                        app.ingest(path)
-                started = time.perf_counter()
-                indexed = build_index(app)
-                index_s = time.perf_counter() - started
-                report: dict[str, Any] = {"backend": app.db.kind, "indexed_now": indexed, "index_s": index_s,
-                                          "embedding": embedding_cost(app, args.sample), "sizes": {}}
-                texts = questions()
-                report["sizes"]["1"] = query_costs(app, texts)
-                made = 1
-                for copies in sorted(int(c) for c in args.copies.split(",")):
-                    copy_corpus(getattr(app.db, "cloud", app.db), copies // made)  # all so far, again
-                    made = copies
-                    report["sizes"][str(copies)] = query_costs(app, texts)
-            finally:
-                app.close()
-    finally:
-        if cluster:
-            cluster.destroy()
+    with tempfile.TemporaryDirectory() as scratch:
+        data = Path(scratch) / "data"
+        if args.library and not args.postgres:
+            shutil.copytree(args.library, data)  # copied: the copies below would grow it
+        with corpus_library(postgres=args.postgres, data_dir=None if args.postgres else data) as (app, indexed):
+            report: dict[str, Any] = {"backend": app.db.kind, "indexed_now": indexed.blocks, "index_s": indexed.seconds,
+                                      "embedding": embedding_cost(app, args.sample), "sizes": {}}
+            texts = questions()
+            report["sizes"]["1"] = query_costs(app, texts)
+            made = 1
+            for copies in sorted(int(c) for c in args.copies.split(",")):
+                copy_corpus(getattr(app.db, "cloud", app.db), copies // made)  # all so far, again
+                made = copies
+                report["sizes"][str(copies)] = query_costs(app, texts)
     print_report(report)
 
 
