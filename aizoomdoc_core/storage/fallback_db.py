@@ -376,12 +376,13 @@ class FallbackDatabase(ChatWrites):
 
     def dense_progress(self, model: str, document_ids: Sequence[str]) -> list[DenseProgress]:
         """The cloud's count; the mirror's for a document waiting to be pushed or while it is away."""
-        mine = {p.document_id: p for p in self.mirror.db.dense_progress(model, document_ids)}
         try:
             theirs = self._cloud(lambda db: db.dense_progress(model, document_ids))
         except Down:
-            return [mine[d] for d in document_ids]
-        return [p if p.total else mine[p.document_id] for p in theirs]
+            return self.mirror.db.dense_progress(model, document_ids)
+        unknown = [p.document_id for p in theirs if not p.total]  # not in the cloud yet
+        mine = {p.document_id: p for p in self.mirror.db.dense_progress(model, unknown)} if unknown else {}
+        return [mine.get(p.document_id, p) for p in theirs]
 
     # -- sync -----------------------------------------------------------------------------------
 
