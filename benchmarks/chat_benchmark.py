@@ -1,6 +1,6 @@
 """The four measures of issue 12 on one split, as a user asks in a chat, with a plain lexical baseline.
 
-    .venv/bin/python -m benchmarks.chat_benchmark [--split test|dev|all] [--postgres] [--library DIR]
+    .venv/bin/python -m benchmarks.chat_benchmark [--split test|dev|all] [--postgres] [--library DIR] [--rows FILE]
 
 Ingests the corpus (A, B, C) and makes its dense index (minutes: ``--library DIR`` keeps the library
 in DIR and reuses it on the next run, SQLite only), then asks every question of ``questions.jsonl`` and
@@ -19,7 +19,8 @@ and, in the same run, the page recall of plain BM25 over the same blocks (the ba
 question and scope. For ``absent`` questions (the code exists nowhere in the document) it counts
 whether the answer says the code is missing (``missing_codes``), and for the answerable ones whether
 it wrongly says so.
-Tune on ``--split dev``; report ``--split test``.
+Tune on ``--split dev``; report ``--split test``. ``--rows FILE`` writes each question's measures, its first
+five pages and the start of its answer (JSON lines), to study the misses.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ class Bench:
             "plain_r1": gold in plain[:1], "plain_r5": gold in plain[:5],
             "first400": squash(q["answer"]) in squash(result.answer[:FIRST_CHARS]),
             "legible": self.legible(q, result),
+            "pages": [f"{n} p{p}" for n, p in pages[:5]], "answer": result.answer[:FIRST_CHARS],
         }
         return row
 
@@ -158,11 +160,15 @@ def main() -> None:
     parser.add_argument("--split", choices=("test", "dev", "all"), default="test")
     parser.add_argument("--postgres", action="store_true", help="on a throwaway local PostgreSQL cluster")
     parser.add_argument("--library", type=Path, help="keep the ingested, indexed corpus here and reuse it (SQLite)")
+    parser.add_argument("--rows", type=Path, help="write each question's measures here (JSON lines), to study misses")
     args = parser.parse_args()
     if args.library and args.postgres:
         parser.error("--library keeps a SQLite library; it does not go with --postgres")
     with corpus_library(postgres=args.postgres, data_dir=args.library) as (app, indexed):
         groups = run(app, args.split)
+    if args.rows:
+        args.rows.write_text("".join(json.dumps({"group": g, **r}, ensure_ascii=False) + "\n"
+                                     for g, rows in groups.items() for r in rows), encoding="utf-8")
     print(f"split: {args.split}, backend: {'postgresql' if args.postgres else 'sqlite'}; "
           f"dense index: {indexed.blocks} blocks embedded in {indexed.seconds:.0f} s\n")
     print(report(groups))
