@@ -250,13 +250,24 @@ class Aizoomdoc:
     # -- questions ----------------------------------------------------------------------------
 
     def ask(
-        self, question: str, *, chat_id: str | None = None, offline: bool = False, user_id: str | None = None
+        self, question: str, *, chat_id: str | None = None, offline: bool = False, user_id: str | None = None,
+        document_ids: Sequence[str] | None = None,
     ) -> Iterator[Event]:
         """Answer a question in a chat (a new one, or ``chat_id``, which must be ``user_id``'s when
         one is given), yielding events as it goes (see ``agent`` and ``events``). Nothing happens
-        until the first event is asked for."""
+        until the first event is asked for.
+
+        ``document_ids`` scope the new chat the question opens, before it is searched: the documents
+        a person chose before asking are the ones the first answer cites. An existing chat keeps
+        its own scope (``set_chat_scope``)."""
         asked = Question.parse(question)
-        chat = self.chats.resume(chat_id, user_id) if chat_id else self.chats.start(asked.text, user_id=user_id)
+        if chat_id and document_ids:
+            raise InvalidInput("document_ids scope a new chat; an existing chat's scope is set with set_chat_scope")
+        if chat_id:
+            chat = self.chats.resume(chat_id, user_id)
+        else:
+            scope = self.library.existing(document_ids) if document_ids else None
+            chat = self.chats.start(asked.text, user_id=user_id, scope=scope)
         yield from self.agent.ask(asked, chat, offline=offline)
 
 

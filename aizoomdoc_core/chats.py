@@ -88,9 +88,10 @@ class Chats:
     def log(self, chat_id: str, user: str | None = None) -> ChatLog:
         return ChatLog(self.storage, self.get(chat_id, user))
 
-    def start(self, title: str, *, user_id: str | None = None) -> ChatLog:
-        """A new chat, for the question that opens it."""
-        return ChatLog(self.storage, self.create(title, user_id=user_id))
+    def start(self, title: str, *, user_id: str | None = None, scope: list[str] | None = None) -> ChatLog:
+        """A new chat, for the question that opens it, limited to ``scope`` (checked documents) when given."""
+        metadata = {"document_ids": scope} if scope else None
+        return ChatLog(self.storage, self.create(title, user_id=user_id, metadata=metadata))
 
     def resume(self, chat_id: str, user: str | None = None) -> ChatLog:
         """The chat with its conversation so far, for a question that continues it: one read."""

@@ -126,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", parents=[common], help="answer a question with cited evidence")
     ask.add_argument("question", metavar="QUESTION")
     ask.add_argument("--chat", metavar="ID", help="continue this chat")
+    ask.add_argument("--document", metavar="ID", action="append", dest="documents",
+                     help="a new chat searches only this document (repeat for several)")
     ask.add_argument("--offline", action="store_true", help="extractive answer even when an LLM is configured")
     ask.set_defaults(handler=cmd_ask)
 
@@ -266,7 +268,7 @@ def cmd_search(args: argparse.Namespace, app: Aizoomdoc) -> Reply:
 def cmd_ask(args: argparse.Namespace, app: Aizoomdoc) -> Reply:
     """Streams the answer to stdout as it comes (without --json); the JSON is the saved result."""
     result = None
-    for event in app.ask(args.question, chat_id=args.chat, offline=args.offline):
+    for event in app.ask(args.question, chat_id=args.chat, offline=args.offline, document_ids=args.documents):
         if isinstance(event, AnswerDelta) and not args.json:
             print(shown(event.text, lines=True), end="", flush=True)
         elif isinstance(event, Notice):

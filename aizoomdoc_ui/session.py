@@ -69,10 +69,16 @@ def current_user(app: Aizoomdoc) -> str:
 
 
 def active_chat() -> str | None:
-    """The open chat: session state first, then the URL (a reload or a shared link)."""
+    """The open chat: session state first, then the URL (a reload or a shared link).
+
+    The URL is set again to the open chat on every run of the chat page: moving between pages
+    clears Streamlit's query parameters, and the address must stay the chat's, to reload or share."""
     if CHAT_KEY not in st.session_state and "chat" in st.query_params:
         st.session_state[CHAT_KEY] = st.query_params["chat"]
-    return st.session_state.get(CHAT_KEY)
+    chat_id = st.session_state.get(CHAT_KEY)
+    if chat_id and st.query_params.get("chat") != chat_id:
+        st.query_params["chat"] = chat_id
+    return chat_id
 
 
 def open_chat(chat_id: str | None) -> None:

@@ -59,13 +59,17 @@ if prompt:
             added.append(result.document_id)
         else:
             st.error(markup.inline(result.error or ""))
+    # The documents chosen (and those just attached) scope the question before it is searched.
+    scoped = sorted(set(chosen) | set(added)) if added else chosen
+    if chat_id and added:
+        app.set_chat_scope(chat_id, scoped, user)
     with st.chat_message("user"):
         st.markdown(markup.literal(text) if text else "_(files only)_")
     if text:
         with st.chat_message("assistant"):
             status = st.status("Searching the documents…", expanded=True)
             shown = st.empty()
-            events = app.ask(text, chat_id=chat_id, user_id=user)
+            events = app.ask(text, chat_id=chat_id, user_id=user, document_ids=None if chat_id else scoped or None)
             done = []
             written: list[str] = []
             try:
@@ -92,7 +96,5 @@ if prompt:
             started = next((e.chat for e in done if isinstance(e, ChatStarted)), None)
         new_chat = chat_id or (started.id if started else None)
         if new_chat:
-            if added:
-                app.set_chat_scope(new_chat, sorted(set(chosen) | set(added)), user)
             open_chat(new_chat)
             st.rerun()

@@ -31,7 +31,7 @@ for chat in chats:
             head[0].caption("in " + markup.inline(", ".join(documents[chat.id][:3])) + (" …" if len(documents[chat.id]) > 3 else ""))
         if head[1].button("Open", key=f"open-{chat.id}"):
             open_chat(chat.id)
-            st.switch_page("pages/chat.py")
+            st.switch_page("pages/chat.py", query_params={"chat": chat.id})
         with head[2].popover("Rename"):
             title = st.text_input("New title", value=chat.title, key=f"title-{chat.id}")
             if st.button("Save", key=f"save-{chat.id}"):

@@ -17,6 +17,7 @@ from PIL import Image
 
 from aizoomdoc_core import markup, render
 from aizoomdoc_core.app import Aizoomdoc
+from aizoomdoc_core.errors import InvalidInput
 from aizoomdoc_core.events import AnswerDelta, AnswerDone, AskResult, ImageReady, Notice, SearchDone, ToolCalled
 from aizoomdoc_core.storage.blobs import chat_prefix
 from tests.conftest import CORPUS
@@ -424,6 +425,21 @@ def test_a_code_nothing_in_scope_holds_is_said_first(app: Aizoomdoc, tmp_path: P
     assert present.missing_codes == [] and not present.answer.startswith("QF7")
     words, _ = run(app, "Which hot/cold feeder is QF1?", chat_id=scoped.id, offline=True)
     assert words.missing_codes == []  # words joined by a slash are not a code; QF1 is there
+
+
+def test_a_new_chat_asks_only_the_documents_chosen_before_its_first_question(app: Aizoomdoc, tmp_path: Path) -> None:
+    first = _sheets(tmp_path / "first.pdf", ["Pump P-1 duty 12 m3/h, motor 4 kW"])
+    second = _sheets(tmp_path / "second.pdf", ["Pump P-1 duty 30 m3/h, motor 11 kW"])
+    assert app.ingest(first).status == "ok" and app.ingest(second).status == "ok"
+    chosen = next(d.id for d in app.list_documents() if d.name == "second.pdf")
+    result, _ = run(app, "What is the duty of pump P-1?", offline=True, document_ids=[chosen])
+    cited = {c["document_id"] for c in result.citations} | {r["document_id"] for r in result.search_results}
+    assert cited == {chosen} and "30 m3/h" in result.answer and "12 m3/h" not in result.answer
+    assert app.get_chat(result.chat_id).metadata["document_ids"] == [chosen]  # kept for the follow-ups
+    follow_up, _ = run(app, "And the motor?", offline=True, chat_id=result.chat_id)
+    assert {r["document_id"] for r in follow_up.search_results} == {chosen}
+    with pytest.raises(InvalidInput, match="scope a new chat"):
+        run(app, "And the motor?", chat_id=result.chat_id, document_ids=[chosen])
 
 
 def test_the_model_is_told_which_codes_are_printed_nowhere(app: Aizoomdoc, llm: ScriptedLLM, tmp_path: Path) -> None:

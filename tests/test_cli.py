@@ -159,6 +159,10 @@ def test_ingest_documents_search_contract(tmp_path: Path) -> None:
     assert {"document_id", "document_name", "page", "block_id", "bbox", "text", "score"} <= set(hits[0])
     scoped = cli("search", "Перечень", "--document", "00000000-0000-4000-8000-000000000000", "--json", cwd=tmp_path, env=env)
     assert scoped.returncode == 1 and "document not found" in scoped.stderr
+    answered = as_json(cli("ask", "Перечень элементов", "--document", report[0]["document_id"], "--json", cwd=tmp_path, env=env))
+    assert {r["document_id"] for r in answered["search_results"]} == {report[0]["document_id"]}
+    asked_nowhere = cli("ask", "Перечень", "--document", "00000000-0000-4000-8000-000000000000", "--json", cwd=tmp_path, env=env)
+    assert asked_nowhere.returncode == 1 and as_json(asked_nowhere) == {"error": "document not found: 00000000-0000-4000-8000-000000000000"}
 
 
 MALFORMED_DATABASE_URLS = {

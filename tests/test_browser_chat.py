@@ -1,0 +1,77 @@
+"""A reviewer's chat in a real browser: the scope chosen before the first question holds, and a chat
+opened from History keeps its address (``?chat=``) through a reload, so it can be shared.
+
+Screenshots go to ``test-artifacts/`` for a person to look at.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pymupdf
+import pytest
+from playwright.sync_api import Page, expect
+
+from aizoomdoc_core.app import Aizoomdoc
+from aizoomdoc_core.config import Settings
+from tests.browser import ARTIFACTS, browse, settle
+from tests.services import StreamlitServer, running
+
+SHEETS = {"pumps_stage_1.pdf": "Pump P-1 duty 12 m3/h, motor 4 kW", "pumps_stage_2.pdf": "Pump P-1 duty 30 m3/h, motor 11 kW"}
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[StreamlitServer]:
+    app = Aizoomdoc.open(Settings.load(data_dir=tmp_path / "data", environ={}, dotenv_path=None))
+    for name, text in SHEETS.items():
+        with pymupdf.open() as pdf:
+            pdf.new_page().insert_text((72, 100), text)
+            pdf.save(tmp_path / name)
+        assert app.ingest(tmp_path / name).status == "ok"
+    app.close()
+    with running(StreamlitServer(tmp_path / "data")) as server:
+        yield server
+
+
+@pytest.fixture
+def page(server: StreamlitServer) -> Iterator[Page]:
+    with browse(server) as tab:
+        yield tab
+
+
+def test_the_scope_chosen_first_holds_and_the_chat_keeps_its_address(page: Page) -> None:
+    settle(page)
+    page.locator('[data-testid="stMultiSelect"]').click()
+    page.get_by_role("option", name="pumps_stage_2.pdf").click()
+    page.keyboard.press("Escape")
+    settle(page)
+    page.locator('[data-testid="stChatInputTextArea"]').fill("What is the duty of pump P-1?")
+    page.keyboard.press("Enter")
+    answer = page.locator('[data-testid="stChatMessage"]').filter(has_text="No model was asked")
+    expect(answer.first).to_be_visible()
+    page.wait_for_url("**chat=*")
+    chat = re.search(r"chat=([0-9a-f-]+)", page.url)
+    assert chat
+    expect(answer.first).to_contain_text("30 m3/h")
+    expect(page.get_by_text("12 m3/h")).to_have_count(0)  # the other stage was never searched
+    page.screenshot(path=ARTIFACTS / "chat-scope-first.png", full_page=True)
+
+    page.get_by_role("link", name="History", exact=True).click()
+    settle(page)
+    assert "chat=" not in page.url
+    page.get_by_role("button", name="Open").first.click()
+    expect(page.get_by_role("heading", name="What is the duty of pump P-1?")).to_be_visible()
+    page.wait_for_url(f"**chat={chat.group(1)}")
+    page.reload()
+    expect(page.get_by_role("heading", name="What is the duty of pump P-1?")).to_be_visible()
+    expect(page.locator('[data-testid="stChatMessage"]').filter(has_text="30 m3/h").first).to_be_visible()
+    assert f"chat={chat.group(1)}" in page.url
+
+    page.get_by_role("link", name="Documents", exact=True).click()
+    settle(page)
+    page.get_by_role("link", name="Chat", exact=True).click()  # back through the top navigation
+    page.wait_for_url(f"**chat={chat.group(1)}")
+    expect(page.get_by_role("heading", name="What is the duty of pump P-1?")).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "chat-reopened-keeps-address.png", full_page=True)
