@@ -22,7 +22,7 @@ from .dense.embedder import open_embedder
 from .errors import InvalidInput
 from .events import Event
 from .export import export_chat
-from .ingest.pdf import Progress
+from .ingest.pdf import Progress, ocr_available
 from .ingest.service import IngestResult
 from .library import Library
 from .llm import check_llm
@@ -83,6 +83,10 @@ class Aizoomdoc:
         """Writes waiting in the local spool for the cloud, per lane (``database``, ``blobs``), and
         those the cloud refused (``failed``)."""
         return self.storage.waiting()
+
+    def ocr_available(self) -> bool:
+        """Whether scans and images get their text read (Tesseract with its English and Russian data)."""
+        return ocr_available()
 
     def sync(self, *, level_mirror: bool = False) -> SyncReport:
         """Push what waits to the cloud now (retrying an unreachable backend at once); with

@@ -40,6 +40,10 @@ def document_list(documents: list[DocumentInfo]) -> None:
         st.rerun()  # the list stops redrawing itself
 
 
+if not app.ocr_available():
+    st.warning("OCR is off: Tesseract is not installed here, so scans and images are kept as pictures "
+               "without text to search. Install it (`sudo apt-get install tesseract-ocr tesseract-ocr-eng "
+               "tesseract-ocr-rus`, or start the app with `bash run.sh`) and restart the app.")
 uploads = st.file_uploader(
     "Add drawings: PDF, scans, images, or the earlier pipeline's OCR outputs (md, html, json)",
     accept_multiple_files=True, type=["pdf", "png", "jpg", "jpeg", "tif", "tiff", "md", "html", "json"],

@@ -2,33 +2,24 @@
 # The test command: installs everything the tests need on a fresh Debian machine, then runs them.
 #   bash tests/run.sh            # whole suite
 #   bash tests/run.sh -k chats   # any pytest arguments
-# Debian packages: what the app needs (packages.txt, as Streamlit Community Cloud installs it) plus
+# Debian packages (scripts/debian.sh): what the app needs (packages.txt, as Streamlit Community Cloud installs it) plus
 # what the tests use for real (PostgreSQL servers they start themselves, Chromium for the browser
 # test; never a browser downloaded by Playwright; a compiler for llama.cpp). Python packages go to .venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-missing=()
-ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
-command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+source scripts/debian.sh
+mapfile -t needed < <(app_packages)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || needed+=(postgresql)
+command -v chromium >/dev/null 2>&1 || needed+=(chromium)
 # llama-cpp-python (the local-model smoke test) is built from source: a C++ compiler, CMake, Ninja.
-for pkg in g++ make curl cmake ninja-build; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+needed+=(g++ make curl cmake ninja-build)
 # pgvector (dense search on PostgreSQL) is built from Debian's source tarball below: bookworm has
 # no binary package for PostgreSQL 15; Supabase ships the extension.
 pg_version=$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)
 pg_version=${pg_version:-15}
-dpkg -s "postgresql-server-dev-$pg_version" >/dev/null 2>&1 || missing+=("postgresql-server-dev-$pg_version")
-if [ -f packages.txt ]; then
-  while read -r pkg; do
-    [ -n "$pkg" ] && ! dpkg -s "$pkg" >/dev/null 2>&1 && missing+=("$pkg")
-  done < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' packages.txt)
-fi
-if [ ${#missing[@]} -gt 0 ]; then
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  echo "installing Debian packages: ${missing[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+needed+=("postgresql-server-dev-$pg_version")
+install_missing "${needed[@]}"
 
 if [ ! -f "/usr/share/postgresql/$pg_version/extension/vector.control" ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -125,6 +125,18 @@ def test_documents_page_lists_and_searches(data: Path) -> None:
     assert len(at.get("image")) == 1 and not at.exception
 
 
+def test_documents_page_says_when_ocr_is_off_and_how_to_turn_it_on(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = app_test()
+    at.switch_page("pages/documents.py").run()
+    assert not any("OCR is off" in w.value for w in at.warning)  # the test command installs Tesseract
+    monkeypatch.setenv("TESSDATA_PREFIX", str(tmp_path))  # a folder without Tesseract's language data
+    at.run()
+    (warning,) = [w.value for w in at.warning if "OCR is off" in w.value]
+    assert "tesseract-ocr-rus" in warning and "bash run.sh" in warning
+
+
 def test_documents_page_shows_how_far_search_by_meaning_is(data: Path) -> None:
     """The core indexes in the background from the start: the list says how far, then "ready"."""
     at = app_test()

@@ -12,10 +12,12 @@ files can make MuPDF loop or allocate without bound.
 
 from __future__ import annotations
 
+import os
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable
 from functools import lru_cache
+from pathlib import Path
 
 import pymupdf
 
@@ -36,13 +38,20 @@ IMAGE_MIMES = {
 pymupdf.TOOLS.mupdf_display_errors(False)  # MuPDF's own stderr chatter; failures surface as exceptions
 
 
-@lru_cache(maxsize=1)
 def ocr_available() -> bool:
-    """True when Tesseract's language data is installed where PyMuPDF finds it."""
+    """True when Tesseract's data for every language the OCR reads is installed where PyMuPDF finds
+    it (``TESSDATA_PREFIX``, else where ``tesseract`` says)."""
+    return _tessdata_ready(os.environ.get("TESSDATA_PREFIX"))
+
+
+@lru_cache(maxsize=4)
+def _tessdata_ready(prefix: str | None) -> bool:
+    """Asked once per folder setting: finding the folder runs ``tesseract`` when no prefix is set."""
     try:
-        return bool(pymupdf.get_tessdata())
-    except Exception:
+        folder = Path(pymupdf.get_tessdata(prefix))
+    except Exception:  # no Tesseract installed
         return False
+    return all((folder / f"{language}.traineddata").is_file() for language in OCR_LANGUAGES.split("+"))
 
 
 def sniff_image(head: bytes) -> str | None:
