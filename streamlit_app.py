@@ -17,13 +17,15 @@ import streamlit as st
 from aizoomdoc_ui.icon import page_icon
 from aizoomdoc_ui.session import gate, signed_in
 from aizoomdoc_ui.sidebar import show_sidebar
+from aizoomdoc_ui.texts import texts
 
 st.set_page_config(page_title="aizoomdoc", page_icon=page_icon(), layout="wide")
+t = texts()
 navigation = st.navigation(
-    [
-        st.Page("pages/chat.py", title="Chat", icon=":material/chat:", default=True),
-        st.Page("pages/history.py", title="History", icon=":material/history:"),
-        st.Page("pages/documents.py", title="Documents", icon=":material/description:"),
+    [  # the addresses stay the same in every language: /history, /documents
+        st.Page("pages/chat.py", title=t.chat_page, icon=":material/chat:", default=True),
+        st.Page("pages/history.py", title=t.history_page, icon=":material/history:", url_path="history"),
+        st.Page("pages/documents.py", title=t.documents_page, icon=":material/description:", url_path="documents"),
     ],
     position="top" if signed_in() else "hidden",
 )

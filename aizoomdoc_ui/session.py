@@ -9,6 +9,8 @@ import streamlit as st
 from aizoomdoc_core.app import Aizoomdoc
 from aizoomdoc_core.config import Settings
 
+from .texts import texts
+
 CHAT_KEY = "chat_id"
 
 
@@ -51,9 +53,10 @@ def gate() -> Aizoomdoc:
     visitor who is not signed in.
     """
     if not signed_in():
+        t = texts()
         st.title("aizoomdoc")
-        st.write("Sign in to see your chats.")
-        st.button("Log in", on_click=st.login)
+        st.write(t.sign_in)
+        st.button(t.log_in, on_click=st.login)
         st.stop()
     return core()
 

@@ -442,6 +442,15 @@ def test_a_new_chat_asks_only_the_documents_chosen_before_its_first_question(app
         run(app, "And the motor?", chat_id=result.chat_id, document_ids=[chosen])
 
 
+def test_history_names_first_the_document_a_chat_found_most_in(app: Aizoomdoc, tmp_path: Path) -> None:
+    """History lists "in ..." by how much of the chat each document answered, not alphabetically."""
+    main = _sheets(tmp_path / "zz_pump_station.pdf", ["Pump P-1 duty", "Pump P-2 duty", "Pump P-3 duty"])
+    aside = _sheets(tmp_path / "aa_notes.pdf", ["One pump note"])
+    assert app.ingest(main).status == "ok" and app.ingest(aside).status == "ok"
+    result, _ = run(app, "pump duty", offline=True)
+    assert app.chat_documents([result.chat_id])[result.chat_id] == ["zz_pump_station.pdf", "aa_notes.pdf"]
+
+
 def test_the_model_is_told_which_codes_are_printed_nowhere(app: Aizoomdoc, llm: ScriptedLLM, tmp_path: Path) -> None:
     assert app.ingest(_sheets(tmp_path / "panel.pdf", ["Breakers QF1 16 A, QF2 25 A"])).status == "ok"
     model = with_model(app, llm)

@@ -35,7 +35,7 @@ def page(server: StreamlitServer) -> Iterator[Page]:
 
 
 def test_upload_ask_reload_and_reopen_from_history(page: Page, server: StreamlitServer) -> None:
-    expect(page.get_by_text("database: sqlite")).to_be_visible()  # the app's own navigation is up
+    expect(page.get_by_text("Chats and files are kept on this computer.")).to_be_visible()  # the app's own navigation is up
     page.get_by_role("link", name="Documents", exact=True).click()
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(CORPUS / "C" / "C02_ru_perechen_elementov_PE3.pdf"))
     settle(page)
@@ -69,7 +69,7 @@ def test_upload_ask_reload_and_reopen_from_history(page: Page, server: Streamlit
     server.stop()  # the app restarts: the chat is still in History
     server.start()
     page.goto(server.url)
-    expect(page.get_by_text("database: sqlite")).to_be_visible()
+    expect(page.get_by_text("Chats and files are kept on this computer.")).to_be_visible()
     page.get_by_role("link", name="History", exact=True).click()
     expect(page.get_by_text("Перечень элементов импульсного модулятора").first).to_be_visible()
     settle(page)

@@ -218,12 +218,15 @@ class Database(ChatWrites, DenseVectors):
             return history.summaries(conn, user_id=user_id, text=text, limit=limit, offset=offset)
 
     def chat_documents(self, chat_ids: Sequence[str]) -> dict[str, list[str]]:
-        """The names of the documents each chat's search results came from, for History's list."""
+        """The names of the documents each chat's search results came from, for History's list: the
+        one most of them came from first, which is the document the chat was about."""
         r = schema.search_results
-        query = sa.select(r.c.chat_id, r.c.document_name).where(r.c.chat_id.in_(list(chat_ids))).distinct()
+        hits = sa.func.count()
+        query = (sa.select(r.c.chat_id, r.c.document_name).where(r.c.chat_id.in_(list(chat_ids)))
+                 .group_by(r.c.chat_id, r.c.document_name).order_by(r.c.chat_id, hits.desc(), r.c.document_name))
         names: dict[str, list[str]] = {chat_id: [] for chat_id in chat_ids}
         with self.read() as conn:
-            for chat_id, name in conn.execute(query.order_by(r.c.document_name)):
+            for chat_id, name in conn.execute(query):
                 names[str(chat_id)].append(name)
         return names
 

@@ -223,7 +223,7 @@ class FallbackDatabase(ChatWrites):
         names = self.spool.chat_documents(chat_ids)
         try:
             for chat_id, found in self._cloud(lambda db: db.chat_documents(chat_ids)).items():
-                names[chat_id] = sorted(set(names[chat_id]) | set(found))
+                names[chat_id] = list(dict.fromkeys(found + names[chat_id]))  # the cloud's order, then the spool's
         except Down:
             pass
         return names

@@ -1,0 +1,178 @@
+"""What the app's pages say, in the reader's language: one table per language.
+
+The pages speak the language chosen in the sidebar, else the browser's (``st.context.locale``);
+what answers a question (the status box while it is answered, the captions and buttons under the
+answer) speaks the question's language, as the core's own texts (``agent.texts``) do. A new
+language is one more table. Strings with ``{name}`` fields are formatted where they are shown,
+with values already made safe for Markdown by the caller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from aizoomdoc_core.question import language as language_of
+
+LANGUAGE_KEY = "ui_language"  # the sidebar's choice, kept for the session
+
+
+@dataclass(frozen=True)
+class UiTexts:
+    language: str
+    language_name: str
+    # navigation and sign-in
+    chat_page: str
+    history_page: str
+    documents_page: str
+    sign_in: str
+    log_in: str
+    log_out: str
+    # sidebar
+    language_label: str
+    automatic: str
+    storage_local: str
+    storage_cloud: str
+    cloud_away: str  # {kind} {error}
+    cloud_unusable: str  # {kind} {error}
+    waiting: str  # {count}
+    send_now: str
+    sent: str  # {count}
+    refused: str  # {count}
+    model: str  # {model}
+    no_model: str
+    user: str  # {user}
+    # chat
+    new_chat: str
+    chat_gone: str
+    scope_label: str
+    no_documents: str
+    ask_placeholder: str
+    reading: str  # {name}
+    files_only: str
+    searching: str
+    found: str  # {blocks} {sheets}
+    blocks: tuple[str, ...]  # plural forms of "N text blocks"
+    no_sheet: str
+    done: str
+    stopped: str
+    # a new chat: what to ask, built from the user's own documents, and what the app can and cannot do
+    examples_title: str
+    sheet_examples: tuple[str, ...]  # {code}
+    document_example: str  # {name}
+    can_do: str
+    # history
+    history_title: str
+    history_search: str
+    history_page_of: str  # {pages}
+    no_chats: str
+    no_match: str
+    messages: tuple[str, ...]  # plural forms of "N messages"
+    in_documents: str  # {names}
+    open: str
+    rename: str
+    new_title: str
+    save: str
+    export: str
+    delete: str
+    delete_confirm: str
+    delete_for_good: str
+    deleted: str  # {title}
+
+    def count(self, n: int, forms: tuple[str, ...]) -> str:
+        """``n`` with the noun form the language uses for it (English: one, many; Russian: one, few, many)."""
+        if self.language == "ru":
+            tail, tens = n % 10, n % 100
+            form = forms[0] if tail == 1 and tens != 11 else forms[1] if 2 <= tail <= 4 and not 12 <= tens <= 14 else forms[2]
+        else:
+            form = forms[0] if n == 1 else forms[1]
+        return f"{n} {form}"
+
+
+TABLES = {
+    "en": UiTexts(
+        language="en", language_name="English",
+        chat_page="Chat", history_page="History", documents_page="Documents",
+        sign_in="Sign in to see your chats.", log_in="Log in", log_out="Log out",
+        language_label="Language", automatic="Browser's language",
+        storage_local="Chats and files are kept on this computer.",
+        storage_cloud="Chats and files are kept in the team's cloud.",
+        cloud_away="{kind} is unreachable ({error}); new chats are kept locally and sent when it answers.",
+        cloud_unusable="{kind} cannot be used ({error}); using local storage.",
+        waiting="{count} items wait to be sent to the cloud.", send_now="Send now", sent="{count} items sent",
+        refused="{count} items were refused by the cloud and stay in the local spool (see `python -m aizoomdoc_core sync`).",
+        model="Answers by the model {model}", no_model="No model configured: answers quote the documents.",
+        user="Signed in as {user}",
+        new_chat="New chat", chat_gone="That chat does not exist (any more). Starting a new one.",
+        scope_label="Documents to search (none chosen: all)",
+        no_documents="No documents yet: attach a PDF or an image to your question, or add them on the Documents page.",
+        ask_placeholder="Ask about your drawings", reading="Reading {name}…", files_only="_(files only)_",
+        searching="Searching the documents…", found="Found {blocks} on {sheets}", no_sheet="no sheet",
+        blocks=("text block", "text blocks"),
+        done="Done", stopped="Stopped",
+        examples_title="Try asking",
+        sheet_examples=("What is on sheet {code}?", "Who signed sheet {code}, and when?", "What scale is sheet {code} drawn at?"),
+        document_example="What is {name} about?",
+        can_do=("Ask in your own words, in English or Russian: the answer shows the sheet, the region and a zoomed image "
+                "to check it against. Text layers are read, and scans too when OCR is installed; lines of a drawing "
+                "that carry no text are not. Without a model configured, answers quote the documents."),
+        history_title="History", history_search="Search titles and messages", history_page_of="Page (of {pages})",
+        no_chats="No chats yet.", no_match="No chat matches.", messages=("message", "messages"), in_documents="in {names}",
+        open="Open", rename="Rename", new_title="New title", save="Save", export="Export", delete="Delete",
+        delete_confirm="Delete this chat with its images? This cannot be undone.", delete_for_good="Delete for good",
+        deleted="Deleted: {title}",
+    ),
+    "ru": UiTexts(
+        language="ru", language_name="Русский",
+        chat_page="Чат", history_page="История", documents_page="Документы",
+        sign_in="Войдите, чтобы увидеть свои чаты.", log_in="Войти", log_out="Выйти",
+        language_label="Язык", automatic="Язык браузера",
+        storage_local="Чаты и файлы хранятся на этом компьютере.",
+        storage_cloud="Чаты и файлы хранятся в облаке команды.",
+        cloud_away="{kind} недоступно ({error}); новые чаты сохраняются локально и будут отправлены, когда оно ответит.",
+        cloud_unusable="{kind} нельзя использовать ({error}); используется локальное хранилище.",
+        waiting="Ждут отправки в облако: {count}.", send_now="Отправить сейчас", sent="Отправлено: {count}",
+        refused="Облако отклонило записи ({count}); они остаются в локальной очереди (см. `python -m aizoomdoc_core sync`).",
+        model="Отвечает модель {model}", no_model="Модель не настроена: ответы цитируют документы.",
+        user="Пользователь: {user}",
+        new_chat="Новый чат", chat_gone="Такого чата нет (больше нет). Начинаем новый.",
+        scope_label="Где искать (ничего не выбрано: во всех документах)",
+        no_documents="Документов пока нет: приложите PDF или изображение к вопросу или добавьте их на странице «Документы».",
+        ask_placeholder="Спросите о своих чертежах", reading="Читаю {name}…", files_only="_(только файлы)_",
+        searching="Ищу в документах…", found="Найдено: {blocks} на {sheets}", no_sheet="ни одном листе",
+        blocks=("текстовый блок", "текстовых блока", "текстовых блоков"),
+        done="Готово", stopped="Остановлено",
+        examples_title="Можно спросить",
+        sheet_examples=("Что на листе {code}?", "Кто подписал лист {code} и когда?", "В каком масштабе выполнен лист {code}?"),
+        document_example="О чём документ {name}?",
+        can_do=("Спрашивайте своими словами, по-русски или по-английски: в ответе будут лист, область и увеличенное "
+                "изображение для проверки. Читается текстовый слой, а сканы — если установлено распознавание (OCR); "
+                "линии чертежа без текста не читаются. Без настроенной модели ответ цитирует документы."),
+        history_title="История", history_search="Поиск по названиям и сообщениям", history_page_of="Страница (из {pages})",
+        no_chats="Чатов пока нет.", no_match="Ни один чат не подходит.", messages=("сообщение", "сообщения", "сообщений"),
+        in_documents="в документах: {names}",
+        open="Открыть", rename="Переименовать", new_title="Новое название", save="Сохранить", export="Экспорт",
+        delete="Удалить", delete_confirm="Удалить этот чат вместе с изображениями? Это нельзя отменить.",
+        delete_for_good="Удалить навсегда", deleted="Удалён: {title}",
+    ),
+}
+
+
+def ui_language() -> str:
+    """The language the pages speak: the sidebar's choice, else the browser's, else English."""
+    chosen = st.session_state.get(LANGUAGE_KEY)
+    if chosen in TABLES:
+        return str(chosen)
+    locale = (st.context.locale or "").lower()
+    return "ru" if locale.startswith("ru") else "en"
+
+
+def texts() -> UiTexts:
+    """The pages' texts, in ``ui_language``."""
+    return TABLES[ui_language()]
+
+
+def texts_for(text: str) -> UiTexts:
+    """The texts of what answers ``text`` (a question): in the question's language."""
+    return TABLES[language_of(text)]
