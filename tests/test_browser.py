@@ -61,7 +61,7 @@ def test_upload_ask_reload_and_reopen_from_history(page: Page, server: Streamlit
     expect(page.get_by_text("Перечень элементов импульсного модулятора").first).to_be_visible()
     page.screenshot(path=ARTIFACTS / "3-history.png", full_page=True)
     settle(page)
-    page.get_by_role("button", name="Open").first.click()
+    page.locator('[data-testid="stMain"]').get_by_role("button", name="Open").first.click()
     expect(page.get_by_role("heading", name="Перечень элементов импульсного модулятора")).to_be_visible()
     expect(page.locator('[data-testid="stChatMessage"] img').first).to_be_visible()
     page.screenshot(path=ARTIFACTS / "4-reopened.png", full_page=True)
@@ -73,7 +73,7 @@ def test_upload_ask_reload_and_reopen_from_history(page: Page, server: Streamlit
     page.get_by_role("link", name="History", exact=True).click()
     expect(page.get_by_text("Перечень элементов импульсного модулятора").first).to_be_visible()
     settle(page)
-    page.get_by_role("button", name="Open").first.click()
+    page.locator('[data-testid="stMain"]').get_by_role("button", name="Open").first.click()
     expect(page.locator('[data-testid="stChatMessage"] img').first).to_be_visible()
     page.screenshot(path=ARTIFACTS / "5-after-restart.png", full_page=True)
 

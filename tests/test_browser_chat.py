@@ -61,7 +61,7 @@ def test_the_scope_chosen_first_holds_and_the_chat_keeps_its_address(page: Page)
     page.get_by_role("link", name="History", exact=True).click()
     settle(page)
     assert "chat=" not in page.url
-    page.get_by_role("button", name="Open").first.click()
+    page.locator('[data-testid="stMain"]').get_by_role("button", name="Open").first.click()
     expect(page.get_by_role("heading", name="What is the duty of pump P-1?")).to_be_visible()
     page.wait_for_url(f"**chat={chat.group(1)}")
     page.reload()
