@@ -29,6 +29,10 @@ navigation = st.navigation(
     ],
     position="top" if signed_in() else "hidden",
 )
+# A narrow window keeps most of its width for the drawings: the sidebar (the language, where chats
+# are kept) takes less of it. The app's own constant style, never text from a file or a person.
+st.html("<style>@media (max-width: 1000px) { section[data-testid='stSidebar'] "
+        "{ width: 210px !important; min-width: 210px !important; } }</style>")
 app = gate()
 show_sidebar(app)
 navigation.run()

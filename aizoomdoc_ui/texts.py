@@ -47,6 +47,7 @@ class UiTexts:
     new_chat: str
     chat_gone: str
     scope_label: str
+    scope_placeholder: str
     no_documents: str
     ask_placeholder: str
     reading: str  # {name}
@@ -105,7 +106,7 @@ TABLES = {
         model="Answers by the model {model}", no_model="No model configured: answers quote the documents.",
         user="Signed in as {user}",
         new_chat="New chat", chat_gone="That chat does not exist (any more). Starting a new one.",
-        scope_label="Documents to search (none chosen: all)",
+        scope_label="Documents to search (none chosen: all)", scope_placeholder="All documents",
         no_documents="No documents yet: attach a PDF or an image to your question, or add them on the Documents page.",
         ask_placeholder="Ask about your drawings", reading="Reading {name}…", files_only="_(files only)_",
         searching="Searching the documents…", found="Found {blocks} on {sheets}", no_sheet="no sheet",
@@ -137,7 +138,7 @@ TABLES = {
         model="Отвечает модель {model}", no_model="Модель не настроена: ответы цитируют документы.",
         user="Пользователь: {user}",
         new_chat="Новый чат", chat_gone="Такого чата нет (больше нет). Начинаем новый.",
-        scope_label="Где искать (ничего не выбрано: во всех документах)",
+        scope_label="Где искать (ничего не выбрано: во всех документах)", scope_placeholder="Все документы",
         no_documents="Документов пока нет: приложите PDF или изображение к вопросу или добавьте их на странице «Документы».",
         ask_placeholder="Спросите о своих чертежах", reading="Читаю {name}…", files_only="_(только файлы)_",
         searching="Ищу в документах…", found="Найдено: {blocks} на {sheets}", no_sheet="ни одном листе",

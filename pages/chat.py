@@ -29,7 +29,7 @@ if chat_id:
         chat_id, view = None, None
 
 top = st.columns([4, 1])
-top[0].title(markup.inline(view.chat.title) if view else t.new_chat)
+top[0].subheader(markup.inline(view.chat.title) if view else t.new_chat)  # a question is long for a title
 if top[1].button(t.new_chat, width="stretch"):
     open_chat(None)
     st.rerun()
@@ -38,7 +38,7 @@ documents = app.list_documents()
 names = {d.id: d.name for d in documents}
 scope = (view.chat.metadata.get("document_ids") if view else None) or []
 chosen = st.multiselect(
-    t.scope_label, options=list(names), default=[d for d in scope if d in names],
+    t.scope_label, options=list(names), default=[d for d in scope if d in names], placeholder=t.scope_placeholder,
     format_func=lambda d: names.get(d, d),  # options are plain text: no Markdown to escape
 )
 if view and chosen != scope:

@@ -21,14 +21,14 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-q
 
 @contextmanager
 def browse(server: StreamlitServer, *, path: str = "", outside: list[str] | None = None,
-           goto: bool = True) -> Iterator[Page]:
-    """A Chromium tab on the app (at ``path``). Every request the tab makes to anything but the app
-    itself is appended to ``outside``, when given."""
+           goto: bool = True, width: int = 1400, locale: str = "en-US") -> Iterator[Page]:
+    """A Chromium tab on the app (at ``path``), ``width`` pixels wide, its browser set to ``locale``.
+    Every request the tab makes to anything but the app itself is appended to ``outside``, when given."""
     assert Path(CHROMIUM).exists(), "Debian's chromium is installed by the test command"
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context = browser.new_context(viewport={"width": width, "height": 1000}, locale=locale)
         if outside is not None:
             own = (server.url + "/", server.url.replace("http", "ws", 1) + "/")
             context.on("request", lambda request: None if request.url.startswith(own) else outside.append(request.url))

@@ -75,3 +75,42 @@ def test_the_scope_chosen_first_holds_and_the_chat_keeps_its_address(page: Page)
     page.wait_for_url(f"**chat={chat.group(1)}")
     expect(page.get_by_role("heading", name="What is the duty of pump P-1?")).to_be_visible()
     page.screenshot(path=ARTIFACTS / "chat-reopened-keeps-address.png", full_page=True)
+
+
+@pytest.fixture
+def russian_narrow(server: StreamlitServer) -> Iterator[Page]:
+    with browse(server, width=800, locale="ru-RU") as tab:
+        yield tab
+
+
+def test_a_russian_browser_in_an_800px_window_gets_a_russian_app_that_fits(russian_narrow: Page) -> None:
+    page = russian_narrow
+    settle(page)
+    expect(page.get_by_role("heading", name="Новый чат")).to_be_visible()  # from the browser's language alone
+    expect(page.get_by_role("link", name="История", exact=True)).to_be_visible()
+    expect(page.get_by_text("Deploy")).to_have_count(0)  # no developer tools for the people using the app
+    page.locator('[data-testid="stChatInputTextArea"]').fill("Какая производительность насоса P-1?")
+    page.keyboard.press("Enter")
+    answer = page.locator('[data-testid="stChatMessage"]').filter(has_text="Модель не запрашивалась")
+    expect(answer.first).to_be_visible()
+    expect(page.get_by_role("button", name="Новый чат")).to_be_visible()
+    image = answer.first.locator("img").first
+    expect(image).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "ru-800-chat.png", full_page=True)
+
+    page.get_by_role("link", name="История", exact=True).click()
+    settle(page)
+    buttons = page.locator('[data-testid="stMain"] button')
+    for label in ("Открыть", "Переименовать", "Экспорт", "Удалить"):
+        button = buttons.filter(has_text=label).first
+        expect(button).to_be_visible()
+        assert button.evaluate("b => b.scrollWidth <= b.clientWidth"), f"{label} is cut in an 800 px window"
+    page.screenshot(path=ARTIFACTS / "ru-800-history.png", full_page=True)
+
+    page.locator('[data-testid="stMain"] button').filter(has_text="Удалить").first.click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_text("Это нельзя отменить")).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "ru-800-delete-asks.png")
+    dialog.get_by_role("button", name="Удалить навсегда").click()
+    settle(page)
+    expect(page.get_by_text("Чатов пока нет.")).to_be_visible()

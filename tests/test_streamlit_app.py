@@ -51,7 +51,7 @@ def test_ask_then_find_the_chat_in_history(data: Path) -> None:
     assert any(c.value.startswith("No model configured") for c in at.sidebar.caption)
     at.chat_input[0].set_value("Перечень элементов импульсного модулятора").run()
     assert not at.exception, at.exception
-    assert at.title[0].value == "Перечень элементов импульсного модулятора"
+    assert at.subheader[0].value == "Перечень элементов импульсного модулятора"
     answers = [m for m in at.chat_message if m.name == "assistant"]
     assert answers and "Модель не запрашивалась" in answers[0].markdown[0].value
     images = at.get("image")
@@ -69,7 +69,7 @@ def test_ask_then_find_the_chat_in_history(data: Path) -> None:
     assert any(c.value == "in " + markup.inline("C02_ru_perechen_elementov_PE3.pdf") for c in at.caption)
     at.button(key=f"open-{chat_id[0] if isinstance(chat_id, list) else chat_id}").click().run()
     assert not at.exception, at.exception
-    assert at.title[0].value == "Перечень элементов импульсного модулятора"
+    assert at.subheader[0].value == "Перечень элементов импульсного модулятора"
     assert len(at.get("image")) == len(images)
 
 
@@ -82,7 +82,7 @@ def test_a_new_chat_offers_questions_about_the_users_own_documents(data: Path) -
         "What scale is sheet МГТУ.436421.001ПЭ3 drawn at?")]  # the document's own sheet code
     offered[1].click().run()
     assert not at.exception, at.exception
-    assert at.title[0].value == markup.inline("Who signed sheet МГТУ.436421.001ПЭ3, and when?")
+    assert at.subheader[0].value == markup.inline("Who signed sheet МГТУ.436421.001ПЭ3, and when?")
     reader = Aizoomdoc.open(Settings.load(data_dir=data, environ={}, dotenv_path=None))
     (document,) = reader.list_documents()
     reader.close()
@@ -96,7 +96,7 @@ def test_a_russian_session_speaks_russian(data: Path) -> None:
     at.session_state["ui_language"] = "ru"  # as the sidebar's choice leaves it (the browser test picks it there)
     at.run()
     assert not at.exception, at.exception
-    assert at.title[0].value == "Новый чат"
+    assert at.subheader[0].value == "Новый чат"
     assert at.sidebar.caption[0].value == "Чаты и файлы хранятся на этом компьютере."
     at.chat_input[0].set_value("Перечень элементов").run()
     assert not at.exception, at.exception
@@ -199,7 +199,7 @@ def test_a_guessed_chat_id_of_another_user_shows_nothing(data: Path, monkeypatch
     at.query_params["chat"] = secret.id
     at.run()
     assert not at.exception, at.exception
-    assert at.title[0].value == "New chat" and any("does not exist" in w.value for w in at.warning)
+    assert at.subheader[0].value == "New chat" and any("does not exist" in w.value for w in at.warning)
     assert not any("private question" in m.value for m in at.markdown)
     at.switch_page("pages/history.py").run()
     assert not any("Alice" in m.value for m in at.markdown)
