@@ -7,18 +7,39 @@ captions, titles, is shown as the literal text it is (``markup.literal``).
 
 from __future__ import annotations
 
+import io
+
 import streamlit as st
+from PIL import Image
 
 from aizoomdoc_core import markup
 from aizoomdoc_core.app import Aizoomdoc
 from aizoomdoc_core.errors import AizoomdocError
 from aizoomdoc_core.models import ChatImage, ChatView, Citation
 
+SHOWN_WIDTH = 1460  # the widest Streamlit draws an image (twice its 730 px column, for sharp screens)
+
 
 @st.cache_data(max_entries=512, show_spinner=False)
 def image_bytes(_app: Aizoomdoc, image_id: str, _image: ChatImage) -> bytes:
-    """Stored images never change: a rerun or a history click reads each one once (keyed by id)."""
-    return _app.image_bytes(_image)
+    """Stored images never change: a rerun or a history click reads each one once (keyed by id),
+    as the PNG Streamlit shows without touching it (``shown_png``)."""
+    return shown_png(_app.image_bytes(_image))
+
+
+def shown_png(data: bytes) -> bytes:
+    """The image no wider than Streamlit ever draws one, as PNG. ``st.image`` given this (with
+    ``output_format="PNG"``) passes the bytes through; given anything else it decodes, resizes or
+    re-encodes every image on every rerun, which made a long chat seconds slow to echo a question."""
+    picture = Image.open(io.BytesIO(data))
+    if picture.format == "PNG" and picture.width <= SHOWN_WIDTH:
+        return data
+    if picture.width > SHOWN_WIDTH:
+        picture = picture.resize((SHOWN_WIDTH, max(1, round(picture.height * SHOWN_WIDTH / picture.width))),
+                                 Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    picture.save(out, format="PNG")
+    return out.getvalue()
 
 
 def caption(image: ChatImage) -> str:
@@ -38,9 +59,9 @@ def show_images(app: Aizoomdoc, images: list[ChatImage]) -> None:
             except AizoomdocError as exc:  # its blob store is unreachable right now: say so, keep the rest
                 st.info(f"{caption(image)}: the image cannot be shown right now ({markup.inline(str(exc))})")
                 continue
-            st.image(data, caption=caption(image), width="stretch")
+            st.image(data, caption=caption(image), width="stretch", output_format="PNG")
             with st.popover("Full size", width="stretch"):
-                st.image(data, caption=caption(image))
+                st.image(data, caption=caption(image), output_format="PNG")
 
 
 def step_line(name: str, summary: str) -> str:

@@ -7,8 +7,8 @@ import streamlit as st
 from aizoomdoc_core import markup
 from aizoomdoc_core.errors import AizoomdocError
 from aizoomdoc_core.events import AnswerDelta, ChatStarted, ImageReady, Notice, SearchDone, ToolCalled
-from aizoomdoc_ui.chat_view import caption, show_chat, step_line
-from aizoomdoc_ui.examples import examples
+from aizoomdoc_ui.chat_view import caption, show_chat, shown_png, step_line
+from aizoomdoc_ui.examples import Example, examples
 from aizoomdoc_ui.session import active_chat, current_user, gate, open_chat
 from aizoomdoc_ui.texts import texts, texts_for
 from aizoomdoc_ui.uploads import upload_limit_mb
@@ -59,61 +59,72 @@ elif example is None:
                 st.button(markup.inline(offer.question), key=f"example-{number}", icon=":material/help:",
                           on_click=st.session_state.__setitem__, args=(EXAMPLE_KEY, offer))
 
-prompt = st.chat_input(
-    t.ask_placeholder, accept_file="multiple", file_type=["pdf", "png", "jpg", "jpeg", "tif", "tiff"],
-    max_upload_size=upload_limit_mb(app),
-)
-if example is not None:  # asked in a new chat scoped to the document it names
-    prompt, chosen = example.question, [example.document_id]
-if prompt:
-    text = prompt if isinstance(prompt, str) else prompt.text
-    files = [] if isinstance(prompt, str) else list(prompt.files)
-    added = []
-    for upload in files:
-        with st.spinner(t.reading.format(name=markup.inline(upload.name))):
-            result = app.ingest_bytes(upload.getvalue(), upload.name)
-        if result.status == "ok":
-            added.append(result.document_id)
-        else:
-            st.error(markup.inline(result.error or ""))
-    # The documents chosen (and those just attached) scope the question before it is searched.
-    scoped = sorted(set(chosen) | set(added)) if added else chosen
-    if chat_id and added:
-        app.set_chat_scope(chat_id, scoped, user)
-    with st.chat_message("user"):
-        st.markdown(markup.literal(text) if text else t.files_only)
-    if text:
-        said = texts_for(text)  # what answers the question speaks its language
-        with st.chat_message("assistant"):
-            status = st.status(said.searching, expanded=True)
-            shown = st.empty()
-            events = app.ask(text, chat_id=chat_id, user_id=user, document_ids=None if chat_id else scoped or None)
-            done = []
-            written: list[str] = []
-            try:
-                for event in events:
-                    if isinstance(event, AnswerDelta):
-                        written.append(event.text)
-                        shown.markdown(markup.message("".join(written), from_model=event.from_model))
-                    elif isinstance(event, SearchDone):
-                        sheets = sorted({f"{h.document_name} p.{h.page}" for h in event.hits})
-                        status.write(said.found.format(blocks=said.count(len(event.hits), said.blocks),
-                                                       sheets=markup.inline(", ".join(sheets[:6]) or said.no_sheet)))
-                    elif isinstance(event, ImageReady):
-                        status.write(f"{event.image.kind.replace('_', ' ')}: {markup.inline(event.caption)}")
-                        status.image(event.data, caption=caption(event.image), width="stretch")
-                    elif isinstance(event, ToolCalled):
-                        status.write(step_line(event.name, event.summary))
-                    elif isinstance(event, Notice):
-                        status.write(markup.inline(event.text))
-                    else:
-                        done.append(event)
-                status.update(label=said.done, state="complete", expanded=False)
-            except AizoomdocError as exc:
-                status.update(label=said.stopped, state="error")
-                st.error(markup.inline(str(exc)))
-            started = next((e.chat for e in done if isinstance(e, ChatStarted)), None)
-        new_chat = chat_id or (started.id if started else None)
-        if new_chat:
-            open_chat(new_chat)
-            st.rerun()
+
+@st.fragment
+def conversation(chat_id: str | None, chosen: list[str], example: Example | None) -> None:
+    """The question box and the question being answered. A fragment: sending a question reruns only
+    this, so the question shows at once under a long chat instead of after the whole chat is drawn
+    again; once the answer is saved, the whole page is (with the answer in the chat's own layout)."""
+    with st.bottom:  # pinned under the page, as a chat's input is
+        prompt = st.chat_input(
+            t.ask_placeholder, accept_file="multiple", file_type=["pdf", "png", "jpg", "jpeg", "tif", "tiff"],
+            max_upload_size=upload_limit_mb(app),
+        )
+    if example is not None:  # asked in a new chat scoped to the document it names
+        prompt, chosen = example.question, [example.document_id]
+    if prompt:
+        text = prompt if isinstance(prompt, str) else prompt.text
+        files = [] if isinstance(prompt, str) else list(prompt.files)
+        added = []
+        for upload in files:
+            with st.spinner(t.reading.format(name=markup.inline(upload.name))):
+                result = app.ingest_bytes(upload.getvalue(), upload.name)
+            if result.status == "ok":
+                added.append(result.document_id)
+            else:
+                st.error(markup.inline(result.error or ""))
+        # The documents chosen (and those just attached) scope the question before it is searched.
+        scoped = sorted(set(chosen) | set(added)) if added else chosen
+        if chat_id and added:
+            app.set_chat_scope(chat_id, scoped, user)
+        with st.chat_message("user"):
+            st.markdown(markup.literal(text) if text else t.files_only)
+        if text:
+            said = texts_for(text)  # what answers the question speaks its language
+            with st.chat_message("assistant"):
+                status = st.status(said.searching, expanded=True)
+                shown = st.empty()
+                events = app.ask(text, chat_id=chat_id, user_id=user, document_ids=None if chat_id else scoped or None)
+                done = []
+                written: list[str] = []
+                try:
+                    for event in events:
+                        if isinstance(event, AnswerDelta):
+                            written.append(event.text)
+                            shown.markdown(markup.message("".join(written), from_model=event.from_model))
+                        elif isinstance(event, SearchDone):
+                            sheets = list(dict.fromkeys(f"{h.document_name} p.{h.page}" for h in event.hits))  # best first
+                            status.write(said.found.format(blocks=said.count(len(event.hits), said.blocks),
+                                                           sheets=markup.inline(", ".join(sheets[:6]) or said.no_sheet)))
+                        elif isinstance(event, ImageReady):
+                            status.write(f"{event.image.kind.replace('_', ' ')}: {markup.inline(event.caption)}")
+                            status.image(shown_png(event.data), caption=caption(event.image), width="stretch",
+                                         output_format="PNG")
+                        elif isinstance(event, ToolCalled):
+                            status.write(step_line(event.name, event.summary))
+                        elif isinstance(event, Notice):
+                            status.write(markup.inline(event.text))
+                        else:
+                            done.append(event)
+                    status.update(label=said.done, state="complete", expanded=False)
+                except AizoomdocError as exc:
+                    status.update(label=said.stopped, state="error")
+                    st.error(markup.inline(str(exc)))
+                started = next((e.chat for e in done if isinstance(e, ChatStarted)), None)
+            new_chat = chat_id or (started.id if started else None)
+            if new_chat:
+                open_chat(new_chat)
+                st.rerun()
+
+
+conversation(chat_id, chosen, example)
