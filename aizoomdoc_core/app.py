@@ -19,7 +19,7 @@ from .agent import Agent
 from .chats import DEFAULT_TITLE, MAX_OFFSET, MAX_PAGE_SIZE, MAX_TITLE, Chats
 from .config import Settings, describe_error
 from .dense.embedder import open_embedder
-from .errors import InvalidInput
+from .errors import AizoomdocError, InvalidInput
 from .events import Event
 from .export import export_chat
 from .ingest.pdf import Progress, ocr_available
@@ -143,7 +143,15 @@ class Aizoomdoc:
 
     def export_chat(self, chat_id: str, user: str | None = None) -> tuple[str, bytes]:
         """(file name, zip) of the chat: chat.md with its images (see ``export``)."""
-        return export_chat(self.chats, self.chats.view(chat_id, user))
+        return export_chat(self.chats, self.chats.view(chat_id, user), self._source)
+
+    def _source(self, document_id: str, page: int) -> tuple[str, str | None]:
+        """A cited page as a reviewer names it: the document's file name and the page's sheet code."""
+        try:
+            name = self.library.document(document_id).name
+        except AizoomdocError:  # deleted since: the chat keeps its evidence anyway
+            return "(deleted document)", None
+        return name, self.library.sheet(document_id, page).code
 
     def set_chat_scope(self, chat_id: str, document_ids: Sequence[str] | None, user: str | None = None) -> Chat:
         """Limit the chat's questions to these documents (None: all documents)."""

@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Callable, Sequence
 
 from . import markup
 from .chats import Chats
-from .models import ChatView
+from .models import ChatView, Citation
 from .sanitize import safe_key_part
 
 
-def export_chat(chats: Chats, view: ChatView) -> tuple[str, bytes]:
-    """(file name, zip bytes) of the chat ``view`` (read for its owner), its images read from ``chats``."""
+Source = Callable[[str, int], tuple[str, str | None]]  # (document id, page) -> (file name, sheet code)
+
+
+def export_chat(chats: Chats, view: ChatView, source: Source) -> tuple[str, bytes]:
+    """(file name, zip bytes) of the chat ``view`` (read for its owner), its images read from
+    ``chats``; each citation named as a reviewer names it (``source``: file, sheet, page, where)."""
     names = {}
     lines = [f"# {markup.inline(view.chat.title)}", "", f"{view.chat.created_at:%Y-%m-%d %H:%M} UTC", ""]
     buffer = io.BytesIO()
@@ -32,8 +37,26 @@ def export_chat(chats: Chats, view: ChatView) -> tuple[str, bytes]:
             for image in (i for i in view.images if i.message_id == message.id):
                 lines += [f"![{markup.inline(str(image.metadata.get('caption') or image.kind))}]({names[image.id]})", ""]
             for citation in message.citations:
-                lines.append(f"- [{citation.marker}] document {citation.document_id}, page {citation.page}, "
-                             f"region {citation.bbox}")
+                lines.append(f"- [{citation.marker}] {_cited(citation, source)}")
             lines.append("")
         archive.writestr("chat.md", "\n".join(lines))
     return f"{safe_key_part(view.chat.title)[:80]}.zip", buffer.getvalue()
+
+
+def _cited(citation: Citation, source: Source) -> str:
+    """"A01.pdf, sheet A-1, page 3, upper right" (the document's name as literal text)."""
+    if not citation.document_id or citation.page is None:
+        return "(no page)"
+    name, sheet = source(citation.document_id, citation.page)
+    parts = [markup.inline(name)] + ([f"sheet {markup.inline(sheet)}"] if sheet else []) + [f"page {citation.page}"]
+    if citation.bbox:
+        parts.append(_where(citation.bbox))
+    return ", ".join(parts)
+
+
+def _where(bbox: Sequence[float]) -> str:
+    """Where on the sheet a region is, in words: its centre's third across and down."""
+    x, y = (bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2
+    down = ("top", "middle", "bottom")[min(2, int(y * 3))]
+    across = ("left", "centre", "right")[min(2, int(x * 3))]
+    return "centre of the sheet" if (down, across) == ("middle", "centre") else f"{down} {across} of the sheet"

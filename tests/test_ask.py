@@ -507,6 +507,11 @@ def test_export_holds_the_chat_and_its_images(drawings: Aizoomdoc) -> None:
     images = [n for n in archive.namelist() if n.startswith("images/")]
     assert len(images) == len(result.images) and all(f"]({n})" in markdown for n in images)
     assert all(archive.read(n).startswith(b"\x89PNG") for n in images)
+    # each source as a reviewer names it: the file, its sheet code and page, never ids or raw coordinates
+    first = result.citations[0]
+    assert f"- [{first['marker']}] {markup.inline('C02_ru_perechen_elementov_PE3.pdf')}, sheet " in markdown
+    assert f"page {first['page']}, " in markdown and "of the sheet" in markdown
+    assert first["document_id"] not in markdown and str(first["bbox"]) not in markdown
 
 
 def test_instructions_inside_a_document_are_only_data(app: Aizoomdoc, llm: ScriptedLLM, tmp_path: Path) -> None:
