@@ -30,6 +30,7 @@ log = logging.getLogger("aizoomdoc.library")
 
 MAX_TOP = 500
 MAX_QUERY = 2000
+MAX_OPENINGS = 5  # documents whose first page a scoped question that matched nothing shows
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,18 @@ class Library:
         if meaning and self.hybrid:
             return self.hybrid(text, top=top, document_ids=scope)
         return search(self.storage.db, text, top=top, document_ids=scope)
+
+    def opening_hits(self, document_ids: Sequence[str]) -> list[Hit]:
+        """Each document's first page as a hit: its title block, else its first block. What a chat
+        scoped to these documents shows when nothing matches its question (a question in another
+        language before the dense index is ready, say): the sheet and its stamp, not nothing."""
+        hits = []
+        for document_id in self.existing(document_ids)[:MAX_OPENINGS]:
+            blocks = sorted(self.storage.db.page_blocks(document_id, 1), key=lambda b: (b.bbox[1], b.bbox[0]))
+            if blocks:
+                stamp = next((b for b in blocks if b.kind == "title_block"), blocks[0])
+                hits.append(hit_from_block(stamp))
+        return hits
 
     def sheet(self, document_id: str, page: int) -> Sheet:
         info = self.storage.db.page_info(document_id, page)

@@ -17,6 +17,7 @@ from PIL import Image
 
 from aizoomdoc_core import markup, render
 from aizoomdoc_core.app import Aizoomdoc
+from aizoomdoc_core.config import Settings
 from aizoomdoc_core.errors import InvalidInput
 from aizoomdoc_core.events import AnswerDelta, AnswerDone, AskResult, ImageReady, Notice, SearchDone, ToolCalled
 from aizoomdoc_core.storage.blobs import chat_prefix
@@ -440,6 +441,24 @@ def test_a_new_chat_asks_only_the_documents_chosen_before_its_first_question(app
     assert {r["document_id"] for r in follow_up.search_results} == {chosen}
     with pytest.raises(InvalidInput, match="scope a new chat"):
         run(app, "And the motor?", chat_id=result.chat_id, document_ids=[chosen])
+
+
+def test_a_scoped_question_that_matches_nothing_still_shows_the_sheet(tmp_path: Path) -> None:
+    """Before (or without) search by meaning, an English question of a Russian one-page sheet
+    matches no word of it: the chat shows the sheet and quotes it, rather than nothing."""
+    app = Aizoomdoc.open(Settings.load(data_dir=tmp_path / "data", environ={"AIZOOMDOC_EMBEDDINGS": "off"},
+                                       dotenv_path=None))
+    try:
+        assert app.ingest(C02).status == "ok"
+        (document,) = app.list_documents()
+        result, _ = run(app, "What is the flow rate?", offline=True, document_ids=[document.id])
+        assert {(r["document_id"], r["page"]) for r in result.search_results} == {(document.id, 1)}
+        assert result.images and all(i["document_id"] == document.id and i["page"] == 1 for i in result.images)
+        assert result.answer.startswith("- «") and result.citations[0]["page"] == 1
+        unscoped, _ = run(app, "What is the flow rate?", offline=True)  # the whole library: nothing to point at
+        assert unscoped.search_results == [] and not unscoped.images
+    finally:
+        app.close()
 
 
 def test_history_names_first_the_document_a_chat_found_most_in(app: Aizoomdoc, tmp_path: Path) -> None:

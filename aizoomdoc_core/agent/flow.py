@@ -5,7 +5,8 @@ log (``chats.ChatLog``, the chat read once). The question is saved before anythi
 fails later (a render, the model, a timeout) the chat keeps the question and says what happened.
 Then: search (its hits saved with the question), the evidence images (``evidence``), and the
 answer: the model's (``model_loop``), or without a model, offline or after the model failed, the
-extractive one (``extractive``). A follow-up is searched first where the last answer was (``context``); codes the question names
+extractive one (``extractive``). A follow-up is searched first where the last answer was (``context``); a
+scoped question that matches nothing shows its documents' first sheets; codes the question names
 that nothing in scope holds are said first (``codes``). The answer is saved with its citations and images.
 """
 
@@ -99,6 +100,8 @@ class Agent:
             hits = self.library.search(question, top=TOP_HITS, document_ids=chat.scope)
             if focus := Focus.of(chat.earlier):
                 hits = follow_up_hits(self.library, question, focus, hits, chat.scope, TOP_HITS)
+            if not hits and chat.scope:  # never empty-handed in a chosen set: its first sheets
+                hits = self.library.opening_hits(chat.scope)
             return hits, None
         except BackendUnavailable as exc:  # the documents are in a cloud that is away: say so, keep the chat
             return [], exc
