@@ -237,3 +237,73 @@ def test_a_table_whose_title_matched_is_quoted_by_the_row_that_holds_the_rest() 
     ])
     (quote,) = quoted(answer("what is the code of the facades set in the list of main drawing sets?", [hit(table, kind="table")])[0])
     assert quote == "Code | Title | Note — 77-FS | Architecture. Facades of the annexes | -"
+
+
+def equipment_schedule(path: Path) -> tuple[Path, dict[str, list[float]]]:
+    """A drawn schedule: a title, a header row and rows of cells side by side (each row one block,
+    its cells its lines), a blank row between two groups; returns the PDF and the normalized bbox
+    of each row's make/model cell by its tag."""
+    import pymupdf
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=2592, height=1728)
+    page.insert_text((60, 300), "EQUIPMENT SCHEDULE", fontsize=14)
+    rows = [("TAG", "ITEM", "SIZE", "MAKE / MODEL", "NOTE"), ("E-01", "WASHER", "27x30", "LG WM3400", "-"),
+            ("E-02", "DRYER", "27x30", "LG DLE3400", "ELECTRIC"), None,
+            ("E-05", "WATER SOFTENER", "12x48", "CULLIGAN HE-1.5", "SALT"), ("E-06", "SUMP PUMP", "1/3 HP", "ZOELLER M53", "-")]
+    cells = {}
+    for i, row in enumerate(rows):
+        for x, cell in zip((60, 160, 400, 600, 800), row or ()):
+            page.insert_text((x, 330 + 14 * i), cell, fontsize=6)
+        if row and row[0] != "TAG":
+            (box,) = page.search_for(row[3])
+            cells[row[0]] = [box.x0 / 2592, box.y0 / 1728, box.x1 / 2592, box.y1 / 1728]
+    doc.save(path)
+    return path, cells
+
+
+def inside(image: dict[str, Any], bbox: list[float]) -> bool:
+    box = image["bbox"]
+    return box[0] <= bbox[0] and box[1] <= bbox[1] and box[2] >= bbox[2] and box[3] >= bbox[3]
+
+
+@pytest.mark.parametrize("settings", ["local"], indirect=True)
+def test_a_schedule_row_under_the_heading_that_matched_is_quoted_and_shown(app: Aizoomdoc, tmp_path: Path) -> None:
+    # "schedule" meets the title, "make" and "model" the header, "sump pump" only the last row,
+    # which is no block near the title: the row is read from the page, quoted after its header,
+    # and the first crop is made around it.
+    path, cells = equipment_schedule(tmp_path / "schedule.pdf")
+    assert app.ingest(path).status == "ok"
+    done = [e for e in app.ask("What make and model is the sump pump in the schedule?", offline=True)
+            if isinstance(e, AnswerDone)][0].result
+    assert quoted(done.answer)[0] == "TAG / ITEM / SIZE / MAKE / MODEL / NOTE — E-06 / SUMP PUMP / 1/3 HP / ZOELLER M53 / -"
+    crop = next(i for i in done.images if i["kind"] == "zoom_crop")
+    assert inside(crop, cells["E-06"]) and 6 * crop["scale"] >= 16
+
+
+@pytest.mark.parametrize("settings", ["local"], indirect=True)
+def test_a_row_the_question_names_by_its_tag_is_quoted_after_its_header(app: Aizoomdoc, tmp_path: Path) -> None:
+    path, cells = equipment_schedule(tmp_path / "schedule.pdf")
+    assert app.ingest(path).status == "ok"
+    done = [e for e in app.ask("What is E-05?", offline=True) if isinstance(e, AnswerDone)][0].result
+    assert quoted(done.answer)[0] == "TAG / ITEM / SIZE / MAKE / MODEL / NOTE — E-05 / WATER SOFTENER / 12x48 / CULLIGAN HE-1.5 / SALT"
+    crop = next(i for i in done.images if i["kind"] == "zoom_crop")
+    assert inside(crop, cells["E-05"]) and 6 * crop["scale"] >= 16
+
+
+@pytest.mark.parametrize("settings", ["local"], indirect=True)
+def test_a_designator_s_rating_printed_tight_under_it_is_its_value(app: Aizoomdoc, tmp_path: Path) -> None:
+    # On a schematic the rating overlaps the designator's line a little; the next designator
+    # further down is not its value.
+    import pymupdf
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=1191, height=842)
+    page.insert_text((200, 300), "Q1", fontsize=10)
+    page.insert_text((600, 100), "POWER CIRCUIT 400V", fontsize=10)
+    page.insert_text((200, 330), "XT1", fontsize=10)
+    page.insert_text((199, 306), "25A", fontsize=7)
+    doc.save(tmp_path / "schematic.pdf")
+    assert app.ingest(tmp_path / "schematic.pdf").status == "ok"
+    done = [e for e in app.ask("What current is breaker Q1 rated for?", offline=True) if isinstance(e, AnswerDone)][0].result
+    assert quoted(done.answer)[0] == "Q1 → 25A"

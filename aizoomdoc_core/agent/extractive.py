@@ -41,6 +41,8 @@ from .evidence import Evidence, snippet
 from .labels import CANDIDATES, EPS, is_label
 from .labels import weights as _weights
 from .labels import weight as _weight
+from .rows import CELLS, Row
+from .rows import cells as row_cells
 from .texts import Texts
 
 QUOTED = 3  # quotes in an answer
@@ -89,6 +91,12 @@ def quotes(question: str, hits: list[Hit], evidence: Evidence, language: str) ->
     weighted = _weights(concepts, ordered)
     found: list[Quote] = []
     for position, hit in enumerate(ordered):
+        row = evidence.row(hit, concepts, weighted)
+        if row is not None:  # a schedule's title, header or row: the row that answers, after its header
+            text = _table_row(row)
+            score = _weight(f"{hit.text} {text}", concepts, weighted)
+            found.append(Quote(text, row.row, score, position, _key(row_cells(row.row))))
+            continue
         best = _best_quote(hit, concepts, weighted, language)
         if best is None:
             continue
@@ -228,12 +236,21 @@ def _row(lines: list[str], index: int) -> str:
     return f"{head} — {_cells(row, max(ITEM_CHARS - len(head), ITEM_CHARS // 2))}"
 
 
-def _cells(row: str, limit: int) -> str:
+def _table_row(row: Row) -> str:
+    """A schedule's row block after its header block, both cell by cell ("MARK / ITEM — X-28 / BATHTUB")."""
+    body = row_cells(row.row)
+    if row.header is None:
+        return _cells(body, ITEM_CHARS, CELLS)
+    head = _cells(row_cells(row.header), HEADER_CHARS, CELLS)
+    return f"{head} — {_cells(body, max(ITEM_CHARS - len(head), ITEM_CHARS // 2), CELLS)}"
+
+
+def _cells(row: str, limit: int, separator: str = CELL) -> str:
     """A row "a | b | c" within ``limit`` characters with every cell in it: short cells whole, the
     long ones cut to equal shares of what is left. The answer is usually a short cell at the end
     (a date, a mark, a quantity), after a long description that would take the whole quote."""
-    cells = [" ".join(cell.split()) for cell in row.split(CELL)]
-    room = limit - len(CELL) * (len(cells) - 1)
+    cells = [" ".join(cell.split()) for cell in row.split(separator)]
+    room = limit - len(separator) * (len(cells) - 1)
     if len(row) <= limit or room < MIN_CELL * len(cells):
         return _cut(row, limit)
     kept: dict[int, str] = {}
@@ -241,7 +258,7 @@ def _cells(row: str, limit: int) -> str:
         share = room // (len(cells) - count)
         kept[i] = cells[i] if len(cells[i]) <= share else _cut(cells[i], share)
         room -= len(kept[i])
-    return CELL.join(kept[i] for i in range(len(cells)))
+    return separator.join(kept[i] for i in range(len(cells)))
 
 
 def _passage(lines: list[str], index: int, concepts: Sequence[Sequence[str]], weights: Sequence[float]) -> str:

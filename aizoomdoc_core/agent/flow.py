@@ -28,7 +28,7 @@ from ..search import Hit
 from .codes import missing_codes
 from .context import Focus, follow_up_hits
 from .evidence import Evidence, show_hits
-from .extractive import extractive_answer
+from .extractive import extractive_answer, quotes
 from .model_loop import ModelLoop
 from .texts import texts_for
 from .tools import TOOLS, TOP_HITS, Context
@@ -73,7 +73,9 @@ class Agent:
             missing = [] if unsearchable else missing_codes(self.library, question, chat.scope)
             if missing:
                 yield Notice(text=texts_for(question.language).missing(missing))
-            yield from show_hits(evidence, self.renderer, question, hits)
+            # Crops go first where the answer without a model quotes, so that what it quotes is shown.
+            planned = [quote.hit for quote in quotes(question.text, hits, evidence, question.language)]
+            yield from show_hits(evidence, self.renderer, question, hits, planned)
             reply = yield from self._reply(question, chat, evidence, hits, unsearchable, offline, missing)
             metadata = {"citations": [c.to_json() for c in reply.citations], "model": reply.model,
                         "usage": reply.usage, "images": _ids(evidence.images)}

@@ -125,8 +125,8 @@ def label_value(library: Library, hit: Hit, concepts: Sequence[Sequence[str]], w
             continue
         if bx0 >= x1 - EPS and on_row(block.bbox, hit.bbox):
             distance = (bx0 - x1) / height
-        elif by0 >= y1 - EPS and min(bx1, x1) - max(bx0, x0) > 0:
-            distance = 2 * (by0 - y1) / height
+        elif by0 >= (y0 + y1) / 2 and min(bx1, x1) - max(bx0, x0) > 0:  # under it, or tight under it
+            distance = 2 * max(0.0, by0 - y1) / height  # (a breaker's rating overlapping its designator)
         else:
             continue
         key = (-weight(block.text, concepts, weights), distance)
