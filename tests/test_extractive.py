@@ -157,7 +157,7 @@ def test_a_label_alone_is_quoted_with_the_value_under_it(app: Aizoomdoc, tmp_pat
 
 def test_a_printed_label_with_a_slash_is_kept_whole() -> None:
     block = TitleBlock(sheet_code="E-2", fields={"MAKE / MODEL": "ACME 100"})
-    text, _ = answer("какая модель?", [hit(block.as_text(), kind="title_block", block="p1-title")], language="ru")
+    text, _ = answer("что в штампе?", [hit(block.as_text(), kind="title_block", block="p1-title")], language="ru")
     assert quoted(text)[0] == "Шифр: E-2; MAKE / MODEL: ACME 100"  # no field named: all, in order
 
 
@@ -307,3 +307,50 @@ def test_a_designator_s_rating_printed_tight_under_it_is_its_value(app: Aizoomdo
     assert app.ingest(tmp_path / "schematic.pdf").status == "ok"
     done = [e for e in app.ask("What current is breaker Q1 rated for?", offline=True) if isinstance(e, AnswerDone)][0].result
     assert quoted(done.answer)[0] == "Q1 → 25A"
+
+
+def test_a_question_in_one_language_quotes_the_line_of_a_sheet_in_the_other() -> None:
+    # No word of the question is printed on the sheet: its translations are (glossary).
+    notes = "\n".join([
+        "1. Плату изготовить комбинированным методом", "2. Класс точности 3 по ГОСТ Р 53429-2009",
+        "3. Шаг координатной сетки 0,5 мм", "4. Минимальная ширина проводника 0,25 мм",
+        "5. Нанести маску по ГОСТ Р 54849-2011", "6. Маркировку выполнить краской белой",
+        "7. Открытые участки залудить припоем ПОС-40 ГОСТ 21931-76", "8. Остальные требования по ГОСТ 23752-79",
+    ])
+    (quote, *_) = quoted(answer("What solder are the exposed pads tinned with?", [hit(notes)])[0])
+    assert "припоем ПОС-40" in quote
+    for question, language, first in [("Who drew the sheet?", "en", "Drawn by: Сидоров"),
+                                      ("кто разработчик?", "ru", "Разраб.: Сидоров"),
+                                      ("what scale is it?", "en", "Scale: 1:100")]:
+        assert quoted(answer(question, [title_block_hit()], language=language)[0])[0].startswith(first)
+
+
+@pytest.mark.parametrize("settings", ["local"], indirect=True)
+def test_a_value_that_repeats_a_word_of_its_label_is_still_its_value(app: Aizoomdoc, tmp_path: Path) -> None:
+    # "TYPE V ..." shares "type" with its label but says more; the label repeated is no value.
+    import pymupdf
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=1191, height=842)
+    page.insert_text((60, 240), "CONSTRUCTION TYPE", fontsize=10)
+    page.insert_text((60, 262), "TYPE V - WOOD FRAME", fontsize=10)
+    page.insert_text((600, 240), "FIXTURE SCHEDULE", fontsize=10)
+    page.insert_text((600, 262), "FIXTURE SCHEDULE", fontsize=10)
+    page.insert_text((600, 290), "SEE SHEET P-1", fontsize=10)
+    doc.save(tmp_path / "info.pdf")
+    assert app.ingest(tmp_path / "info.pdf").status == "ok"
+    for question, first in [("What is the construction type?", "CONSTRUCTION TYPE → TYPE V - WOOD FRAME"),
+                            ("Where is the fixture schedule?", "FIXTURE SCHEDULE → SEE SHEET P-1")]:
+        done = [e for e in app.ask(question, offline=True) if isinstance(e, AnswerDone)][0].result
+        assert quoted(done.answer)[0] == first
+
+
+def test_a_table_that_goes_on_from_the_page_before_gives_its_row_the_whole_quote() -> None:
+    # The block starts with a numbered row, not a header: quoting it as one would cut the date off.
+    table = "\n".join([
+        "11 | Parapet flashing changed to zinc-coated steel on all roofs of the annexes | annexes | was copper",
+        "12 | Expanded clay gravel replaced by expanded clay concrete in every roof type | all roofs | gravel"
+        " | agreed by letter of 02.09.2025 No. 01/02-5721",
+    ])
+    (quote,) = quoted(answer("when was the expanded clay gravel replaced by concrete?", [hit(table, kind="table")])[0])
+    assert quote.startswith("12 | Expanded clay") and "02.09.2025" in quote and "Parapet" not in quote

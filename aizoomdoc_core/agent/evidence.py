@@ -20,6 +20,7 @@ from ..question import Question
 from ..render import CONTEXT_CANVAS, MAX_SIDE, Concepts, Renderer, Rendered, clamp_bbox
 from ..search import Hit
 from ..terms import matched_concepts, query_concepts
+from .glossary import bilingual
 from .labels import CANDIDATES, label_value, weights
 from .rows import Row, table_row
 
@@ -141,7 +142,7 @@ def show_hits(
     # The first quote, then search's best hit (what a model would read first), then the other quotes.
     first = list({(h.document_id, h.block_id): h for h in [*quoted[:1], *hits[:1], *quoted[1:]]}.values())
     pending = first + [h for h in sorted(hits, key=lambda h: (h.document_id, h.page) != best) if h not in first]
-    concepts = tuple(query_concepts(question.text))
+    concepts = tuple(bilingual(query_concepts(question.text)))  # as the quotes read them
     weighted = weights(concepts, hits[:CANDIDATES])
     shown: dict[tuple[str, int], set[int]] = {}
     # A crop fits what is left of the budget (its canvas shrinks), down to half a context canvas:

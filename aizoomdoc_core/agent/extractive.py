@@ -9,8 +9,11 @@ same document says only its sheet and page.
 A hit is a whole block (a title block, a schedule, a column of notes); what answers is a line or
 a field of it. Lines are scored by the question's concepts they hold (``terms``: words by exact
 form or stem, codes whole and counting double, a concept rarer among the hits' lines counting
-more), and up to ``QUOTED`` quotes are given, about ``ITEM_CHARS`` characters each, cut at a word
-boundary:
+more; a word also by its translations, ``glossary``, for a sheet in the other language), and up to
+``QUOTED`` quotes are given, about ``ITEM_CHARS`` characters each, cut at a word boundary:
+
+- a drawn schedule's row (``rows``: one block, its cells its lines) where the question's subject
+  is, under the title or header that matched, as "header — row", cells parted by " / ";
 
 - a title block's fields the question names as "field: value", the label in the question's
   language, then the fields that name the sheet (code, number, title);
@@ -38,6 +41,7 @@ from ..models import Citation
 from ..search import Hit
 from ..terms import matched_concepts, normalize, query_concepts, token_terms, tokens
 from .evidence import Evidence, snippet
+from .glossary import bilingual
 from .labels import CANDIDATES, EPS, is_label
 from .labels import weights as _weights
 from .labels import weight as _weight
@@ -56,6 +60,7 @@ CELL = " | "
 _FIELD = re.compile(r"^(?P<label>[^:\n]{1,60}?): (?P<value>.+)$")
 _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 _KEY = re.compile(r"[\W_]+", re.UNICODE)
+_NUMBERED = re.compile(r"^\s*\d+(?:[.,]\d+)*\.?\s*\|")  # a row whose first cell is its number
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,7 @@ def extractive_answer(texts: Texts, question: str, hits: list[Hit], evidence: Ev
 
 def quotes(question: str, hits: list[Hit], evidence: Evidence, language: str) -> list[Quote]:
     """The ``QUOTED`` best quotes of ``hits`` for ``question``, best first, none twice."""
-    concepts = query_concepts(question)
+    concepts = bilingual(query_concepts(question))  # a Russian sheet's line for an English question
     first = _first_shown(evidence, hits)
     ordered = sorted(hits[:CANDIDATES], key=lambda hit: (hit.document_id, hit.page) != first)
     weighted = _weights(concepts, ordered)
@@ -227,10 +232,12 @@ def _field(line: str, language: str) -> str:
 
 
 def _row(lines: list[str], index: int) -> str:
-    """A table row after its table's header (the first row), each cut to fit."""
+    """A table row after its table's header (the first row), each cut to fit. A first row that is
+    numbered like the others ("11 | ...") is no header: the table goes on from the page before, and
+    the row gets the whole quote."""
     header = next((i for i, line in enumerate(lines) if CELL in line), index)
     row = lines[index]
-    if header == index:
+    if header == index or _NUMBERED.match(lines[header]):
         return _cells(row, ITEM_CHARS)
     head = _cells(lines[header], HEADER_CHARS)
     return f"{head} — {_cells(row, max(ITEM_CHARS - len(head), ITEM_CHARS // 2))}"

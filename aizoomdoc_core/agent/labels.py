@@ -99,10 +99,18 @@ def weight(text: str, concepts: Sequence[Sequence[str]], weights: Sequence[float
     return sum(weights[i] for i in matched_concepts(concepts, text))
 
 
+def _repeats(text: str, label: set[str], concepts: Sequence[Sequence[str]]) -> bool:
+    """Whether ``text`` says nothing but the label's words and the question's: another label of
+    the same kind ("FIXTURE SCHEDULE" again), where "TYPE V - WOOD FRAME" under "CONSTRUCTION TYPE"
+    is its value."""
+    asked = {term for concept in concepts for term in concept}
+    return all(token in label or asked.intersection(token_terms(token)) for token in tokens(text))
+
+
 def label_value(library: Library, hit: Hit, concepts: Sequence[Sequence[str]], weights: Sequence[float]) -> list[Hit]:
     """The blocks of ``hit``'s value when it is a label (``is_label``), in reading order; none when
     it is not, or nothing near it reads as its value. A value is not another label of the same
-    kind: a block that holds a question word the label holds."""
+    kind: a block that holds a question word the label holds and nothing else (``_repeats``)."""
     flat = " ".join(hit.text.split())
     x0, y0, x1, y1 = hit.bbox
     height = y1 - y0
@@ -110,9 +118,11 @@ def label_value(library: Library, hit: Hit, concepts: Sequence[Sequence[str]], w
         return []
     asked = matched_concepts(concepts, flat)
 
+    own = set(tokens(flat))
+
     def readable(block: Hit) -> bool:
         return (block.block_id != hit.block_id and block.kind != "title_block" and small(block.bbox)
-                and not asked & matched_concepts(concepts, block.text))
+                and not (asked & matched_concepts(concepts, block.text) and _repeats(block.text, own, concepts)))
 
     # One read of the page around the label: its value's neighbourhood and its row to the edge.
     blocks = library.blocks_in_region(hit.document_id, hit.page, [x0, y0 - height, 1.0, min(1.0, y1 + BELOW_REACH * height)])
