@@ -354,3 +354,16 @@ def test_a_table_that_goes_on_from_the_page_before_gives_its_row_the_whole_quote
     ])
     (quote,) = quoted(answer("when was the expanded clay gravel replaced by concrete?", [hit(table, kind="table")])[0])
     assert quote.startswith("12 | Expanded clay") and "02.09.2025" in quote and "Parapet" not in quote
+
+
+@pytest.mark.parametrize("settings", ["local"], indirect=True)
+def test_a_follow_up_is_quoted_by_the_subject_of_the_question_before(app: Aizoomdoc, tmp_path: Path) -> None:
+    # "Which make and model?" names only the header's words; the turn before named the row.
+    path, cells = equipment_schedule(tmp_path / "schedule.pdf")
+    assert app.ingest(path).status == "ok"
+    chat = app.create_chat().id
+    list(app.ask("What is the water softener in the schedule?", chat_id=chat, offline=True))
+    done = [e for e in app.ask("Which make and model?", chat_id=chat, offline=True) if isinstance(e, AnswerDone)][0].result
+    assert "E-05 / WATER SOFTENER / 12x48 / CULLIGAN HE-1.5" in quoted(done.answer)[0]
+    crop = next(i for i in done.images if i["kind"] == "zoom_crop")
+    assert inside(crop, cells["E-05"]) and 6 * crop["scale"] >= 16

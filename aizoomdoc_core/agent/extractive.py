@@ -72,13 +72,15 @@ class Quote:
     key: str  # its own text (without a neighbour's value) as ``_key`` folds it
 
 
-def extractive_answer(texts: Texts, question: str, hits: list[Hit], evidence: Evidence) -> tuple[str, list[Citation]]:
-    """The answer's text and the citations of the hits it quotes."""
+def extractive_answer(
+    texts: Texts, question: str, hits: list[Hit], evidence: Evidence, earlier: str = ""
+) -> tuple[str, list[Citation]]:
+    """The answer's text and the citations of the hits it quotes (``earlier``: see ``quotes``)."""
     if not hits:
         return texts.nothing_found, []
     lines = []
     named = None  # the document the line before named: the next line of it says only where
-    for quote in quotes(question, hits, evidence, texts.language):
+    for quote in quotes(question, hits, evidence, texts.language, earlier):
         hit = quote.hit
         document = f"{hit.document_name}, " if hit.document_name != named else ""
         named = hit.document_name
@@ -88,12 +90,17 @@ def extractive_answer(texts: Texts, question: str, hits: list[Hit], evidence: Ev
     return text, evidence.citations(text)
 
 
-def quotes(question: str, hits: list[Hit], evidence: Evidence, language: str) -> list[Quote]:
-    """The ``QUOTED`` best quotes of ``hits`` for ``question``, best first, none twice."""
+def quotes(question: str, hits: list[Hit], evidence: Evidence, language: str, earlier: str = "") -> list[Quote]:
+    """The ``QUOTED`` best quotes of ``hits`` for ``question``, best first, none twice.
+
+    ``earlier`` is the question a follow-up follows: "Which make and model?" after "What is item
+    X-80?" asks for X-80's row, so the earlier question's words count too, at half weight."""
     concepts = bilingual(query_concepts(question))  # a Russian sheet's line for an English question
+    own = len(concepts)
+    concepts += [c for c in bilingual(query_concepts(earlier)) if c not in concepts]
     first = _first_shown(evidence, hits)
     ordered = sorted(hits[:CANDIDATES], key=lambda hit: (hit.document_id, hit.page) != first)
-    weighted = _weights(concepts, ordered)
+    weighted = _weights(concepts, ordered, own)
     found: list[Quote] = []
     for position, hit in enumerate(ordered):
         row = evidence.row(hit, concepts, weighted)

@@ -74,9 +74,10 @@ class Agent:
             if missing:
                 yield Notice(text=texts_for(question.language).missing(missing))
             # Crops go first where the answer without a model quotes, so that what it quotes is shown.
-            planned = [quote.hit for quote in quotes(question.text, hits, evidence, question.language)]
+            earlier = _followed(chat)
+            planned = [quote.hit for quote in quotes(question.text, hits, evidence, question.language, earlier)]
             yield from show_hits(evidence, self.renderer, question, hits, planned)
-            reply = yield from self._reply(question, chat, evidence, hits, unsearchable, offline, missing)
+            reply = yield from self._reply(question, chat, evidence, hits, unsearchable, offline, missing, earlier)
             metadata = {"citations": [c.to_json() for c in reply.citations], "model": reply.model,
                         "usage": reply.usage, "images": _ids(evidence.images)}
             chat.finish(answer, reply.text, message_type=reply.kind, metadata=metadata)
@@ -107,7 +108,7 @@ class Agent:
 
     def _reply(
         self, question: Question, chat: ChatLog, evidence: Evidence, hits: list[Hit],
-        unsearchable: BackendUnavailable | None, offline: bool, missing: list[str],
+        unsearchable: BackendUnavailable | None, offline: bool, missing: list[str], earlier: str,
     ) -> Generator[Event, None, Reply]:
         texts = texts_for(question.language)
         first = texts.missing(missing) + "\n\n" if missing else ""
@@ -124,14 +125,22 @@ class Agent:
                 log.warning("model failed for chat %s: %s", chat.chat.id, failure)
                 said = failure.said(texts)
                 yield Notice(text=said)
-                text, citations = extractive_answer(texts, question.text, hits, evidence)
+                text, citations = extractive_answer(texts, question.text, hits, evidence, earlier)
                 reply = Reply(f"{first}{said}\n\n{text}", "extractive", citations)
         else:
-            text, citations = extractive_answer(texts, question.text, hits, evidence)
+            text, citations = extractive_answer(texts, question.text, hits, evidence, earlier)
             reply = Reply(first + text, "extractive", citations)
             yield Notice(text=texts.offline if offline else texts.no_model)
         yield AnswerDelta(text=reply.text)
         return reply
+
+
+def _followed(chat: ChatLog) -> str:
+    """The question a follow-up follows (the last one asked in the chat when an answer before cited
+    something: ``context.Focus``), whose words name what the follow-up is about; else ""."""
+    if Focus.of(chat.earlier) is None:
+        return ""
+    return next((m.content for m in reversed(chat.earlier) if m.role == "user"), "")
 
 
 def _ids(images: list[ChatImage]) -> list[str]:

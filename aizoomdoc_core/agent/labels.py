@@ -33,6 +33,7 @@ ROW_CELLS = 3  # a block of this many lines, one line tall, is a whole row of ce
 LABEL_AREA = 0.05  # of the page: a block larger than this is no label nor cell (a page-wide text)
 LABEL_CHARS = 60  # a text this short may be a label whose value is another block
 EPS = 1e-3
+EARLIER = 0.5  # a word of the question before a follow-up counts half as much as the follow-up's own
 
 
 def is_label(text: str, concepts: Sequence[Sequence[str]]) -> bool:
@@ -83,16 +84,17 @@ def on_row(bbox: Sequence[float], label: Sequence[float]) -> bool:
     return overlap >= 0.5 * min(bbox[3] - bbox[1], label[3] - label[1])
 
 
-def weights(concepts: Sequence[Sequence[str]], hits: Sequence[Hit]) -> list[float]:
+def weights(concepts: Sequence[Sequence[str]], hits: Sequence[Hit], own: int | None = None) -> list[float]:
     """Per concept, how much a line that holds it says: rarer among the hits' lines is more, as in
-    search, and a code counts double ("sheet" is on every line of a title block, "checked" on one)."""
+    search, and a code counts double ("sheet" is on every line of a title block, "checked" on one).
+    Concepts from ``own`` on are the turn before's (a follow-up's subject): they count ``EARLIER``."""
     lines = [line for hit in hits for line in hit.text.split("\n") if line.strip()]
     held = [0] * len(concepts)
     for line in lines:
         for i in matched_concepts(concepts, line):
             held[i] += 1
-    return [(2.0 if is_code(concept[0]) else 1.0) * math.log(1.0 + (len(lines) + 0.5) / (n + 0.5))
-            for concept, n in zip(concepts, held)]
+    return [(2.0 if is_code(concept[0]) else 1.0) * (EARLIER if own is not None and i >= own else 1.0)
+            * math.log(1.0 + (len(lines) + 0.5) / (n + 0.5)) for i, (concept, n) in enumerate(zip(concepts, held))]
 
 
 def weight(text: str, concepts: Sequence[Sequence[str]], weights: Sequence[float]) -> float:
