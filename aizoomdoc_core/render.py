@@ -35,6 +35,7 @@ from .storage.interfaces import BlobStore
 from .terms import matched_concepts
 
 TEXT_PX = 20.0  # target height of text in a zoom crop, pixels per font size unit
+MIN_TEXT_PX = 16.0  # the least a crop's text is drawn at: a wide row is drawn down to it to be shown whole
 MAX_SIDE = 2048  # the model's image size limit, long side
 MIN_SIDE = 768  # a crop of big text is still drawn this large, so that its surroundings can be read
 VIEWPORT_SIDE = 1024
@@ -108,7 +109,8 @@ def context_crop(
     right of the label, the line under the heading, and often smaller than the label. So the scale
     makes the small text around the hit (the lower quartile of the font sizes near it) TEXT_PX tall,
     and the crop is as large as the canvas allows at that scale, the hit near its top-left; a wide
-    hit (a table row) widens the canvas up to MAX_SIDE. A hit still larger than that (a title block,
+    hit (a table row) widens the canvas up to MAX_SIDE, and one wider still is drawn smaller, down
+    to MIN_TEXT_PX, to be shown to its last cell. A hit still larger than that (a title block,
     a page of notes) is not shrunk: the crop goes where the question's words (``concepts``, as
     ``terms.query_concepts`` gives them) gather inside it, else where the hit starts.
 
@@ -121,6 +123,8 @@ def context_crop(
     hit = _rect(page, clamp_bbox(bbox, minimum=0.001))
     text = _text_size(page, _rect(page, clamp_bbox(bbox, minimum=0.15)), quantile=0.25) or _text_size(page, hit)
     scale = TEXT_PX / text if text else (_native_scale(page) or 2.0)
+    if text and hit.width * scale * 1.05 > widest:  # a row a little too wide: smaller, still legible, whole
+        scale = max(MIN_TEXT_PX * 1.02 / text, widest / (hit.width * 1.05))  # 2%: the clip's pixel rounding
     width = min(widest, max(canvas[0], hit.width * scale * 1.1)) / scale
     width, height = _inside_page(page.rect, width, canvas[1] / scale, MAX_SIDE / scale)
     too_large = hit.width > width or hit.height > height

@@ -157,7 +157,7 @@ def test_a_label_alone_is_quoted_with_the_value_under_it(app: Aizoomdoc, tmp_pat
 
 def test_a_printed_label_with_a_slash_is_kept_whole() -> None:
     block = TitleBlock(sheet_code="E-2", fields={"MAKE / MODEL": "ACME 100"})
-    text, _ = answer("какая модель?", [hit(block.as_text(), kind="title_block", block="p1-title")], language="ru")
+    text, _ = answer("что в штампе?", [hit(block.as_text(), kind="title_block", block="p1-title")], language="ru")
     assert quoted(text)[0] == "Шифр: E-2; MAKE / MODEL: ACME 100"  # no field named: all, in order
 
 
@@ -237,3 +237,133 @@ def test_a_table_whose_title_matched_is_quoted_by_the_row_that_holds_the_rest() 
     ])
     (quote,) = quoted(answer("what is the code of the facades set in the list of main drawing sets?", [hit(table, kind="table")])[0])
     assert quote == "Code | Title | Note — 77-FS | Architecture. Facades of the annexes | -"
+
+
+def equipment_schedule(path: Path) -> tuple[Path, dict[str, list[float]]]:
+    """A drawn schedule: a title, a header row and rows of cells side by side (each row one block,
+    its cells its lines), a blank row between two groups; returns the PDF and the normalized bbox
+    of each row's make/model cell by its tag."""
+    import pymupdf
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=2592, height=1728)
+    page.insert_text((60, 300), "EQUIPMENT SCHEDULE", fontsize=14)
+    rows = [("TAG", "ITEM", "SIZE", "MAKE / MODEL", "NOTE"), ("E-01", "WASHER", "27x30", "LG WM3400", "-"),
+            ("E-02", "DRYER", "27x30", "LG DLE3400", "ELECTRIC"), None,
+            ("E-05", "WATER SOFTENER", "12x48", "CULLIGAN HE-1.5", "SALT"), ("E-06", "SUMP PUMP", "1/3 HP", "ZOELLER M53", "-")]
+    cells = {}
+    for i, row in enumerate(rows):
+        for x, cell in zip((60, 160, 400, 600, 800), row or ()):
+            page.insert_text((x, 330 + 14 * i), cell, fontsize=6)
+        if row and row[0] != "TAG":
+            (box,) = page.search_for(row[3])
+            cells[row[0]] = [box.x0 / 2592, box.y0 / 1728, box.x1 / 2592, box.y1 / 1728]
+    doc.save(path)
+    return path, cells
+
+
+def inside(image: dict[str, Any], bbox: list[float]) -> bool:
+    box = image["bbox"]
+    return box[0] <= bbox[0] and box[1] <= bbox[1] and box[2] >= bbox[2] and box[3] >= bbox[3]
+
+
+@pytest.mark.parametrize("settings", ["local"], indirect=True)
+def test_a_schedule_row_under_the_heading_that_matched_is_quoted_and_shown(app: Aizoomdoc, tmp_path: Path) -> None:
+    # "schedule" meets the title, "make" and "model" the header, "sump pump" only the last row,
+    # which is no block near the title: the row is read from the page, quoted after its header,
+    # and the first crop is made around it.
+    path, cells = equipment_schedule(tmp_path / "schedule.pdf")
+    assert app.ingest(path).status == "ok"
+    done = [e for e in app.ask("What make and model is the sump pump in the schedule?", offline=True)
+            if isinstance(e, AnswerDone)][0].result
+    assert quoted(done.answer)[0] == "TAG / ITEM / SIZE / MAKE / MODEL / NOTE — E-06 / SUMP PUMP / 1/3 HP / ZOELLER M53 / -"
+    crop = next(i for i in done.images if i["kind"] == "zoom_crop")
+    assert inside(crop, cells["E-06"]) and 6 * crop["scale"] >= 16
+
+
+@pytest.mark.parametrize("settings", ["local"], indirect=True)
+def test_a_row_the_question_names_by_its_tag_is_quoted_after_its_header(app: Aizoomdoc, tmp_path: Path) -> None:
+    path, cells = equipment_schedule(tmp_path / "schedule.pdf")
+    assert app.ingest(path).status == "ok"
+    done = [e for e in app.ask("What is E-05?", offline=True) if isinstance(e, AnswerDone)][0].result
+    assert quoted(done.answer)[0] == "TAG / ITEM / SIZE / MAKE / MODEL / NOTE — E-05 / WATER SOFTENER / 12x48 / CULLIGAN HE-1.5 / SALT"
+    crop = next(i for i in done.images if i["kind"] == "zoom_crop")
+    assert inside(crop, cells["E-05"]) and 6 * crop["scale"] >= 16
+
+
+@pytest.mark.parametrize("settings", ["local"], indirect=True)
+def test_a_designator_s_rating_printed_tight_under_it_is_its_value(app: Aizoomdoc, tmp_path: Path) -> None:
+    # On a schematic the rating overlaps the designator's line a little; the next designator
+    # further down is not its value.
+    import pymupdf
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=1191, height=842)
+    page.insert_text((200, 300), "Q1", fontsize=10)
+    page.insert_text((600, 100), "POWER CIRCUIT 400V", fontsize=10)
+    page.insert_text((200, 330), "XT1", fontsize=10)
+    page.insert_text((199, 306), "25A", fontsize=7)
+    doc.save(tmp_path / "schematic.pdf")
+    assert app.ingest(tmp_path / "schematic.pdf").status == "ok"
+    done = [e for e in app.ask("What current is breaker Q1 rated for?", offline=True) if isinstance(e, AnswerDone)][0].result
+    assert quoted(done.answer)[0] == "Q1 → 25A"
+
+
+def test_a_question_in_one_language_quotes_the_line_of_a_sheet_in_the_other() -> None:
+    # No word of the question is printed on the sheet: its translations are (glossary).
+    notes = "\n".join([
+        "1. Плату изготовить комбинированным методом", "2. Класс точности 3 по ГОСТ Р 53429-2009",
+        "3. Шаг координатной сетки 0,5 мм", "4. Минимальная ширина проводника 0,25 мм",
+        "5. Нанести маску по ГОСТ Р 54849-2011", "6. Маркировку выполнить краской белой",
+        "7. Открытые участки залудить припоем ПОС-40 ГОСТ 21931-76", "8. Остальные требования по ГОСТ 23752-79",
+    ])
+    (quote, *_) = quoted(answer("What solder are the exposed pads tinned with?", [hit(notes)])[0])
+    assert "припоем ПОС-40" in quote
+    for question, language, first in [("Who drew the sheet?", "en", "Drawn by: Сидоров"),
+                                      ("кто разработчик?", "ru", "Разраб.: Сидоров"),
+                                      ("what scale is it?", "en", "Scale: 1:100")]:
+        assert quoted(answer(question, [title_block_hit()], language=language)[0])[0].startswith(first)
+
+
+@pytest.mark.parametrize("settings", ["local"], indirect=True)
+def test_a_value_that_repeats_a_word_of_its_label_is_still_its_value(app: Aizoomdoc, tmp_path: Path) -> None:
+    # "TYPE V ..." shares "type" with its label but says more; the label repeated is no value.
+    import pymupdf
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=1191, height=842)
+    page.insert_text((60, 240), "CONSTRUCTION TYPE", fontsize=10)
+    page.insert_text((60, 262), "TYPE V - WOOD FRAME", fontsize=10)
+    page.insert_text((600, 240), "FIXTURE SCHEDULE", fontsize=10)
+    page.insert_text((600, 262), "FIXTURE SCHEDULE", fontsize=10)
+    page.insert_text((600, 290), "SEE SHEET P-1", fontsize=10)
+    doc.save(tmp_path / "info.pdf")
+    assert app.ingest(tmp_path / "info.pdf").status == "ok"
+    for question, first in [("What is the construction type?", "CONSTRUCTION TYPE → TYPE V - WOOD FRAME"),
+                            ("Where is the fixture schedule?", "FIXTURE SCHEDULE → SEE SHEET P-1")]:
+        done = [e for e in app.ask(question, offline=True) if isinstance(e, AnswerDone)][0].result
+        assert quoted(done.answer)[0] == first
+
+
+def test_a_table_that_goes_on_from_the_page_before_gives_its_row_the_whole_quote() -> None:
+    # The block starts with a numbered row, not a header: quoting it as one would cut the date off.
+    table = "\n".join([
+        "11 | Parapet flashing changed to zinc-coated steel on all roofs of the annexes | annexes | was copper",
+        "12 | Expanded clay gravel replaced by expanded clay concrete in every roof type | all roofs | gravel"
+        " | agreed by letter of 02.09.2025 No. 01/02-5721",
+    ])
+    (quote,) = quoted(answer("when was the expanded clay gravel replaced by concrete?", [hit(table, kind="table")])[0])
+    assert quote.startswith("12 | Expanded clay") and "02.09.2025" in quote and "Parapet" not in quote
+
+
+@pytest.mark.parametrize("settings", ["local"], indirect=True)
+def test_a_follow_up_is_quoted_by_the_subject_of_the_question_before(app: Aizoomdoc, tmp_path: Path) -> None:
+    # "Which make and model?" names only the header's words; the turn before named the row.
+    path, cells = equipment_schedule(tmp_path / "schedule.pdf")
+    assert app.ingest(path).status == "ok"
+    chat = app.create_chat().id
+    list(app.ask("What is the water softener in the schedule?", chat_id=chat, offline=True))
+    done = [e for e in app.ask("Which make and model?", chat_id=chat, offline=True) if isinstance(e, AnswerDone)][0].result
+    assert "E-05 / WATER SOFTENER / 12x48 / CULLIGAN HE-1.5" in quoted(done.answer)[0]
+    crop = next(i for i in done.images if i["kind"] == "zoom_crop")
+    assert inside(crop, cells["E-05"]) and 6 * crop["scale"] >= 16

@@ -20,7 +20,9 @@ from ..question import Question
 from ..render import CONTEXT_CANVAS, MAX_SIDE, Concepts, Renderer, Rendered, clamp_bbox
 from ..search import Hit
 from ..terms import matched_concepts, query_concepts
+from .glossary import bilingual
 from .labels import CANDIDATES, label_value, weights
+from .rows import Row, table_row
 
 EVIDENCE_CROPS = 4  # legible crops around the best hits, shown before the model is asked
 EVIDENCE_PIXELS = 4_000_000  # all of those images together
@@ -44,6 +46,7 @@ class Evidence:
     pngs: dict[str, bytes] = field(default_factory=dict)  # each image's bytes by id, for a vision model
     documents: dict[str, DocumentInfo] = field(default_factory=dict)  # read once per question
     values: dict[tuple[str, str], list[Hit]] = field(default_factory=dict)  # a label's value, by its block
+    rows: dict[tuple[str, str], Row | None] = field(default_factory=dict)  # a table's answering row, by its hit
 
     def document(self, document_id: str) -> DocumentInfo:
         """The document, read from the store the first time this question needs it (failures are
@@ -63,6 +66,18 @@ class Evidence:
             except AizoomdocError:
                 return []
         return self.values[key]
+
+    def row(self, hit: Hit, concepts: Sequence[Sequence[str]], weights: Sequence[float]) -> Row | None:
+        """The row of the table ``hit`` heads or belongs to that answers (``rows.table_row``), chosen
+        once per question: the quote reads it and its crop is made around it. None when the store
+        is away."""
+        key = (hit.document_id, hit.block_id)
+        if key not in self.rows:
+            try:
+                self.rows[key] = table_row(self.library, hit, concepts, weights)
+            except AizoomdocError:
+                return None
+        return self.rows[key]
 
     def add_hit(self, hit: Hit) -> str:
         for known_marker, known in self.hits.items():
@@ -106,26 +121,34 @@ def drawable(document: DocumentInfo) -> bool:
     return document.mime == "application/pdf" or document.mime.startswith("image/")
 
 
-def show_hits(evidence: Evidence, renderer: Renderer, question: Question, hits: list[Hit]) -> Iterator[Event]:
-    """A viewport of the best drawable page, and legible crops around the best hits.
+def show_hits(
+    evidence: Evidence, renderer: Renderer, question: Question, hits: list[Hit], quoted: Sequence[Hit] = ()
+) -> Iterator[Event]:
+    """A viewport of the best drawable page, and legible crops around what is quoted, then the best hits.
 
+    ``quoted`` are the blocks the answer without a model quotes, best first (``extractive.quotes``):
+    they get the first crops (with search's best hit after the first quote), so that each quote can
+    be read in an image, even when its block is no hit (a schedule's row under the heading that
+    matched) or on a page the hits rank lower.
     No image goes past EVIDENCE_PIXELS in all, so each crop should show something new: see
     ``_next_hit`` for which hit gets the next one. A label's crop is made to hold its value too
     (``labels.label_value``), which the extractive answer quotes after the label.
     """
     crops: list[ChatImage] = []
     pixels = 0
-    # The best page's hits come first: the answer to a question about a sheet is usually near
-    # another of that sheet's hits (a row of the schedule whose heading matched).
+    # Then the best page's hits: the answer to a question about a sheet is usually near another
+    # of that sheet's hits (a row of the schedule whose heading matched).
     best = (hits[0].document_id, hits[0].page) if hits else None
-    pending = sorted(hits, key=lambda h: (h.document_id, h.page) != best)
-    concepts = tuple(query_concepts(question.text))
+    # The first quote, then search's best hit (what a model would read first), then the other quotes.
+    first = list({(h.document_id, h.block_id): h for h in [*quoted[:1], *hits[:1], *quoted[1:]]}.values())
+    pending = first + [h for h in sorted(hits, key=lambda h: (h.document_id, h.page) != best) if h not in first]
+    concepts = tuple(bilingual(query_concepts(question.text)))  # as the quotes read them
     weighted = weights(concepts, hits[:CANDIDATES])
     shown: dict[tuple[str, int], set[int]] = {}
     # A crop fits what is left of the budget (its canvas shrinks), down to half a context canvas:
     # smaller than that it shows too little around its hit to be worth rendering.
     while len(crops) < EVIDENCE_CROPS and EVIDENCE_PIXELS - pixels >= CONTEXT_CANVAS[0] * CONTEXT_CANVAS[1] // 2:
-        hit = _next_hit(pending, crops, shown, concepts)
+        hit = _next_hit(pending, crops, shown, concepts, first)
         if hit is None:
             break
         try:
@@ -157,11 +180,13 @@ def show_hits(evidence: Evidence, renderer: Renderer, question: Question, hits: 
 
 
 def _next_hit(
-    pending: list[Hit], crops: list[ChatImage], shown: dict[tuple[str, int], set[int]], concepts: Concepts
+    pending: list[Hit], crops: list[ChatImage], shown: dict[tuple[str, int], set[int]], concepts: Concepts,
+    quoted: Sequence[Hit] = (),
 ) -> Hit | None:
     """Take from ``pending`` the hit that deserves the next crop, or None when none does.
 
-    A hit wholly inside an earlier crop of its page is already shown. Of the others, the first
+    A hit wholly inside an earlier crop of its page is already shown. A quoted block not yet
+    shown goes first, in the quotes' order. Of the others, the first
     that matches a question word its page's crops do not show yet goes first: on a schedule the
     heading matched "schedule", the row that matches "refrigerator" is the one with the answer,
     while a third heading that only says "schedule" again shows nothing new.
@@ -174,7 +199,7 @@ def _next_hit(
     if not fresh:
         return None
     new = (h for h in fresh if matched_concepts(concepts, h.text) - shown.get((h.document_id, h.page), set()))
-    hit = next(new, fresh[0])
+    hit = next((h for h in fresh if h in quoted), None) or next(new, fresh[0])
     pending.remove(hit)
     return hit
 

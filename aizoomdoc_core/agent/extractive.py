@@ -9,8 +9,11 @@ same document says only its sheet and page.
 A hit is a whole block (a title block, a schedule, a column of notes); what answers is a line or
 a field of it. Lines are scored by the question's concepts they hold (``terms``: words by exact
 form or stem, codes whole and counting double, a concept rarer among the hits' lines counting
-more), and up to ``QUOTED`` quotes are given, about ``ITEM_CHARS`` characters each, cut at a word
-boundary:
+more; a word also by its translations, ``glossary``, for a sheet in the other language), and up to
+``QUOTED`` quotes are given, about ``ITEM_CHARS`` characters each, cut at a word boundary:
+
+- a drawn schedule's row (``rows``: one block, its cells its lines) where the question's subject
+  is, under the title or header that matched, as "header — row", cells parted by " / ";
 
 - a title block's fields the question names as "field: value", the label in the question's
   language, then the fields that name the sheet (code, number, title);
@@ -38,9 +41,12 @@ from ..models import Citation
 from ..search import Hit
 from ..terms import matched_concepts, normalize, query_concepts, token_terms, tokens
 from .evidence import Evidence, snippet
+from .glossary import bilingual
 from .labels import CANDIDATES, EPS, is_label
 from .labels import weights as _weights
 from .labels import weight as _weight
+from .rows import CELLS, Row
+from .rows import cells as row_cells
 from .texts import Texts
 
 QUOTED = 3  # quotes in an answer
@@ -54,6 +60,7 @@ CELL = " | "
 _FIELD = re.compile(r"^(?P<label>[^:\n]{1,60}?): (?P<value>.+)$")
 _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 _KEY = re.compile(r"[\W_]+", re.UNICODE)
+_NUMBERED = re.compile(r"^\s*\d+(?:[.,]\d+)*\.?\s*\|")  # a row whose first cell is its number
 
 
 @dataclass(frozen=True)
@@ -65,13 +72,15 @@ class Quote:
     key: str  # its own text (without a neighbour's value) as ``_key`` folds it
 
 
-def extractive_answer(texts: Texts, question: str, hits: list[Hit], evidence: Evidence) -> tuple[str, list[Citation]]:
-    """The answer's text and the citations of the hits it quotes."""
+def extractive_answer(
+    texts: Texts, question: str, hits: list[Hit], evidence: Evidence, earlier: str = ""
+) -> tuple[str, list[Citation]]:
+    """The answer's text and the citations of the hits it quotes (``earlier``: see ``quotes``)."""
     if not hits:
         return texts.nothing_found, []
     lines = []
     named = None  # the document the line before named: the next line of it says only where
-    for quote in quotes(question, hits, evidence, texts.language):
+    for quote in quotes(question, hits, evidence, texts.language, earlier):
         hit = quote.hit
         document = f"{hit.document_name}, " if hit.document_name != named else ""
         named = hit.document_name
@@ -81,14 +90,25 @@ def extractive_answer(texts: Texts, question: str, hits: list[Hit], evidence: Ev
     return text, evidence.citations(text)
 
 
-def quotes(question: str, hits: list[Hit], evidence: Evidence, language: str) -> list[Quote]:
-    """The ``QUOTED`` best quotes of ``hits`` for ``question``, best first, none twice."""
-    concepts = query_concepts(question)
+def quotes(question: str, hits: list[Hit], evidence: Evidence, language: str, earlier: str = "") -> list[Quote]:
+    """The ``QUOTED`` best quotes of ``hits`` for ``question``, best first, none twice.
+
+    ``earlier`` is the question a follow-up follows: "Which make and model?" after "What is item
+    X-80?" asks for X-80's row, so the earlier question's words count too, at half weight."""
+    concepts = bilingual(query_concepts(question))  # a Russian sheet's line for an English question
+    own = len(concepts)
+    concepts += [c for c in bilingual(query_concepts(earlier)) if c not in concepts]
     first = _first_shown(evidence, hits)
     ordered = sorted(hits[:CANDIDATES], key=lambda hit: (hit.document_id, hit.page) != first)
-    weighted = _weights(concepts, ordered)
+    weighted = _weights(concepts, ordered, own)
     found: list[Quote] = []
     for position, hit in enumerate(ordered):
+        row = evidence.row(hit, concepts, weighted)
+        if row is not None:  # a schedule's title, header or row: the row that answers, after its header
+            text = _table_row(row)
+            score = _weight(f"{hit.text} {text}", concepts, weighted)
+            found.append(Quote(text, row.row, score, position, _key(row_cells(row.row))))
+            continue
         best = _best_quote(hit, concepts, weighted, language)
         if best is None:
             continue
@@ -219,21 +239,32 @@ def _field(line: str, language: str) -> str:
 
 
 def _row(lines: list[str], index: int) -> str:
-    """A table row after its table's header (the first row), each cut to fit."""
+    """A table row after its table's header (the first row), each cut to fit. A first row that is
+    numbered like the others ("11 | ...") is no header: the table goes on from the page before, and
+    the row gets the whole quote."""
     header = next((i for i, line in enumerate(lines) if CELL in line), index)
     row = lines[index]
-    if header == index:
+    if header == index or _NUMBERED.match(lines[header]):
         return _cells(row, ITEM_CHARS)
     head = _cells(lines[header], HEADER_CHARS)
     return f"{head} — {_cells(row, max(ITEM_CHARS - len(head), ITEM_CHARS // 2))}"
 
 
-def _cells(row: str, limit: int) -> str:
+def _table_row(row: Row) -> str:
+    """A schedule's row block after its header block, both cell by cell ("MARK / ITEM — X-28 / BATHTUB")."""
+    body = row_cells(row.row)
+    if row.header is None:
+        return _cells(body, ITEM_CHARS, CELLS)
+    head = _cells(row_cells(row.header), HEADER_CHARS, CELLS)
+    return f"{head} — {_cells(body, max(ITEM_CHARS - len(head), ITEM_CHARS // 2), CELLS)}"
+
+
+def _cells(row: str, limit: int, separator: str = CELL) -> str:
     """A row "a | b | c" within ``limit`` characters with every cell in it: short cells whole, the
     long ones cut to equal shares of what is left. The answer is usually a short cell at the end
     (a date, a mark, a quantity), after a long description that would take the whole quote."""
-    cells = [" ".join(cell.split()) for cell in row.split(CELL)]
-    room = limit - len(CELL) * (len(cells) - 1)
+    cells = [" ".join(cell.split()) for cell in row.split(separator)]
+    room = limit - len(separator) * (len(cells) - 1)
     if len(row) <= limit or room < MIN_CELL * len(cells):
         return _cut(row, limit)
     kept: dict[int, str] = {}
@@ -241,7 +272,7 @@ def _cells(row: str, limit: int) -> str:
         share = room // (len(cells) - count)
         kept[i] = cells[i] if len(cells[i]) <= share else _cut(cells[i], share)
         room -= len(kept[i])
-    return CELL.join(kept[i] for i in range(len(cells)))
+    return separator.join(kept[i] for i in range(len(cells)))
 
 
 def _passage(lines: list[str], index: int, concepts: Sequence[Sequence[str]], weights: Sequence[float]) -> str:

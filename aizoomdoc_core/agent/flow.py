@@ -29,7 +29,7 @@ from ..search import Hit
 from .codes import missing_codes
 from .context import Focus, follow_up_hits
 from .evidence import Evidence, show_hits
-from .extractive import extractive_answer
+from .extractive import extractive_answer, quotes
 from .model_loop import ModelLoop
 from .texts import texts_for
 from .tools import TOOLS, TOP_HITS, Context
@@ -74,8 +74,11 @@ class Agent:
             missing = [] if unsearchable else missing_codes(self.library, question, chat.scope)
             if missing:
                 yield Notice(text=texts_for(question.language).missing(missing))
-            yield from show_hits(evidence, self.renderer, question, hits)
-            reply = yield from self._reply(question, chat, evidence, hits, unsearchable, offline, missing)
+            # Crops go first where the answer without a model quotes, so that what it quotes is shown.
+            earlier = _followed(chat)
+            planned = [quote.hit for quote in quotes(question.text, hits, evidence, question.language, earlier)]
+            yield from show_hits(evidence, self.renderer, question, hits, planned)
+            reply = yield from self._reply(question, chat, evidence, hits, unsearchable, offline, missing, earlier)
             metadata = {"citations": [c.to_json() for c in reply.citations], "model": reply.model,
                         "usage": reply.usage, "images": _ids(evidence.images)}
             chat.finish(answer, reply.text, message_type=reply.kind, metadata=metadata)
@@ -108,7 +111,7 @@ class Agent:
 
     def _reply(
         self, question: Question, chat: ChatLog, evidence: Evidence, hits: list[Hit],
-        unsearchable: BackendUnavailable | None, offline: bool, missing: list[str],
+        unsearchable: BackendUnavailable | None, offline: bool, missing: list[str], earlier: str,
     ) -> Generator[Event, None, Reply]:
         texts = texts_for(question.language)
         first = texts.missing(missing) + "\n\n" if missing else ""
@@ -125,14 +128,22 @@ class Agent:
                 log.warning("model failed for chat %s: %s", chat.chat.id, failure)
                 said = failure.said(texts)
                 yield Notice(text=said)
-                text, citations = extractive_answer(texts, question.text, hits, evidence)
+                text, citations = extractive_answer(texts, question.text, hits, evidence, earlier)
                 reply = Reply(f"{first}{said}\n\n{text}", "extractive", citations)
         else:
-            text, citations = extractive_answer(texts, question.text, hits, evidence)
+            text, citations = extractive_answer(texts, question.text, hits, evidence, earlier)
             reply = Reply(first + text, "extractive", citations)
             yield Notice(text=texts.offline if offline else texts.no_model)
         yield AnswerDelta(text=reply.text)
         return reply
+
+
+def _followed(chat: ChatLog) -> str:
+    """The question a follow-up follows (the last one asked in the chat when an answer before cited
+    something: ``context.Focus``), whose words name what the follow-up is about; else ""."""
+    if Focus.of(chat.earlier) is None:
+        return ""
+    return next((m.content for m in reversed(chat.earlier) if m.role == "user"), "")
 
 
 def _ids(images: list[ChatImage]) -> list[str]:

@@ -33,6 +33,7 @@ ROW_CELLS = 3  # a block of this many lines, one line tall, is a whole row of ce
 LABEL_AREA = 0.05  # of the page: a block larger than this is no label nor cell (a page-wide text)
 LABEL_CHARS = 60  # a text this short may be a label whose value is another block
 EPS = 1e-3
+EARLIER = 0.5  # a word of the question before a follow-up counts half as much as the follow-up's own
 
 
 def is_label(text: str, concepts: Sequence[Sequence[str]]) -> bool:
@@ -83,26 +84,35 @@ def on_row(bbox: Sequence[float], label: Sequence[float]) -> bool:
     return overlap >= 0.5 * min(bbox[3] - bbox[1], label[3] - label[1])
 
 
-def weights(concepts: Sequence[Sequence[str]], hits: Sequence[Hit]) -> list[float]:
+def weights(concepts: Sequence[Sequence[str]], hits: Sequence[Hit], own: int | None = None) -> list[float]:
     """Per concept, how much a line that holds it says: rarer among the hits' lines is more, as in
-    search, and a code counts double ("sheet" is on every line of a title block, "checked" on one)."""
+    search, and a code counts double ("sheet" is on every line of a title block, "checked" on one).
+    Concepts from ``own`` on are the turn before's (a follow-up's subject): they count ``EARLIER``."""
     lines = [line for hit in hits for line in hit.text.split("\n") if line.strip()]
     held = [0] * len(concepts)
     for line in lines:
         for i in matched_concepts(concepts, line):
             held[i] += 1
-    return [(2.0 if is_code(concept[0]) else 1.0) * math.log(1.0 + (len(lines) + 0.5) / (n + 0.5))
-            for concept, n in zip(concepts, held)]
+    return [(2.0 if is_code(concept[0]) else 1.0) * (EARLIER if own is not None and i >= own else 1.0)
+            * math.log(1.0 + (len(lines) + 0.5) / (n + 0.5)) for i, (concept, n) in enumerate(zip(concepts, held))]
 
 
 def weight(text: str, concepts: Sequence[Sequence[str]], weights: Sequence[float]) -> float:
     return sum(weights[i] for i in matched_concepts(concepts, text))
 
 
+def _repeats(text: str, label: set[str], concepts: Sequence[Sequence[str]]) -> bool:
+    """Whether ``text`` says nothing but the label's words and the question's: another label of
+    the same kind ("FIXTURE SCHEDULE" again), where "TYPE V - WOOD FRAME" under "CONSTRUCTION TYPE"
+    is its value."""
+    asked = {term for concept in concepts for term in concept}
+    return all(token in label or asked.intersection(token_terms(token)) for token in tokens(text))
+
+
 def label_value(library: Library, hit: Hit, concepts: Sequence[Sequence[str]], weights: Sequence[float]) -> list[Hit]:
     """The blocks of ``hit``'s value when it is a label (``is_label``), in reading order; none when
     it is not, or nothing near it reads as its value. A value is not another label of the same
-    kind: a block that holds a question word the label holds."""
+    kind: a block that holds a question word the label holds and nothing else (``_repeats``)."""
     flat = " ".join(hit.text.split())
     x0, y0, x1, y1 = hit.bbox
     height = y1 - y0
@@ -110,9 +120,11 @@ def label_value(library: Library, hit: Hit, concepts: Sequence[Sequence[str]], w
         return []
     asked = matched_concepts(concepts, flat)
 
+    own = set(tokens(flat))
+
     def readable(block: Hit) -> bool:
         return (block.block_id != hit.block_id and block.kind != "title_block" and small(block.bbox)
-                and not asked & matched_concepts(concepts, block.text))
+                and not (asked & matched_concepts(concepts, block.text) and _repeats(block.text, own, concepts)))
 
     # One read of the page around the label: its value's neighbourhood and its row to the edge.
     blocks = library.blocks_in_region(hit.document_id, hit.page, [x0, y0 - height, 1.0, min(1.0, y1 + BELOW_REACH * height)])
@@ -125,8 +137,8 @@ def label_value(library: Library, hit: Hit, concepts: Sequence[Sequence[str]], w
             continue
         if bx0 >= x1 - EPS and on_row(block.bbox, hit.bbox):
             distance = (bx0 - x1) / height
-        elif by0 >= y1 - EPS and min(bx1, x1) - max(bx0, x0) > 0:
-            distance = 2 * (by0 - y1) / height
+        elif by0 >= (y0 + y1) / 2 and min(bx1, x1) - max(bx0, x0) > 0:  # under it, or tight under it
+            distance = 2 * max(0.0, by0 - y1) / height  # (a breaker's rating overlapping its designator)
         else:
             continue
         key = (-weight(block.text, concepts, weights), distance)
