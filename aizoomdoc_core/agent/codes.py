@@ -1,6 +1,6 @@
 """Codes a question names that nothing in its scope holds.
 
-An engineer who asks for ``QF7`` or «РП-4» wants that item; when no sheet in the chat's documents
+An engineer who asks for ``QF7`` or «ВРУ-3» wants that item; when no sheet in the chat's documents
 prints it, the closest matches must not pass for it. So, before answering, each code of the
 question (a term mixing letters and digits, or joined by ``/ . - +``: ``terms.is_code``) is
 searched alone in the scope; a code search finds only blocks that hold that code whole (``В2``

@@ -93,8 +93,8 @@ def extractive_answer(
 def quotes(question: str, hits: list[Hit], evidence: Evidence, language: str, earlier: str = "") -> list[Quote]:
     """The ``QUOTED`` best quotes of ``hits`` for ``question``, best first, none twice.
 
-    ``earlier`` is the question a follow-up follows: "Which make and model?" after "What is item
-    X-80?" asks for X-80's row, so the earlier question's words count too, at half weight."""
+    ``earlier`` is the question a follow-up follows: "Who makes it?" after "What is fixture
+    P-3?" asks for P-3's row, so the earlier question's words count too, at half weight."""
     concepts = bilingual(query_concepts(question))  # a Russian sheet's line for an English question
     own = len(concepts)
     concepts += [c for c in bilingual(query_concepts(earlier)) if c not in concepts]
@@ -206,7 +206,7 @@ def _fields(lines: list[str], scored: list[tuple[float, int]], language: str) ->
     as "field: value; field: value" within ``ITEM_CHARS``."""
     order = [i for w, i in sorted(scored, key=lambda s: (-s[0], s[1])) if w > 0]
     # Then what names the sheet (its first fields: code, number, title), or, when the question
-    # named no field ("what does the stamp say?"), every field.
+    # named no field ("read me the stamp"), every field.
     order += [i for i in range(len(lines) if not order else min(IDENTITY, len(lines))) if i not in order]
     text = ""
     for i in order:

@@ -1,6 +1,6 @@
 """The words of drawings in English and Russian, so that a question in one finds its line in the other.
 
-People ask in their own language about sheets in another ("what solder are the pads tinned with?" of
+People ask in their own language about sheets in another ("which coating do the contacts get?" of
 a Russian PCB drawing, «какой масштаб?» of an English plan). Search finds such a sheet by meaning
 (the dense ranker), but the quote is chosen, and the crop placed, by the question's words, and no
 word of the question is printed on the sheet. So, for choosing quotes and crops only (search keeps
