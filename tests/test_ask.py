@@ -79,6 +79,7 @@ def test_offline_answer_is_extractive_cited_and_kept(drawings: Aizoomdoc) -> Non
     assert view.messages[1].content == result.answer
     assert view.messages[1].metadata["citations"] == result.citations
     assert {i.message_id for i in view.images} == {result.message_id}
+    assert all(", стр. " in i.metadata["caption"] for i in view.images)  # captions in the question's language
     assert len(view.search_results) == len(result.search_results) and view.search_results[0].message_id == view.messages[0].id
     assert app.list_chats()[0].title == "Перечень элементов импульсного модулятора"
 

@@ -23,6 +23,7 @@ from ..terms import matched_concepts, query_concepts
 from .glossary import bilingual
 from .labels import CANDIDATES, label_value, weights
 from .rows import Row, table_row
+from .texts import TEXTS, Texts
 
 EVIDENCE_CROPS = 4  # legible crops around the best hits, shown before the model is asked
 EVIDENCE_PIXELS = 4_000_000  # all of those images together
@@ -41,6 +42,7 @@ class Evidence:
     log: ChatLog
     library: Library
     answer: Message  # the pending answer: every image of the question belongs to it
+    texts: Texts = TEXTS["en"]  # the question's language, for the images' captions
     hits: dict[str, Hit] = field(default_factory=dict)
     images: list[ChatImage] = field(default_factory=list)
     pngs: dict[str, bytes] = field(default_factory=dict)  # each image's bytes by id, for a vision model
@@ -89,7 +91,7 @@ class Evidence:
 
     def store(self, kind: str, document: DocumentInfo, page: int, rendered: Rendered, sheet: str | None) -> ImageReady:
         """Store one rendered image of ``document``'s ``page`` (on sheet ``sheet``) as the next [In]."""
-        caption = f"{document.name}, page {page}" + (f", sheet {sheet}" if sheet else "")
+        caption = f"{document.name}, {self.texts.page} {page}" + (f", {self.texts.sheet} {sheet}" if sheet else "")
         new = f"I{len(self.images) + 1}"
         image = self.log.add_image(
             rendered.png, kind=kind, width=rendered.width, height=rendered.height, message_id=self.answer.id,

@@ -64,7 +64,7 @@ class Agent:
         asked = chat.add_question(question)
         yield ChatStarted(chat=chat.chat, question=asked)
         answer = chat.add_pending_answer()
-        evidence = Evidence(chat, self.library, answer)
+        evidence = Evidence(chat, self.library, answer, texts_for(question.language))
         try:
             hits, unsearchable = self._search(question, chat)
             results = chat.add_search_results(hits, message_id=asked.id)
