@@ -15,8 +15,13 @@ from PIL import Image
 from aizoomdoc_core import markup
 from aizoomdoc_core.app import Aizoomdoc
 from aizoomdoc_core.errors import AizoomdocError
+from aizoomdoc_core.agent.evidence import snippet
 from aizoomdoc_core.models import ChatImage, ChatView, Citation
+from aizoomdoc_ui.evidence_layout import arrange, outlined
+from aizoomdoc_ui.texts import UiTexts, texts, texts_for
 
+LOCATOR_WIDTH = 260  # a locator shows where, not what: small enough to leave the crop the width
+SNIPPET = 90  # characters of a cited block on its source's button
 SHOWN_WIDTH = 1460  # the widest Streamlit draws an image (twice its 730 px column, for sharp screens)
 
 
@@ -49,19 +54,40 @@ def caption(image: ChatImage) -> str:
     return markup.inline(f"[{marker}] {text}" if marker else text)
 
 
-def show_images(app: Aizoomdoc, images: list[ChatImage]) -> None:
-    """Images inline, two to a row, each with its caption and a full-size view."""
-    columns = st.columns(2)
-    for index, image in enumerate(images):
-        with columns[index % 2]:
-            try:
-                data = image_bytes(app, image.id, image)
-            except AizoomdocError as exc:  # its blob store is unreachable right now: say so, keep the rest
-                st.info(f"{caption(image)}: the image cannot be shown right now ({markup.inline(str(exc))})")
-                continue
-            st.image(data, caption=caption(image), width="stretch", output_format="PNG")
-            with st.popover("Full size", width="stretch"):
-                st.image(data, caption=caption(image), output_format="PNG")
+def show_images(app: Aizoomdoc, images: list[ChatImage], citations: list[Citation], t: UiTexts) -> None:
+    """The answer's evidence in reading order: the crops that support it as wide as the chat, one
+    under the other, each page's wider view small under its first crop with the crops outlined; the
+    rest behind one click (``evidence_layout.arrange``)."""
+    layout = arrange(images, citations)
+    for shown in layout.first:
+        _image(app, shown.image, t)
+        if shown.locator is not None:
+            _image(app, shown.locator, t, marks=shown.marks, label=t.where, width=LOCATOR_WIDTH)
+    if layout.more:
+        with st.expander(t.more_images.format(count=len(layout.more))):
+            for image in layout.more:
+                _image(app, image, t)
+
+
+def _image(app: Aizoomdoc, image: ChatImage, t: UiTexts, *, marks: tuple[tuple[float, ...], ...] = (),
+           label: str | None = None, width: int | None = None) -> None:
+    """One stored image with its caption (``label`` first when given), the crops of ``marks``
+    outlined on it; a line saying why when its blob store is unreachable."""
+    try:
+        data = image_bytes(app, image.id, image)
+    except AizoomdocError as exc:  # its blob store is unreachable right now: say so, keep the rest
+        st.info(t.image_away.format(caption=caption(image), error=markup.inline(str(exc))))
+        return
+    if marks and image.bbox:
+        data = located(image.id, data, tuple(image.bbox), marks)
+    text = caption(image) if label is None else f"{label} · {caption(image)}"
+    st.image(data, caption=text, width=width or "stretch", output_format="PNG")
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def located(image_id: str, _data: bytes, region: tuple[float, ...], marks: tuple[tuple[float, ...], ...]) -> bytes:
+    """A locator with its crops outlined, drawn once per image and marks (stored images never change)."""
+    return outlined(_data, region, marks)
 
 
 def step_line(name: str, summary: str) -> str:
@@ -73,43 +99,57 @@ def show_chat(app: Aizoomdoc, view: ChatView, names: dict[str, str]) -> None:
     """A chat exactly as it was shown: questions, answers, the model's steps, images and citations.
 
     ``names`` are the documents' names the page has already listed; a cited document missing from
-    them is looked up (or was deleted since).
+    them is looked up (or was deleted since). What sits under an answer speaks its question's language.
     """
+    t, asked = texts(), None
     for message in view.messages:
+        if message.role == "user":
+            t, asked = texts_for(message.content), message.id
         with st.chat_message(message.role):
             steps = [s for s in view.steps if s.answer_id == message.id]
             if steps:  # where the status box stood while the answer was made, collapsed as it ended
-                with st.expander(f"Steps of the model ({len(steps)})"):
+                with st.expander(t.steps.format(count=len(steps))):
                     for step in steps:
                         st.markdown(step_line(step.name, step.summary))
             st.markdown(markup.message(message.content, from_model=message.from_model) if message.content
-                        else "_(no answer was saved)_")
+                        else t.no_answer)
             if message.role != "assistant":
                 continue
-            show_images(app, [i for i in view.images if i.message_id == message.id])
             citations = message.citations
+            show_images(app, [i for i in view.images if i.message_id == message.id], citations, t)
             if citations:
-                with st.expander(f"Sources ({len(citations)})"):
+                found = {r.block_id: r.text for r in view.search_results if r.message_id == asked}
+                with st.expander(t.sources.format(count=len(citations))):
                     for number, citation in enumerate(citations):
-                        name = _document_name(app, citation.document_id, names)
-                        label = f"[{citation.marker}] {name}, page {citation.page}"
+                        label = source_label(citation, _document_name(app, citation.document_id, names, t), t,
+                                             found.get(citation.block_id or ""))
                         if st.button(markup.inline(label), key=f"source-{message.id}-{number}", type="tertiary"):
-                            show_source(app, citation, label)
+                            show_source(app, citation, label, t)
 
 
-@st.dialog("Source", width="large")
-def show_source(app: Aizoomdoc, citation: Citation, label: str) -> None:
-    """The cited page around the cited region, the region outlined."""
+def source_label(citation: Citation, name: str, t: UiTexts, text: str | None) -> str:
+    """A source as its button reads: marker, document, page, and the start of the block it cites,
+    so that two sources on one page differ."""
+    label = f"[{citation.marker}] {name}, {t.page} {citation.page}"
+    return f"{label}: «{snippet(text, SNIPPET)}»" if text else label
+
+
+def show_source(app: Aizoomdoc, citation: Citation, label: str, t: UiTexts) -> None:
+    """The cited page around the cited region, the region outlined, in a dialog titled in ``t``'s language."""
+    st.dialog(t.source, width="large")(_source_body)(app, citation, label, t)
+
+
+def _source_body(app: Aizoomdoc, citation: Citation, label: str, t: UiTexts) -> None:
     st.markdown(markup.inline(label))
     try:
         picture = app.source_picture(citation)
     except Exception as exc:  # a deleted document or a text-only one: say so instead of a picture
-        st.info(f"No picture of this source: {markup.inline(str(exc))}")
+        st.info(t.no_picture.format(error=markup.inline(str(exc))))
         return
     st.image(picture, width="stretch")
 
 
-def _document_name(app: Aizoomdoc, document_id: str | None, names: dict[str, str]) -> str:
+def _document_name(app: Aizoomdoc, document_id: str | None, names: dict[str, str], t: UiTexts) -> str:
     if not document_id:
         return "?"
     if document_id in names:
@@ -117,4 +157,4 @@ def _document_name(app: Aizoomdoc, document_id: str | None, names: dict[str, str
     try:
         return app.get_document(document_id).name
     except Exception:  # the document was deleted since: the chat keeps its evidence anyway
-        return "(deleted document)"
+        return t.deleted_document

@@ -58,11 +58,42 @@ class UiTexts:
     no_sheet: str
     done: str
     stopped: str
+    # under an answer
+    steps: str  # {count}
+    no_answer: str
+    image_away: str  # {caption} {error}
+    where: str
+    page: str
+    more_images: str  # {count}
+    sources: str  # {count}
+    source: str
+    no_picture: str  # {error}
+    deleted_document: str
     # a new chat: what to ask, built from the user's own documents, and what the app can and cannot do
     examples_title: str
     sheet_examples: tuple[str, ...]  # {code}
     document_example: str  # {name}
     can_do: str
+    # documents
+    ocr_off: str
+    add_documents: str
+    ingest: str
+    upload_reading: str  # {name}
+    upload_page: str  # {name} {done} {total}
+    upload_done: str  # {name} {pages} {status}
+    already_ingested: str
+    pages: tuple[str, ...]  # plural forms of "N pages"
+    no_documents_yet: str
+    columns: tuple[str, ...]  # the list's: name, pages, status, sheets, search by meaning, added
+    meaning_off: str
+    meaning_ready: str
+    meaning_partly: str  # {done} {total}
+    preparing: str  # {done} {total}
+    search_documents: str
+    sheet: str
+    delete_document: str
+    delete_document_confirm: str
+    document: str
     # history
     history_title: str
     history_search: str
@@ -112,12 +143,29 @@ TABLES = {
         searching="Searching the documents…", found="Found {blocks} on {sheets}", no_sheet="no sheet",
         blocks=("text block", "text blocks"),
         done="Done", stopped="Stopped",
+        steps="Steps of the model ({count})", no_answer="_(no answer was saved)_",
+        image_away="{caption}: the image cannot be shown right now ({error})",
+        where="Where it is on the sheet", page="page", more_images="More images ({count})", sources="Sources ({count})",
+        source="Source", no_picture="No picture of this source: {error}", deleted_document="(deleted document)",
         examples_title="Try asking",
         sheet_examples=("What is on sheet {code}?", "Who signed sheet {code}, and when?", "What scale is sheet {code} drawn at?"),
         document_example="What is {name} about?",
         can_do=("Ask in your own words, in English or Russian: the answer shows the sheet, the region and a zoomed image "
                 "to check it against. Text layers are read, and scans too when OCR is installed; lines of a drawing "
                 "that carry no text are not. Without a model configured, answers quote the documents."),
+        ocr_off=("OCR is off: Tesseract is not installed here, so scans and images are kept as pictures without text "
+                 "to search. Install it (`sudo apt-get install tesseract-ocr tesseract-ocr-eng tesseract-ocr-rus`, or "
+                 "start the app with `bash run.sh`) and restart the app."),
+        add_documents="Add drawings: PDF, scans, images, or the earlier pipeline's OCR outputs (md, html, json)",
+        ingest="Ingest", upload_reading="{name}: reading…", upload_page="{name}: page {done} of {total}",
+        upload_done="{name}: {pages}, {status}", already_ingested=" (already ingested)", pages=("page", "pages"),
+        no_documents_yet="No documents yet.",
+        columns=("name", "pages", "status", "sheets", "search by meaning", "added"),
+        meaning_off="off", meaning_ready="ready", meaning_partly="{done} of {total} blocks",
+        preparing="Preparing search by meaning: {done} of {total} text blocks. Search by words and codes works already.",
+        search_documents="Search in the documents", sheet="sheet", delete_document="Delete a document",
+        delete_document_confirm="Delete this document with its pages and search index? Chats that cite it keep their images.",
+        document="Document",
         history_title="History", history_search="Search titles and messages", history_page_of="Page (of {pages})",
         no_chats="No chats yet.", no_match="No chat matches.", messages=("message", "messages"), in_documents="in {names}",
         open="Open", rename="Rename", new_title="New title", save="Save", export="Export", delete="Delete",
@@ -144,12 +192,29 @@ TABLES = {
         searching="Ищу в документах…", found="Найдено: {blocks} на {sheets}", no_sheet="ни одном листе",
         blocks=("текстовый блок", "текстовых блока", "текстовых блоков"),
         done="Готово", stopped="Остановлено",
+        steps="Шаги модели ({count})", no_answer="_(ответ не сохранился)_",
+        image_away="{caption}: изображение сейчас недоступно ({error})",
+        where="Где это на листе", page="стр.", more_images="Ещё изображения ({count})", sources="Источники ({count})",
+        source="Источник", no_picture="Изображения этого источника нет: {error}", deleted_document="(документ удалён)",
         examples_title="Можно спросить",
         sheet_examples=("Что на листе {code}?", "Кто подписал лист {code} и когда?", "В каком масштабе выполнен лист {code}?"),
         document_example="О чём документ {name}?",
         can_do=("Спрашивайте своими словами, по-русски или по-английски: в ответе будут лист, область и увеличенное "
                 "изображение для проверки. Читается текстовый слой, а сканы — если установлено распознавание (OCR); "
                 "линии чертежа без текста не читаются. Без настроенной модели ответ цитирует документы."),
+        ocr_off=("Распознавание (OCR) выключено: Tesseract здесь не установлен, поэтому сканы и изображения хранятся "
+                 "картинками без текста для поиска. Установите его (`sudo apt-get install tesseract-ocr tesseract-ocr-eng "
+                 "tesseract-ocr-rus` или запустите приложение командой `bash run.sh`) и перезапустите приложение."),
+        add_documents="Добавьте чертежи: PDF, сканы, изображения или результаты прежнего распознавания (md, html, json)",
+        ingest="Загрузить", upload_reading="{name}: читаю…", upload_page="{name}: страница {done} из {total}",
+        upload_done="{name}: {pages}, {status}", already_ingested=" (уже загружен)",
+        pages=("страница", "страницы", "страниц"), no_documents_yet="Документов пока нет.",
+        columns=("название", "страниц", "состояние", "листы", "поиск по смыслу", "добавлен"),
+        meaning_off="выключен", meaning_ready="готов", meaning_partly="{done} из {total} блоков",
+        preparing="Готовлю поиск по смыслу: {done} из {total} текстовых блоков. Поиск по словам и кодам уже работает.",
+        search_documents="Поиск по документам", sheet="лист", delete_document="Удалить документ",
+        delete_document_confirm="Удалить этот документ с его страницами и поисковым индексом? Чаты, которые на него ссылаются, сохранят свои изображения.",
+        document="Документ",
         history_title="История", history_search="Поиск по названиям и сообщениям", history_page_of="Страница (из {pages})",
         no_chats="Чатов пока нет.", no_match="Ни один чат не подходит.", messages=("сообщение", "сообщения", "сообщений"),
         in_documents="в документах: {names}",

@@ -107,7 +107,6 @@ def conversation(chat_id: str | None, chosen: list[str], example: Example | None
                             status.write(said.found.format(blocks=said.count(len(event.hits), said.blocks),
                                                            sheets=markup.inline(", ".join(sheets[:6]) or said.no_sheet)))
                         elif isinstance(event, ImageReady):
-                            status.write(f"{event.image.kind.replace('_', ' ')}: {markup.inline(event.caption)}")
                             status.image(shown_png(event.data), caption=caption(event.image), width="stretch",
                                          output_format="PNG")
                         elif isinstance(event, ToolCalled):

@@ -7,17 +7,19 @@ import streamlit as st
 from aizoomdoc_core import markup
 from aizoomdoc_core.models import DenseProgress, DocumentInfo
 from aizoomdoc_ui.session import gate
+from aizoomdoc_ui.texts import texts
 from aizoomdoc_ui.uploads import upload_limit_mb
 
 app = gate()
-st.title("Documents")
+t = texts()
+st.title(t.documents_page)
 
 
 def meaning(progress: DenseProgress | None) -> str:
     """A document's dense index as the list shows it."""
     if progress is None:
-        return "off"
-    return "ready" if progress.done >= progress.total else f"{progress.done} of {progress.total} blocks"
+        return t.meaning_off
+    return t.meaning_ready if progress.done >= progress.total else t.meaning_partly.format(done=progress.done, total=progress.total)
 
 
 def document_list(documents: list[DocumentInfo]) -> None:
@@ -27,40 +29,49 @@ def document_list(documents: list[DocumentInfo]) -> None:
     codes = app.sheet_codes(ids)
     dense = {p.document_id: p for p in app.dense_progress(ids) or []}
     st.dataframe(
-        [{"name": d.name, "pages": d.page_count, "status": d.status, "sheets": ", ".join(codes[d.id][:5]),
-          "search by meaning": meaning(dense.get(d.id)), "added": f"{d.created_at:%Y-%m-%d %H:%M}"}
+        [dict(zip(t.columns, (d.name, d.page_count, d.status, ", ".join(codes[d.id][:5]), meaning(dense.get(d.id)),
+                              f"{d.created_at:%Y-%m-%d %H:%M}"), strict=True))
          for d in documents],
         hide_index=True, width="stretch",
     )
     done, total = sum(p.done for p in dense.values()), sum(p.total for p in dense.values())
     if done < total:
-        st.progress(done / total, text=f"Preparing search by meaning: {done} of {total} text blocks. "
-                    "Search by words and codes works already.")
+        st.progress(done / total, text=t.preparing.format(done=done, total=total))
     elif st.session_state.pop("indexing", False):
         st.rerun()  # the list stops redrawing itself
 
 
+@st.dialog(t.delete_document)
+def delete(document: DocumentInfo) -> None:
+    """Asks once more: a document's pages, blocks and search index go with it."""
+    st.markdown(f"**{markup.inline(document.name)}**")
+    st.warning(t.delete_document_confirm)
+    if st.button(t.delete_for_good, type="primary", icon=":material/delete_forever:"):
+        app.delete_document(document.id)
+        st.toast(t.deleted.format(title=markup.inline(document.name)))
+        st.rerun()
+
+
 if not app.ocr_available():
-    st.warning("OCR is off: Tesseract is not installed here, so scans and images are kept as pictures "
-               "without text to search. Install it (`sudo apt-get install tesseract-ocr tesseract-ocr-eng "
-               "tesseract-ocr-rus`, or start the app with `bash run.sh`) and restart the app.")
+    st.warning(t.ocr_off)
 uploads = st.file_uploader(
-    "Add drawings: PDF, scans, images, or the earlier pipeline's OCR outputs (md, html, json)",
+    t.add_documents,
     accept_multiple_files=True, type=["pdf", "png", "jpg", "jpeg", "tif", "tiff", "md", "html", "json"],
     max_upload_size=upload_limit_mb(app),
 )
-if uploads and st.button("Ingest", type="primary"):
+if uploads and st.button(t.ingest, type="primary"):
     for upload in uploads:
         name = markup.inline(upload.name)
-        bar = st.progress(0.0, text=f"{name}: reading…")
+        bar = st.progress(0.0, text=t.upload_reading.format(name=name))
         result = app.ingest_bytes(
             upload.getvalue(), upload.name,
             progress=lambda done, total, bar=bar, name=name: bar.progress(
-                min(1.0, done / max(total, 1)), text=f"{name}: page {done} of {total}"),
+                min(1.0, done / max(total, 1)), text=t.upload_page.format(name=name, done=done, total=total)),
         )
         if result.status == "ok":
-            bar.progress(1.0, text=f"{name}: {result.pages} pages, {result.document_status}"
-                         + (" (already ingested)" if result.duplicate else ""))
+            bar.progress(1.0, text=t.upload_done.format(name=name, pages=t.count(result.pages, t.pages),
+                                                        status=result.document_status)
+                         + (t.already_ingested if result.duplicate else ""))
             for warning in result.warnings:
                 st.warning(f"{name}: {markup.inline(warning)}")
         else:
@@ -70,16 +81,16 @@ if uploads and st.button("Ingest", type="primary"):
 documents = app.list_documents()
 by_id = {d.id: d for d in documents}
 if not documents:
-    st.info("No documents yet.")
+    st.info(t.no_documents_yet)
 else:
     waiting = any(p.done < p.total for p in app.dense_progress([d.id for d in documents]) or [])
     st.session_state["indexing"] = waiting
     st.fragment(run_every=3 if waiting else None)(document_list)(documents)
-    query = st.text_input("Search in the documents")
+    query = st.text_input(t.search_documents)
     if query:
         for hit in app.search(query, top=10):
-            sheet = f" · sheet {markup.inline(hit.sheet_code)}" if hit.sheet_code else ""
-            st.markdown(f"**{markup.inline(hit.document_name)}**, page {hit.page}{sheet}  \n{markup.literal(hit.text[:300])}")
+            sheet = f" · {t.sheet} {markup.inline(hit.sheet_code)}" if hit.sheet_code else ""
+            st.markdown(f"**{markup.inline(hit.document_name)}**, {t.page} {hit.page}{sheet}  \n{markup.literal(hit.text[:300])}")
     # A toggle, not an expander: an expander's body runs even while it is closed, and a page of a
     # huge scan is not drawn for nobody.
     if st.toggle("Page viewer: the text blocks found on a page"):
@@ -93,8 +104,7 @@ else:
             st.image(app.page_with_blocks(document, int(number), [b.bbox for b in blocks]), width="stretch")
         except Exception as exc:  # text documents have no drawing; say so
             st.info(f"No picture: {markup.inline(str(exc))}")
-    with st.expander("Delete a document"):
-        doomed = st.selectbox("Document", list(by_id), format_func=lambda i: by_id[i].name)
-        if st.button("Delete for good", type="primary"):
-            app.delete_document(doomed)
-            st.rerun()
+    with st.expander(t.delete_document):
+        doomed = st.selectbox(t.document, list(by_id), format_func=lambda i: by_id[i].name)
+        if st.button(t.delete, icon=":material/delete:"):
+            delete(by_id[doomed])

@@ -110,7 +110,7 @@ def test_markup_from_files_people_and_the_model_is_text_and_nothing_is_fetched(t
                 files=[{"name": name, "mimeType": "application/pdf", "buffer": _hostile_pdf(beacon.url)}])
             settle(page)
             page.get_by_role("button", name="Ingest").click()
-            expect(page.get_by_text("1 pages, ready")).to_be_visible()
+            expect(page.get_by_text("1 page, ready")).to_be_visible()
             page.get_by_label("Search in the documents").fill("gate valve schedule")
             page.keyboard.press("Enter")
             expect(page.get_by_text("GATE VALVE SCHEDULE").first).to_be_visible()

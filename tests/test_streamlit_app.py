@@ -58,6 +58,10 @@ def test_ask_then_find_the_chat_in_history(data: Path) -> None:
     assert images, "the answer shows its images inline"
     chat_id = at.query_params["chat"]
     assert chat_id
+    # under a Russian question, in Russian: each source names its page and starts its block's text, so two differ
+    assert any(e.label.startswith("Источники (") for e in at.expander)
+    labels = [b.label for b in at.button if str(b.key).startswith("source-")]
+    assert labels and len(set(labels)) == len(labels) and all("стр" in label and "«" in label for label in labels)
     source = next(b for b in at.button if str(b.key).startswith("source-"))
     source.click().run()  # a citation opens its page with the region outlined
     assert not at.exception, at.exception
@@ -132,8 +136,8 @@ def test_the_models_steps_are_shown_again_when_the_chat_is_reopened(data: Path, 
     assert [s.name for s in steps] == ["view_page", "zoom", "search_documents"]
 
     def shown_steps(at: AppTest) -> list[str]:
-        (expander,) = [e for e in at.expander if e.label.startswith("Steps of the model")]
-        assert expander.label == "Steps of the model (3)"
+        (expander,) = [e for e in at.expander if e.label.startswith("Шаги модели")]  # the question's language
+        assert expander.label == "Шаги модели (3)"
         return [m.value for m in expander.markdown]
 
     assert shown_steps(at) == lines  # the chat as it stands after the answer (the page reran)
