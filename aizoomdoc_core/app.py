@@ -33,6 +33,7 @@ from .models import (
 from .question import Question
 from .render import Renderer
 from .search import Hit
+from .sheet_index import SheetCheck
 from .storage.backends import Storage, open_storage
 from .storage.sync import SyncReport
 
@@ -228,6 +229,10 @@ class Aizoomdoc:
     def sheet_codes(self, document_ids: Sequence[str]) -> dict[str, list[str]]:
         """Each document's sheet codes (from the title blocks), in page order."""
         return self.library.sheet_codes(document_ids)
+
+    def sheet_check(self, document_id: str) -> SheetCheck:
+        """The document's drawing list against its sheets: missing, not listed, titled differently."""
+        return self.library.sheet_check(document_id)
 
     def get_document(self, document_id: str) -> DocumentInfo:
         return self.library.document(document_id)

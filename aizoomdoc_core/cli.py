@@ -28,6 +28,7 @@ from .config import Settings, describe_error
 from .errors import AizoomdocError
 from .events import AnswerDelta, AnswerDone, ImageReady, Notice, ToolCalled
 from .migrate import migrate_configured
+from .sheet_index import DISAGREEMENT
 
 
 class Reply(NamedTuple):
@@ -114,6 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.set_defaults(handler=cmd_ingest)
     documents = commands.add_parser("documents", parents=[common], help="the ingested documents")
     documents.set_defaults(handler=cmd_documents)
+    sheets = commands.add_parser("sheets", parents=[common],
+                                 help="a document's sheets checked against its drawing list")
+    sheets.add_argument("document", metavar="DOCUMENT", help="document id (see documents)")
+    sheets.set_defaults(handler=cmd_sheets)
     index = commands.add_parser("index", parents=[common],
                                 help="make the dense vectors that wait (the app makes them in the background)")
     index.set_defaults(handler=cmd_index)
@@ -239,6 +244,24 @@ def cmd_documents(args: argparse.Namespace, app: Aizoomdoc) -> Reply:
         for d in documents
     )
     return Reply(listing, text or "no documents", 0)
+
+
+@_with_core()
+def cmd_sheets(args: argparse.Namespace, app: Aizoomdoc) -> Reply:
+    """Exit 1 when the list and the sheets disagree (missing, not listed, a title differs), so a
+    script can gate on it; 0 when they agree or there is no list to check against."""
+    checked = app.sheet_check(args.document)
+    where = f"drawing list on page {', '.join(map(str, checked.index_pages))}" if checked.index_pages else "no drawing list found"
+    lines = [f"{shown(checked.document_name)}: {where}; "
+             + ", ".join(f"{n} {status}" for status, n in checked.counts().items())]
+    for row in checked.rows:
+        titles = row.listed_title if row.status != "title differs" else f"{row.listed_title} | sheet: {row.sheet_title}"
+        page = f"p.{row.page}" if row.page else "-"
+        lines.append(f"  {row.status:<13} {shown(row.code):<12} {page:>5}  {shown(titles or row.sheet_title or '')}")
+    if checked.unread_pages:
+        lines.append(f"  pages whose title block names no sheet: {', '.join(map(str, checked.unread_pages))}")
+    disagree = any(r.status in DISAGREEMENT for r in checked.rows)
+    return Reply(checked.to_json(), "\n".join(lines), 1 if disagree else 0)
 
 
 def _dense_line(dense: dict[str, int] | None) -> str:

@@ -23,6 +23,7 @@ from .models import DenseProgress, DocumentInfo, PageInfo
 from .question import Question
 from .sanitize import clean_text, parse_id
 from .search import Hit, hit_from_block, search
+from .sheet_index import SheetCheck, check
 from .storage.backends import Storage
 from .storage.blobs import document_prefix
 
@@ -135,6 +136,13 @@ class Library:
                 stamp = next((b for b in blocks if b.kind == "title_block"), blocks[0])
                 hits.append(hit_from_block(stamp))
         return hits
+
+    def sheet_check(self, document_id: str) -> SheetCheck:
+        """The document's drawing list checked against its sheets' title blocks (``sheet_index``)."""
+        document = self.document(document_id)
+        pages = self.storage.db.document_pages(document.id)
+        blocks = [b for page in pages for b in self.storage.db.page_blocks(document.id, page.number)]
+        return check(document.id, document.name, pages, blocks)
 
     def sheet(self, document_id: str, page: int) -> Sheet:
         info = self.storage.db.page_info(document_id, page)

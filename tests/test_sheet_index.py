@@ -1,0 +1,96 @@
+"""A set's drawing list checked against its sheets, as a reviewer checks a set's completeness:
+the list read from the cover (a drawing's text layer) or from an OCR'd table, the sheets from their
+title blocks, and every disagreement named, nothing guessed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from aizoomdoc_core.app import Aizoomdoc
+from aizoomdoc_core.config import Settings
+from aizoomdoc_core.models import BlockRecord, PageInfo
+from aizoomdoc_core.sheet_index import check, drawing_list
+from tests.conftest import CORPUS
+from tests.test_cli import as_json, cli
+
+
+def block(page: int, text: str, bbox: list[float]) -> BlockRecord:
+    return BlockRecord(0, "d", "set.pdf", page, f"p{page}-{text[:8]}", "text", text, bbox, "", 0, None, None)
+
+
+def sheet(number: int, code: str | None, title: str | None = None, sheet_number: str | None = None) -> PageInfo:
+    title_block = {k: v for k, v in {"sheet_title": title, "sheet_number": sheet_number}.items() if v}
+    return PageInfo("d", number, 2384, 1684, 0, True, code, title, {"title_block": title_block} if title_block else {})
+
+
+COVER = [
+    block(1, "DRAWING INDEX", [0.70, 0.20, 0.85, 0.22]),
+    block(1, "T-1\nTITLE SHEET", [0.70, 0.25, 0.78, 0.26]),
+    block(1, "A-101 FLOOR PLAN", [0.70, 0.27, 0.80, 0.28]),
+    block(1, "A 102 ROOF PLAN\nA-103 ELEVATIONS", [0.70, 0.29, 0.80, 0.31]),
+    block(1, "A-104 DETAILS", [0.70, 0.32, 0.80, 0.33]),
+    # another column, and far under the list: sheets named in notes are not listed sheets
+    block(1, "SEE SHEET A-201 FOR SECTIONS", [0.10, 0.28, 0.40, 0.29]),
+    block(1, "A-301 NOT IN THE LIST", [0.70, 0.60, 0.80, 0.61]),
+]
+
+
+def test_missing_unlisted_and_retitled_sheets_are_each_named() -> None:
+    pages = [sheet(1, "T-1", "TITLE SHEET"), sheet(2, "A101", "Floor plan"), sheet(3, "A-103", "EXTERIOR ELEVATIONS"),
+             sheet(4, "A-104", "DETAILS"), sheet(5, "A-105", "SCHEDULES")]
+    checked = check("d", "set.pdf", pages, COVER)
+    rows = {row.code: row for row in checked.rows}
+    assert checked.index_pages == [1]
+    assert {code: row.status for code, row in rows.items()} == {
+        "T-1": "listed", "A-101": "listed",  # "A-101" on the list is the sheet stamped "A101", case aside
+        "A 102": "missing", "A-103": "title differs", "A-104": "listed", "A-105": "not listed",
+    }
+    assert (rows["A-103"].listed_title, rows["A-103"].sheet_title, rows["A-103"].page) == ("ELEVATIONS", "EXTERIOR ELEVATIONS", 3)
+    assert checked.counts() == {"listed": 3, "missing": 1, "title differs": 1, "not listed": 1}
+
+
+def test_a_sheet_whose_stamp_was_not_read_is_not_found_never_missing() -> None:
+    pages = [sheet(1, "T-1", "TITLE SHEET"), sheet(2, None), sheet(3, None, "ROOF PLAN")]
+    rows = {row.code: row for row in check("d", "set.pdf", pages, COVER).rows}
+    assert rows["A-101"].status == "not found"  # page 2 may be it: its title block named no sheet
+    assert (rows["A 102"].status, rows["A 102"].page) == ("listed", 3)  # its stamp had the title alone
+
+
+def test_an_ocr_table_of_a_russian_set_is_read_by_sheet_number_and_its_notes_are_not() -> None:
+    page = [0.0, 0.0, 1.0, 1.0]  # an OCR'd page's blocks each span the page
+    blocks = [
+        block(1, "Ведомость рабочих чертежей основного комплекта\n№ Листа | Наименование | Примечание\n"
+                 "1 | Общие данные |\n2 | План кровли | Изм.1\nЛист 3. Узлы кровли | 5", page),
+        block(1, "Общие указания\n1 | Проект разработан на основании задания |", page),
+    ]
+    assert [(e.code, e.title) for e in drawing_list(blocks)] == [("1", "Общие данные"), ("2", "План кровли"), ("3", "Узлы кровли")]
+    code = "95/24-ГК-АР"  # the set's code on every sheet: sheets are told apart by their number
+    pages = [sheet(1, code), sheet(2, code), sheet(3, code, "Жилой дом. Общие данные", "1"),
+             sheet(4, code, "Жилой дом. План кровли", "2")]
+    checked = check("d", "АР.pdf", pages, blocks)
+    assert [(r.code, r.status, r.page) for r in checked.rows] == [("1", "listed", 3), ("2", "listed", 4), ("3", "missing", None)]
+
+
+def test_a_set_without_a_list_is_not_checked() -> None:
+    checked = check("d", "one.pdf", [sheet(1, "E-1", "POWER PLAN")], [block(1, "POWER PLAN", [0.1, 0.1, 0.3, 0.12])])
+    assert checked.index_pages == [] and [(r.code, r.status) for r in checked.rows] == [("E-1", "not checked")]
+
+
+def test_sheets_json_on_a_real_set_names_the_sheets_its_cover_titles_otherwise(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    app = Aizoomdoc.open(Settings.load(data_dir=data, environ={}, dotenv_path=None))
+    result = app.ingest(CORPUS / "A" / "A02_virginia_farmhouse_set_brotli.pdf")
+    app.close()
+    assert result.document_id
+    shown = cli("--data-dir", str(data), "sheets", result.document_id, "--json", cwd=tmp_path)
+    assert shown.returncode == 1, shown.stderr  # the list and the sheets disagree
+    checked = as_json(shown)
+    assert checked["index_pages"] == [1] and len(checked["rows"]) == 25
+    assert not {r["status"] for r in checked["rows"]} & {"missing", "not listed", "not found"}
+    differs = {r["code"]: (r["listed_title"], r["sheet_title"]) for r in checked["rows"] if r["status"] == "title differs"}
+    assert differs["A0.2"] == ("GENERAL NOTES", "PROJECT NOTES")
+    text = cli("--data-dir", str(data), "sheets", result.document_id, cwd=tmp_path)
+    assert "title differs A0.2" in " ".join(text.stdout.split()) and text.returncode == 1
+    unknown = cli("--data-dir", str(data), "sheets", "00000000-0000-0000-0000-000000000000", "--json", cwd=tmp_path)
+    assert unknown.returncode == 1 and "error" in json.loads(unknown.stdout)
