@@ -80,6 +80,24 @@ class UiTexts:
     delete_confirm: str
     delete_for_good: str
     deleted: str  # {title}
+    # the sheet viewer (Documents page, a source, "open this page" under a chat image)
+    viewer_title: str
+    viewer_document: str
+    viewer_prev: str
+    viewer_next: str
+    viewer_page: str  # {page} {count}: the component fills them in
+    viewer_sheet: str  # {code}
+    viewer_jump: str
+    viewer_no_sheet: str  # {code}
+    viewer_fit: str
+    viewer_zoom_in: str
+    viewer_zoom_out: str
+    viewer_full: str
+    viewer_stage: str
+    viewer_text_only: str
+    viewer_cannot: str
+    viewer_bad_link: str  # {error}
+    viewer_open: str
 
     def count(self, n: int, forms: tuple[str, ...]) -> str:
         """``n`` with the noun form the language uses for it (English: one, many; Russian: one, few, many)."""
@@ -123,6 +141,14 @@ TABLES = {
         open="Open", rename="Rename", new_title="New title", save="Save", export="Export", delete="Delete",
         delete_confirm="Delete this chat with its images? This cannot be undone.", delete_for_good="Delete for good",
         deleted="Deleted: {title}",
+        viewer_title="Page viewer", viewer_document="Document", viewer_prev="Previous page", viewer_next="Next page",
+        viewer_page="Page {page} of {count}", viewer_sheet="sheet {code}", viewer_jump="Go to sheet (code)",
+        viewer_no_sheet="No sheet {code} in this document", viewer_fit="Fit", viewer_zoom_in="Zoom in",
+        viewer_zoom_out="Zoom out", viewer_full="Full screen",
+        viewer_stage="The sheet: drag to move, wheel or pinch to zoom, + and − keys, PageUp and PageDown to leaf",
+        viewer_text_only="This document is text only: it has no picture to show.",
+        viewer_cannot="The viewer cannot open this", viewer_bad_link="The link does not name a page to open ({error}).",
+        viewer_open="Open this page in the viewer",
     ),
     "ru": UiTexts(
         language="ru", language_name="Русский",
@@ -156,6 +182,14 @@ TABLES = {
         open="Открыть", rename="Переименовать", new_title="Новое название", save="Сохранить", export="Экспорт",
         delete="Удалить", delete_confirm="Удалить этот чат вместе с изображениями? Это нельзя отменить.",
         delete_for_good="Удалить навсегда", deleted="Удалён: {title}",
+        viewer_title="Просмотр листов", viewer_document="Документ", viewer_prev="Предыдущая страница",
+        viewer_next="Следующая страница", viewer_page="Страница {page} из {count}", viewer_sheet="лист {code}",
+        viewer_jump="Перейти к листу (шифр)", viewer_no_sheet="В документе нет листа {code}", viewer_fit="Целиком",
+        viewer_zoom_in="Увеличить", viewer_zoom_out="Уменьшить", viewer_full="Во весь экран",
+        viewer_stage="Лист: перетащите, чтобы сдвинуть; колесо или щипок — масштаб; клавиши + и −, PageUp и PageDown — листать",
+        viewer_text_only="Это текстовый документ: изображения у него нет.",
+        viewer_cannot="Просмотр невозможен", viewer_bad_link="Ссылка не указывает, какую страницу открыть ({error}).",
+        viewer_open="Открыть страницу в просмотре",
     ),
 }
 

@@ -1,12 +1,15 @@
-"""Documents: upload drawing sets (a progress bar per file), see what each became, search, delete."""
+"""Documents: upload drawing sets (a progress bar per file), see what each became, search, view, delete."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from aizoomdoc_core import markup
+from aizoomdoc_core.errors import AizoomdocError
 from aizoomdoc_core.models import DenseProgress, DocumentInfo
 from aizoomdoc_ui.session import gate
+from aizoomdoc_ui.sheet_viewer import Target, parse_region, sheet_viewer, show_problem
+from aizoomdoc_ui.texts import texts
 from aizoomdoc_ui.uploads import upload_limit_mb
 
 app = gate()
@@ -38,6 +41,48 @@ def document_list(documents: list[DocumentInfo]) -> None:
                     "Search by words and codes works already.")
     elif st.session_state.pop("indexing", False):
         st.rerun()  # the list stops redrawing itself
+
+
+def url_target(by_id: dict[str, DocumentInfo]) -> Target | None:
+    """The page the address names (``?document=ID&page=N&region=x0,y0,x1,y1``: a link from a chat
+    image or a source), None when it names none; a bad one is said in one line and ignored."""
+    params = st.query_params
+    if "document" not in params:
+        return None
+    try:
+        document = by_id.get(params["document"])
+        if document is None:
+            raise ValueError("no such document")
+        page = int(params.get("page") or 1)
+        if not 1 <= page <= document.page_count:
+            raise ValueError(f"page {page} of {document.page_count}")
+        return Target(document.id, page, parse_region(params.get("region")))
+    except ValueError as exc:
+        st.info(texts().viewer_bad_link.format(error=markup.inline(str(exc))))
+        return None
+
+
+@st.fragment
+def viewer(target: Target) -> None:
+    """The viewer alone reruns while a person zooms, pans and leafs through the sheets."""
+    try:
+        sheet_viewer(app, target, key="documents-viewer", height=720)
+    except AizoomdocError as exc:
+        show_problem(exc)
+
+
+def viewer_section(by_id: dict[str, DocumentInfo]) -> None:
+    """The viewer over the chosen document, opened where the address says when it names a page."""
+    t = texts()
+    st.subheader(t.viewer_title)
+    linked = url_target(by_id)
+    ids = list(by_id)
+    if linked and st.session_state.get("viewer_link") != linked.token:
+        st.session_state["viewer_link"] = linked.token  # the link chooses the document once
+        st.session_state["viewer_document"] = linked.document_id
+    shown = st.selectbox(t.viewer_document, ids, key="viewer_document", format_func=lambda i: by_id[i].name)
+    target = linked if linked and linked.document_id == shown else Target(shown)
+    viewer(target)
 
 
 if not app.ocr_available():
@@ -80,19 +125,7 @@ else:
         for hit in app.search(query, top=10):
             sheet = f" · sheet {markup.inline(hit.sheet_code)}" if hit.sheet_code else ""
             st.markdown(f"**{markup.inline(hit.document_name)}**, page {hit.page}{sheet}  \n{markup.literal(hit.text[:300])}")
-    # A toggle, not an expander: an expander's body runs even while it is closed, and a page of a
-    # huge scan is not drawn for nobody.
-    if st.toggle("Page viewer: the text blocks found on a page"):
-        shown = st.selectbox("Document", list(by_id), key="viewer_document", format_func=lambda i: by_id[i].name)
-        document = by_id[shown]
-        number = st.number_input("Page", min_value=1, max_value=max(1, document.page_count), value=1, step=1)
-        blocks = app.blocks_in_region(document.id, int(number), [0, 0, 1, 1])
-        sheet = blocks[0].sheet_code if blocks else None
-        st.caption(f"{len(blocks)} blocks" + (f" · sheet {markup.inline(sheet)}" if sheet else ""))
-        try:
-            st.image(app.page_with_blocks(document, int(number), [b.bbox for b in blocks]), width="stretch")
-        except Exception as exc:  # text documents have no drawing; say so
-            st.info(f"No picture: {markup.inline(str(exc))}")
+    viewer_section(by_id)
     with st.expander("Delete a document"):
         doomed = st.selectbox("Document", list(by_id), format_func=lambda i: by_id[i].name)
         if st.button("Delete for good", type="primary"):
