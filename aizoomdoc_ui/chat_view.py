@@ -16,6 +16,7 @@ from aizoomdoc_core import markup
 from aizoomdoc_core.app import Aizoomdoc
 from aizoomdoc_core.errors import AizoomdocError
 from aizoomdoc_core.models import ChatImage, ChatView, Citation
+from aizoomdoc_ui.sheet_viewer import Target, open_in_viewer, sheet_viewer
 
 SHOWN_WIDTH = 1460  # the widest Streamlit draws an image (twice its 730 px column, for sharp screens)
 
@@ -60,8 +61,7 @@ def show_images(app: Aizoomdoc, images: list[ChatImage]) -> None:
                 st.info(f"{caption(image)}: the image cannot be shown right now ({markup.inline(str(exc))})")
                 continue
             st.image(data, caption=caption(image), width="stretch", output_format="PNG")
-            with st.popover("Full size", width="stretch"):
-                st.image(data, caption=caption(image), output_format="PNG")
+            open_in_viewer(image.document_id, image.page, image.bbox)
 
 
 def step_line(name: str, summary: str) -> str:
@@ -99,14 +99,18 @@ def show_chat(app: Aizoomdoc, view: ChatView, names: dict[str, str]) -> None:
 
 @st.dialog("Source", width="large")
 def show_source(app: Aizoomdoc, citation: Citation, label: str) -> None:
-    """The cited page around the cited region, the region outlined."""
+    """The cited page in the viewer, at the cited region and with it outlined."""
     st.markdown(markup.inline(label))
+    if not citation.document_id or citation.page is None:
+        st.info("No picture of this source: it names no page.")
+        return
+    region = (*citation.bbox[:4],) if citation.bbox and len(citation.bbox) == 4 else None
     try:
-        picture = app.source_picture(citation)
-    except Exception as exc:  # a deleted document or a text-only one: say so instead of a picture
+        sheet_viewer(app, Target(citation.document_id, int(citation.page), region), key="source-viewer", height=560)
+    except AizoomdocError as exc:  # a deleted document: say so instead of a picture
         st.info(f"No picture of this source: {markup.inline(str(exc))}")
         return
-    st.image(picture, width="stretch")
+    open_in_viewer(citation.document_id, citation.page, citation.bbox)
 
 
 def _document_name(app: Aizoomdoc, document_id: str | None, names: dict[str, str]) -> str:

@@ -166,6 +166,7 @@ class Viewer {
       this.detail = detail;
       this.el.detail.src = detail.url;
       this.layout();
+      this.sharpness();
     }, () => {});
   }
 
@@ -401,7 +402,17 @@ class Viewer {
     const text = JSON.stringify(view);
     if (text === this.reported) return;
     this.reported = text;
+    this.asked = view;
+    this.sharpness();
     this.setStateValue("view", view);
+  }
+
+  sharpness() {
+    // "sharp" once the view shown is the one last reported, drawn at its size; "drawing" meanwhile.
+    const asked = this.asked, shown = this.detail;
+    const same = asked && shown && shown.page === asked.page
+      && shown.region.every((v, i) => Math.abs(v - asked.region[i]) < 2e-4);
+    this.el.root.dataset.view = same ? "sharp" : "drawing";
   }
 }
 

@@ -116,10 +116,15 @@ def sheet_viewer(app: Aizoomdoc, target: Target, *, key: str, height: int = 640)
     _component(key=key, data=data, height="content", on_view_change=lambda: None)
 
 
-def current_page(key: str, target: Target, page_count: int) -> int:
-    """The page the viewer under ``key`` shows now (the target's until the browser reports)."""
-    reported = _reported(st.session_state.get(key), target, page_count)
-    return reported.page if reported else target.page
+def open_in_viewer(document_id: str | None, page: int | None, region: list[float] | None) -> None:
+    """A link that opens the page in the Documents page's viewer at ``region`` (outlined there):
+    under a chat image, in a source. The address carries it, so the link can be shared too."""
+    if not document_id or page is None:
+        return
+    params = {"document": document_id, "page": str(page)}
+    if region and len(region) == 4:
+        params["region"] = region_param(region)
+    st.page_link("pages/documents.py", label=texts().viewer_open, icon=":material/zoom_in:", query_params=params)
 
 
 def _reported(state: Any, target: Target, page_count: int) -> Reported | None:
