@@ -131,6 +131,7 @@ class Viewer {
       this.detail = null;
       this.reported = "";
       this.pending = data.start.region || "fit";
+      if (data.reveal) requestAnimationFrame(() => this.el.root.scrollIntoView({ block: "start" }));
     }
     if (data.detail && data.detail.page === this.page) this.showDetail(data.detail);
     this.layout();
@@ -201,7 +202,7 @@ class Viewer {
     const [w, h] = this.stageSize();
     const fit = Math.min(w / pw, h / ph);
     const cx = (region[0] + region[2]) / 2, cy = (region[1] + region[3]) / 2;
-    const rw = Math.max((region[2] - region[0]) * 1.4, 0.06), rh = Math.max((region[3] - region[1]) * 1.4, 0.06);
+    const rw = Math.max((region[2] - region[0]) * 1.4, 0.12), rh = Math.max((region[3] - region[1]) * 1.4, 0.12);
     this.zoom = Math.min(MAX_ZOOM, Math.max(1, Math.min(w / (rw * pw * fit), h / (rh * ph * fit))));
     const s = this.scale();
     this.tx = w / 2 - cx * pw * s;

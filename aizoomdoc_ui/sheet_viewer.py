@@ -85,9 +85,10 @@ def region_param(region: list[float] | tuple[float, ...]) -> str:
     return ",".join(f"{float(v):.4f}" for v in region)
 
 
-def sheet_viewer(app: Aizoomdoc, target: Target, *, key: str, height: int = 640) -> None:
+def sheet_viewer(app: Aizoomdoc, target: Target, *, key: str, height: int = 640, reveal: bool = False) -> None:
     """The viewer over ``target``'s document, opened at its page (and region); a text-only document
-    gets one line instead. ``height`` is the sheet's area in CSS pixels."""
+    gets one line instead. ``height`` is the most the sheet's area takes, in CSS pixels; ``reveal``
+    scrolls the viewer into sight when it opens (a link led here to see it)."""
     t = texts()
     document = app.get_document(target.document_id)
     pages = app.document_pages(document.id)
@@ -108,6 +109,7 @@ def sheet_viewer(app: Aizoomdoc, target: Target, *, key: str, height: int = 640)
         "overview": None if reported and reported.has_overview else {"page": page, "url": _url(overview)},
         "detail": None,
         "height": height,
+        "reveal": reveal,
         "labels": _labels(t),
     }
     if reported:

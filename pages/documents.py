@@ -66,7 +66,7 @@ def url_target(by_id: dict[str, DocumentInfo]) -> Target | None:
 def viewer(target: Target) -> None:
     """The viewer alone reruns while a person zooms, pans and leafs through the sheets."""
     try:
-        sheet_viewer(app, target, key="documents-viewer", height=720)
+        sheet_viewer(app, target, key="documents-viewer", height=720, reveal=target.region is not None or target.page > 1)
     except AizoomdocError as exc:
         show_problem(exc)
 

