@@ -53,7 +53,9 @@ def url_target(by_id: dict[str, DocumentInfo]) -> Target | None:
         document = by_id.get(params["document"])
         if document is None:
             raise ValueError("no such document")
-        page = int(params.get("page") or 1)
+        page = int(params.get("page") or 1) if (params.get("page") or "1").isdigit() else 0
+        if page == 0:
+            raise ValueError("page is a number from 1")
         if not 1 <= page <= document.page_count:
             raise ValueError(f"page {page} of {document.page_count}")
         return Target(document.id, page, parse_region(params.get("region")))
@@ -63,10 +65,10 @@ def url_target(by_id: dict[str, DocumentInfo]) -> Target | None:
 
 
 @st.fragment
-def viewer(target: Target) -> None:
+def viewer(target: Target, linked: bool) -> None:
     """The viewer alone reruns while a person zooms, pans and leafs through the sheets."""
     try:
-        sheet_viewer(app, target, key="documents-viewer", height=720, reveal=target.region is not None or target.page > 1)
+        sheet_viewer(app, target, key="documents-viewer", height=720, reveal=linked)
     except AizoomdocError as exc:
         show_problem(exc)
 
@@ -81,8 +83,10 @@ def viewer_section(by_id: dict[str, DocumentInfo]) -> None:
         st.session_state["viewer_link"] = linked.token  # the link chooses the document once
         st.session_state["viewer_document"] = linked.document_id
     shown = st.selectbox(t.viewer_document, ids, key="viewer_document", format_func=lambda i: by_id[i].name)
-    target = linked if linked and linked.document_id == shown else Target(shown)
-    viewer(target)
+    if linked and linked.document_id == shown:
+        viewer(linked, True)
+    else:
+        viewer(Target(shown), False)
 
 
 if not app.ocr_available():

@@ -58,10 +58,14 @@ def test_ask_then_find_the_chat_in_history(data: Path) -> None:
     assert images, "the answer shows its images inline"
     chat_id = at.query_params["chat"]
     assert chat_id
+    links = at.get("page_link")
+    assert len(links) == len(images), "every image opens its page in the viewer"
+    assert all(link.proto.page == "pages/documents.py" or "documents" in link.proto.page for link in links)
+    assert not at.get("bidi_component")
     source = next(b for b in at.button if str(b.key).startswith("source-"))
-    source.click().run()  # a citation opens its page with the region outlined
+    source.click().run()  # a citation opens its page in the viewer, at the region, outlined
     assert not at.exception, at.exception
-    assert len(at.get("image")) == len(images) + 1
+    assert len(at.get("bidi_component")) == 1 and len(at.get("image")) == len(images)
 
     at.switch_page("pages/history.py").run()
     assert not at.exception, at.exception
@@ -150,12 +154,33 @@ def test_documents_page_lists_and_searches(data: Path) -> None:
     table = at.dataframe[0].value
     assert list(table["name"]) == ["C02_ru_perechen_elementov_PE3.pdf"] and list(table["pages"]) == [2]
     assert list(table["sheets"]) == ["МГТУ.436421.001ПЭ3"]
-    assert not at.get("image"), "the page viewer draws nothing until it is opened"
+    assert not at.get("image"), "the sheet is shown by the viewer, no static picture"
+    assert len(at.get("bidi_component")) == 1
     at.text_input[0].set_value("Импульсный модулятор").run()
     assert any(markup.inline("C02_ru_perechen_elementov_PE3.pdf") in m.value for m in at.markdown)
-    at.toggle[0].set_value(True).run()
-    assert any(c.value.endswith("· sheet " + markup.inline("МГТУ.436421.001ПЭ3")) for c in at.caption)
-    assert len(at.get("image")) == 1 and not at.exception
+    assert not at.exception
+
+
+def test_documents_page_opens_the_viewer_where_the_address_says(data: Path) -> None:
+    at = app_test()
+    at.switch_page("pages/documents.py").run()
+    document = at.selectbox(key="viewer_document").value
+    for query, reason in [
+        ({"document": document, "page": "2", "region": "0.1,0.2,0.5,0.4"}, None),
+        ({"document": "not-an-id"}, "no such document"),
+        ({"document": document, "page": "3"}, "page 3 of 2"),
+        ({"document": document, "page": "two"}, "page is a number from 1"),
+        ({"document": document, "region": "0.5,0.2,0.1"}, "region is x0,y0,x1,y1"),
+        ({"document": document, "region": "nan,0,1,1"}, "region is x0,y0,x1,y1 between 0 and 1, x0 < x1 and y0 < y1"),
+    ]:
+        notice = reason and f"The link does not name a page to open ({markup.inline(reason)})."
+        at.query_params.clear()
+        at.query_params.update(query)
+        at.run()
+        assert not at.exception, (query, at.exception)
+        notices = [i.value for i in at.info if "The link" in i.value]
+        assert notices == ([notice] if notice else []), (query, notices)
+        assert len(at.get("bidi_component")) == 1  # the viewer is there either way
 
 
 def test_documents_page_says_when_ocr_is_off_and_how_to_turn_it_on(
