@@ -27,11 +27,11 @@ from .ingest.service import IngestResult
 from .library import Library
 from .llm import check_llm
 from .models import (
-    BackendStatus, Chat, ChatImage, ChatSummary, ChatView, Citation, DenseProgress, DocumentInfo, Message, PageInfo,
+    BackendStatus, Chat, ChatImage, ChatSummary, ChatView, DenseProgress, DocumentInfo, Message, PageInfo, PageView,
     SearchResult,
 )
 from .question import Question
-from .render import Renderer
+from .render import Renderer, drawable, view_region
 from .search import Hit
 from .sheet_index import SheetCheck
 from .storage.backends import Storage, open_storage
@@ -251,18 +251,28 @@ class Aizoomdoc:
         """The page's blocks that overlap ``bbox``, top to bottom."""
         return self.library.blocks_in_region(document_id, page, bbox)
 
-    # -- pictures the pages draw ----------------------------------------------------------------
+    # -- the viewer ---------------------------------------------------------------------------
 
-    def source_picture(self, citation: Citation) -> bytes:
-        """The cited page around the cited region, the region outlined (PNG)."""
-        if not citation.document_id or citation.page is None:
-            raise InvalidInput("the source names no page")
-        document = self.library.document(citation.document_id)
-        return self.renderer.render("viewport", document, int(citation.page), citation.bbox or [0, 0, 1, 1]).png
-
-    def page_with_blocks(self, document: DocumentInfo, page: int, boxes: list[list[float]]) -> bytes:
-        """The page with ``boxes`` outlined (PNG), for the Documents page's viewer."""
-        return self.renderer.page_blocks(document, page, boxes).png
+    def page_view(
+        self, document_id: str, page: int, region: Sequence[float] | None = None, pixels: tuple[int, int] = (1024, 1024),
+    ) -> PageView:
+        """``region`` of the page (None: the whole page) drawn from the original at ``pixels``
+        (width, height; the viewer's size on screen), for the viewer of the Documents page and of a
+        chat's sources. A text-only document comes back with ``drawable`` False and no image, a page
+        that does not exist or a region that is not four numbers raises ``InvalidInput``, and a
+        hostile file is drawn in an isolated child with the renderer's time and memory limits."""
+        document = self.library.document(document_id)
+        box = view_region(region)
+        if not 1 <= page <= document.page_count:
+            raise InvalidInput(f"page {page} does not exist in {document.name} ({document.page_count} pages)")
+        if not drawable(document):
+            info = self.library.page(document.id, page)
+            size = (info.width_pt, info.height_pt) if info else (0.0, 0.0)
+            return PageView(document.id, page, document.page_count, False, box, size, None, 0, 0)
+        width, height = (int(v) for v in pixels)
+        shown = self.renderer.view(document, page, box, (width, height))
+        return PageView(document.id, page, document.page_count, True, shown.bbox, shown.page_pt, shown.png,
+                        shown.width, shown.height)
 
     # -- questions ----------------------------------------------------------------------------
 

@@ -144,6 +144,9 @@ class Library:
         blocks = [b for page in pages for b in self.storage.db.page_blocks(document.id, page.number)]
         return check(document.id, document.name, pages, blocks)
 
+    def page(self, document_id: str, number: int) -> PageInfo | None:
+        return self.storage.db.page_info(parse_id(document_id, "document id"), number)
+
     def sheet(self, document_id: str, page: int) -> Sheet:
         info = self.storage.db.page_info(document_id, page)
         return Sheet(info.sheet_code, dict(info.title_block)) if info else Sheet()

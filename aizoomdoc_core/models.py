@@ -210,6 +210,33 @@ class PageInfo(_Record):
 
 
 @dataclass
+class PageView(_Record):
+    """A region of a page as the viewer shows it, drawn from the original at the size it is shown.
+
+    ``drawable`` is False for a text-only document (the earlier pipeline's Markdown or HTML): it has
+    pages and blocks but no picture, and ``png`` is None. ``region`` is what the image shows,
+    normalized to the displayed page; ``page_pt`` is that page's size in points (1/72 inch), so a
+    viewer can lay the region out on the sheet and say how large a millimetre is.
+    """
+
+    document_id: str
+    page: int  # 1-based
+    page_count: int
+    drawable: bool
+    region: BBox
+    page_pt: tuple[float, float]
+    png: bytes | None
+    width: int  # pixels of ``png`` (0 when not drawable)
+    height: int
+
+    def to_json(self) -> dict[str, Any]:
+        """The view without its pixels (their size stays): for logs and the CLI."""
+        data = super().to_json()
+        data["png"] = None if self.png is None else len(self.png)
+        return data
+
+
+@dataclass
 class StoredBlock(_Record):
     """One text block as ingest stores it with its document; the store gives it its integer id."""
 

@@ -1,4 +1,5 @@
-"""Images of a sheet a person (or a model) can read: page overviews, viewports and zoom crops.
+"""Images of a sheet a person (or a model) can read: page overviews, viewports, zoom crops, and the
+viewer's views of any region at the pixels it is shown at.
 
 Legibility is the point. A 2.5 mm label on an A1 sheet squeezed into a 2000 px preview is 6 px tall:
 nobody reads it. A zoom crop is rendered from the PDF itself (vector, through ``clip``) at the scale
@@ -18,7 +19,7 @@ from __future__ import annotations
 import io
 import math
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -27,7 +28,7 @@ import pymupdf
 from PIL import Image, ImageDraw
 
 from .errors import InvalidInput
-from .ingest.pdf import open_image, open_pdf, sniff_image
+from .ingest.pdf import IMAGE_MIMES, open_image, open_pdf, sniff_image
 from .isolation import Report, Task, run_isolated
 from .lru import SizedLRU
 from .models import DocumentInfo
@@ -42,6 +43,8 @@ VIEWPORT_SIDE = 1024
 PAGE_SIDE = 1568
 CONTEXT_CANVAS = (1024, 704)  # a context crop's pixels before it widens for a long table row
 MIN_REGION = 0.02  # a crop is at least this fraction of the page on each side
+MIN_VIEW_REGION = 0.001  # the viewer zooms in to a thousandth of the page (0.8 mm of an A1 sheet)
+VIEW_MAX_SIDE = 4096  # the viewer's images: a 4K screen, full screen, at most
 OUTLINE = (220, 20, 60)
 TEXT_FLAGS = pymupdf.TEXTFLAGS_DICT & ~pymupdf.TEXT_PRESERVE_IMAGES  # spans and their sizes, no image pixels
 
@@ -58,6 +61,7 @@ class Rendered:
     text_px: float | None  # rendered size of the text it was drawn for (the hit's, else the region's median)
     # The hit was larger than the crop, so the question's words chose where the crop goes.
     depends_on_question: bool = False
+    page_pt: tuple[float, float] = (0.0, 0.0)  # the whole displayed page, points
 
 
 def open_renderable(data: bytes, mime: str, name: str) -> pymupdf.Document:
@@ -218,11 +222,40 @@ def page_overview(doc: pymupdf.Document, page_number: int, max_side: int = PAGE_
     return _draw(page, region, scale, _text_size(page, region), max_side, grid=True)
 
 
-def page_with_blocks(doc: pymupdf.Document, page_number: int, boxes: list[list[float]], max_side: int = PAGE_SIDE) -> Rendered:
-    """The whole page with the given regions (the indexed text blocks) outlined."""
+def view(doc: pymupdf.Document, page_number: int, region: list[float], pixels: tuple[int, int]) -> Rendered:
+    """``region`` of the page drawn to fill ``pixels`` (width, height), its shape kept: what a
+    viewer shows at its current zoom, one image pixel per screen pixel.
+
+    A vector page is drawn again from the PDF at every zoom, so a 2 mm label is as sharp at 4000 %
+    as a 20 mm one at 100 %; a scan is resampled by MuPDF, never beyond VIEW_MAX_SIDE pixels a side
+    (the screen of a viewer in full screen on a 4K display), so that a hostile zoom cannot ask for a
+    gigapixel image.
+    """
     page = _page(doc, page_number)
-    scale = max_side / max(page.rect.width, page.rect.height)
-    return _draw(page, page.rect, scale, _text_size(page, page.rect), max_side, outlines=[_rect(page, box) for box in boxes])
+    box = _rect(page, view_region(region))
+    width, height = (max(1, min(VIEW_MAX_SIDE, int(v))) for v in pixels)
+    scale = min(width / box.width, height / box.height)
+    return _draw(page, box, scale, None, VIEW_MAX_SIDE)
+
+
+def view_region(region: Sequence[float] | None) -> list[float]:
+    """A region a viewer asked for (it came from a browser, or a URL) as a page region: four finite
+    numbers, clamped inside the page and at least MIN_VIEW_REGION a side; None is the whole page."""
+    if region is None:
+        return [0.0, 0.0, 1.0, 1.0]
+    try:
+        values = [float(v) for v in region]
+    except (TypeError, ValueError):
+        raise InvalidInput("a region is four numbers: x0, y0, x1, y1 (0 to 1 of the page)") from None
+    if len(values) != 4 or not all(math.isfinite(v) for v in values):
+        raise InvalidInput("a region is four numbers: x0, y0, x1, y1 (0 to 1 of the page)")
+    return clamp_bbox(values, minimum=MIN_VIEW_REGION)
+
+
+def drawable(document: DocumentInfo) -> bool:
+    """Whether the stored original has a drawing to show: PDFs and raster images do; the earlier
+    pipeline's Markdown, HTML and JSON outputs are text only."""
+    return document.blob_key is not None and (document.mime == "application/pdf" or document.mime in IMAGE_MIMES.values())
 
 
 def _page(doc: pymupdf.Document, number: int) -> pymupdf.Page:
@@ -298,17 +331,16 @@ def _draw(
     max_side: int,
     outline: pymupdf.Rect | None = None,
     grid: bool = False,
-    outlines: list[pymupdf.Rect] | None = None,
 ) -> Rendered:
-    """``region`` at ``scale``, at most ``max_side`` pixels on either side, with its outlines."""
+    """``region`` at ``scale``, at most ``max_side`` pixels on either side, with its outline."""
     scale = _within(region, scale, max_side)
     pixmap = page.get_pixmap(matrix=pymupdf.Matrix(scale, scale), clip=region, alpha=False)
     image = Image.frombytes("RGB", (pixmap.width, pixmap.height), pixmap.samples)
     draw = ImageDraw.Draw(image)
-    for box in ([outline] if outline is not None else []) + (outlines or []):
-        corners = [(box.x0 - region.x0) * scale, (box.y0 - region.y0) * scale,
-                   (box.x1 - region.x0) * scale, (box.y1 - region.y0) * scale]
-        draw.rectangle(corners, outline=OUTLINE, width=1 if outlines else max(2, round(min(image.size) / 300)))
+    if outline is not None:
+        corners = [(outline.x0 - region.x0) * scale, (outline.y0 - region.y0) * scale,
+                   (outline.x1 - region.x0) * scale, (outline.y1 - region.y0) * scale]
+        draw.rectangle(corners, outline=OUTLINE, width=max(2, round(min(image.size) / 300)))
     if grid:
         _grid(draw, image.size)
     buffer = io.BytesIO()
@@ -321,6 +353,7 @@ def _draw(
         bbox=[round(region.x0 / width, 5), round(region.y0 / height, 5), round(region.x1 / width, 5), round(region.y1 / height, 5)],
         scale=round(scale, 4),
         text_px=round(text * scale, 1) if text is not None else None,
+        page_pt=(round(width, 2), round(height, 2)),
     )
 
 
@@ -354,8 +387,8 @@ def _render_task(
     return zoom_crop(doc, page, region)
 
 
-def _blocks_task(data: bytes, mime: str, name: str, page: int, boxes: list[list[float]], _: Report) -> Rendered:
-    return page_with_blocks(open_renderable(data, mime, name), page, boxes)
+def _view_task(data: bytes, mime: str, name: str, page: int, region: list[float], pixels: tuple[int, int], _: Report) -> Rendered:
+    return view(open_renderable(data, mime, name), page, region, pixels)
 
 
 class Renderer:
@@ -384,11 +417,14 @@ class Renderer:
             question=concepts,
         )
 
-    def page_blocks(self, document: DocumentInfo, page: int, boxes: list[list[float]]) -> Rendered:
-        """The page with ``boxes`` outlined (the Documents page's viewer), cached like any image."""
+    def view(self, document: DocumentInfo, page: int, region: list[float], pixels: tuple[int, int]) -> Rendered:
+        """``region`` of the page at ``pixels`` (the viewer's, see ``view``), cached like any image:
+        a rerun that shows the same view draws nothing again."""
+        if not 1 <= page <= document.page_count:
+            raise InvalidInput(f"page {page} does not exist in {document.name} ({document.page_count} pages)")
         return self._cached(
-            (document.id, page, "blocks", tuple(tuple(b) for b in boxes)), document.name,
-            lambda: partial(_blocks_task, self._original(document), document.mime, document.name, page, boxes),
+            (document.id, page, "view", tuple(region), pixels), document.name,
+            lambda: partial(_view_task, self._original(document), document.mime, document.name, page, region, pixels),
         )
 
     def _cached(self, key: Any, name: str, make_task: Callable[[], Task], question: Concepts = ()) -> Rendered:

@@ -40,6 +40,7 @@ COLUMN_SLACK = 0.03  # of the page's width: how far left of its heading a list's
 LIST_GAP = 0.06  # of the page's height: a gap this tall after a listed line ends the list
 CELL = " | "
 HEADING_LINES = 3
+STATUSES = ("listed", "title differs", "missing", "not found", "not listed", "not checked")  # a SheetRow's
 DISAGREEMENT = frozenset({"title differs", "missing", "not listed"})  # what a reviewer must look at
 
 

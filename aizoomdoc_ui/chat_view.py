@@ -19,6 +19,7 @@ from aizoomdoc_core.agent.evidence import snippet
 from aizoomdoc_core.models import ChatImage, ChatView, Citation
 from aizoomdoc_ui.evidence_layout import arrange, outlined
 from aizoomdoc_ui.texts import UiTexts, texts, texts_for
+from aizoomdoc_ui.sheet_viewer import Target, open_in_viewer, sheet_viewer
 
 LOCATOR_WIDTH = 260  # a locator shows where, not what: small enough to leave the crop the width
 SNIPPET = 90  # characters of a cited block on its source's button
@@ -82,6 +83,8 @@ def _image(app: Aizoomdoc, image: ChatImage, t: UiTexts, *, marks: tuple[tuple[f
         data = located(image.id, data, tuple(image.bbox), marks)
     text = caption(image) if label is None else f"{label} · {caption(image)}"
     st.image(data, caption=text, width=width or "stretch", output_format="PNG")
+    if label is None:  # a locator's page is its crop's, whose link is right above it
+        open_in_viewer(image.document_id, image.page, image.bbox, label=t.viewer_open)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -141,12 +144,16 @@ def show_source(app: Aizoomdoc, citation: Citation, label: str, t: UiTexts) -> N
 
 def _source_body(app: Aizoomdoc, citation: Citation, label: str, t: UiTexts) -> None:
     st.markdown(markup.inline(label))
+    if not citation.document_id or citation.page is None:
+        st.info(t.no_picture.format(error=t.no_page))
+        return
+    region = (*citation.bbox[:4],) if citation.bbox and len(citation.bbox) == 4 else None
     try:
-        picture = app.source_picture(citation)
-    except Exception as exc:  # a deleted document or a text-only one: say so instead of a picture
+        sheet_viewer(app, Target(citation.document_id, int(citation.page), region), key="source-viewer", height=560)
+    except AizoomdocError as exc:  # a deleted document: say so instead of a picture
         st.info(t.no_picture.format(error=markup.inline(str(exc))))
         return
-    st.image(picture, width="stretch")
+    open_in_viewer(citation.document_id, citation.page, citation.bbox, label=t.viewer_open)
 
 
 def _document_name(app: Aizoomdoc, document_id: str | None, names: dict[str, str], t: UiTexts) -> str:

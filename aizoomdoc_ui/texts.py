@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from aizoomdoc_core.question import language as language_of
+from aizoomdoc_core.sheet_index import STATUSES
 
 LANGUAGE_KEY = "ui_language"  # the sidebar's choice, kept for the session
 
@@ -68,6 +69,7 @@ class UiTexts:
     sources: str  # {count}
     source: str
     no_picture: str  # {error}
+    no_page: str
     deleted_document: str
     # a new chat: what to ask, built from the user's own documents, and what the app can and cannot do
     examples_title: str
@@ -91,6 +93,12 @@ class UiTexts:
     preparing: str  # {done} {total}
     search_documents: str
     sheet: str
+    sheets_check: str
+    sheets_listed_on: str  # {pages}
+    sheets_no_list: str
+    sheets_unread: str  # {pages}
+    sheet_statuses: tuple[str, ...]  # sheet_index.STATUSES, as the reader reads them
+    sheet_columns: tuple[str, ...]  # status, code, listed title, the sheet's own title, page, revision
     delete_document: str
     delete_document_confirm: str
     document: str
@@ -111,6 +119,24 @@ class UiTexts:
     delete_confirm: str
     delete_for_good: str
     deleted: str  # {title}
+    # the sheet viewer (Documents page, a source, "open this page" under a chat image)
+    viewer_title: str
+    viewer_document: str
+    viewer_prev: str
+    viewer_next: str
+    viewer_page: str  # {page} {count}: the component fills them in
+    viewer_sheet: str  # {code}
+    viewer_jump: str
+    viewer_no_sheet: str  # {code}
+    viewer_fit: str
+    viewer_zoom_in: str
+    viewer_zoom_out: str
+    viewer_full: str
+    viewer_stage: str
+    viewer_text_only: str
+    viewer_cannot: str
+    viewer_bad_link: str  # {error}
+    viewer_open: str
 
     def count(self, n: int, forms: tuple[str, ...]) -> str:
         """``n`` with the noun form the language uses for it (English: one, many; Russian: one, few, many)."""
@@ -146,7 +172,7 @@ TABLES = {
         steps="Steps of the model ({count})", no_answer="_(no answer was saved)_",
         image_away="{caption}: the image cannot be shown right now ({error})",
         where="Where it is on the sheet", page="page", more_images="More images ({count})", sources="Sources ({count})",
-        source="Source", no_picture="No picture of this source: {error}", deleted_document="(deleted document)",
+        source="Source", no_picture="No picture of this source: {error}", no_page="it names no page", deleted_document="(deleted document)",
         examples_title="Try asking",
         sheet_examples=("What is on sheet {code}?", "Who signed sheet {code}, and when?", "What scale is sheet {code} drawn at?"),
         document_example="What is {name} about?",
@@ -163,7 +189,12 @@ TABLES = {
         columns=("name", "pages", "status", "sheets", "search by meaning", "added"),
         meaning_off="off", meaning_ready="ready", meaning_partly="{done} of {total} blocks",
         preparing="Preparing search by meaning: {done} of {total} text blocks. Search by words and codes works already.",
-        search_documents="Search in the documents", sheet="sheet", delete_document="Delete a document",
+        search_documents="Search in the documents", sheet="sheet",
+        sheets_check="Sheets against the drawing list", sheets_listed_on="Drawing list on page {pages}.",
+        sheets_no_list="No drawing list found: the sheets as their title blocks name them.",
+        sheets_unread="Pages whose title block names no sheet: {pages}.",
+        sheet_statuses=STATUSES,
+        sheet_columns=("status", "code", "title in the list", "title on the sheet", "page", "revision"), delete_document="Delete a document",
         delete_document_confirm="Delete this document with its pages and search index? Chats that cite it keep their images.",
         document="Document",
         history_title="History", history_search="Search titles and messages", history_page_of="Page (of {pages})",
@@ -171,6 +202,14 @@ TABLES = {
         open="Open", rename="Rename", new_title="New title", save="Save", export="Export", delete="Delete",
         delete_confirm="Delete this chat with its images? This cannot be undone.", delete_for_good="Delete for good",
         deleted="Deleted: {title}",
+        viewer_title="Page viewer", viewer_document="Document", viewer_prev="Previous page", viewer_next="Next page",
+        viewer_page="Page {page} of {count}", viewer_sheet="sheet {code}", viewer_jump="Go to sheet (code)",
+        viewer_no_sheet="No sheet {code} in this document", viewer_fit="Fit", viewer_zoom_in="Zoom in",
+        viewer_zoom_out="Zoom out", viewer_full="Full screen",
+        viewer_stage="The sheet: drag to move, wheel or pinch to zoom, + and − keys, PageUp and PageDown to leaf",
+        viewer_text_only="This document is text only: it has no picture to show.",
+        viewer_cannot="The viewer cannot open this", viewer_bad_link="The link does not name a page to open ({error}).",
+        viewer_open="Open this page in the viewer",
     ),
     "ru": UiTexts(
         language="ru", language_name="Русский",
@@ -195,7 +234,7 @@ TABLES = {
         steps="Шаги модели ({count})", no_answer="_(ответ не сохранился)_",
         image_away="{caption}: изображение сейчас недоступно ({error})",
         where="Где это на листе", page="стр.", more_images="Ещё изображения ({count})", sources="Источники ({count})",
-        source="Источник", no_picture="Изображения этого источника нет: {error}", deleted_document="(документ удалён)",
+        source="Источник", no_picture="Изображения этого источника нет: {error}", no_page="в нём не указана страница", deleted_document="(документ удалён)",
         examples_title="Можно спросить",
         sheet_examples=("Что на листе {code}?", "Кто подписал лист {code} и когда?", "В каком масштабе выполнен лист {code}?"),
         document_example="О чём документ {name}?",
@@ -212,7 +251,13 @@ TABLES = {
         columns=("название", "страниц", "состояние", "листы", "поиск по смыслу", "добавлен"),
         meaning_off="выключен", meaning_ready="готов", meaning_partly="{done} из {total} блоков",
         preparing="Готовлю поиск по смыслу: {done} из {total} текстовых блоков. Поиск по словам и кодам уже работает.",
-        search_documents="Поиск по документам", sheet="лист", delete_document="Удалить документ",
+        search_documents="Поиск по документам", sheet="лист",
+        sheets_check="Листы и ведомость чертежей", sheets_listed_on="Ведомость на странице {pages}.",
+        sheets_no_list="Ведомость чертежей не найдена: листы по их основным надписям.",
+        sheets_unread="Страницы, в основной надписи которых не найден лист: {pages}.",
+        sheet_statuses=("в ведомости", "название расходится", "нет в комплекте", "не найден", "нет в ведомости",
+                        "не проверен"),
+        sheet_columns=("состояние", "шифр", "название в ведомости", "название на листе", "страница", "изм."), delete_document="Удалить документ",
         delete_document_confirm="Удалить этот документ с его страницами и поисковым индексом? Чаты, которые на него ссылаются, сохранят свои изображения.",
         document="Документ",
         history_title="История", history_search="Поиск по названиям и сообщениям", history_page_of="Страница (из {pages})",
@@ -221,6 +266,14 @@ TABLES = {
         open="Открыть", rename="Переименовать", new_title="Новое название", save="Сохранить", export="Экспорт",
         delete="Удалить", delete_confirm="Удалить этот чат вместе с изображениями? Это нельзя отменить.",
         delete_for_good="Удалить навсегда", deleted="Удалён: {title}",
+        viewer_title="Просмотр листов", viewer_document="Документ", viewer_prev="Предыдущая страница",
+        viewer_next="Следующая страница", viewer_page="Страница {page} из {count}", viewer_sheet="лист {code}",
+        viewer_jump="Перейти к листу (шифр)", viewer_no_sheet="В документе нет листа {code}", viewer_fit="Целиком",
+        viewer_zoom_in="Увеличить", viewer_zoom_out="Уменьшить", viewer_full="Во весь экран",
+        viewer_stage="Лист: перетащите, чтобы сдвинуть; колесо или щипок — масштаб; клавиши + и −, PageUp и PageDown — листать",
+        viewer_text_only="Это текстовый документ: изображения у него нет.",
+        viewer_cannot="Просмотр невозможен", viewer_bad_link="Ссылка не указывает, какую страницу открыть ({error}).",
+        viewer_open="Открыть страницу в просмотре",
     ),
 }
 

@@ -1,12 +1,15 @@
-"""Documents: upload drawing sets (a progress bar per file), see what each became, search, delete."""
+"""Documents: upload drawing sets (a progress bar per file), see what each became, search, view, delete."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from aizoomdoc_core import markup
+from aizoomdoc_core.errors import AizoomdocError
 from aizoomdoc_core.models import DenseProgress, DocumentInfo
 from aizoomdoc_ui.session import gate
+from aizoomdoc_ui.sheet_list import sheet_list
+from aizoomdoc_ui.sheet_viewer import Target, parse_region, sheet_viewer, show_problem
 from aizoomdoc_ui.texts import texts
 from aizoomdoc_ui.uploads import upload_limit_mb
 
@@ -52,6 +55,54 @@ def delete(document: DocumentInfo) -> None:
         st.rerun()
 
 
+def url_target(by_id: dict[str, DocumentInfo]) -> Target | None:
+    """The page the address names (``?document=ID&page=N&region=x0,y0,x1,y1``: a link from a chat
+    image or a source), None when it names none; a bad one is said in one line and ignored."""
+    params = st.query_params
+    if "document" not in params:
+        return None
+    try:
+        document = by_id.get(params["document"])
+        if document is None:
+            raise ValueError("no such document")
+        page = int(params.get("page") or 1) if (params.get("page") or "1").isdigit() else 0
+        if page == 0:
+            raise ValueError("page is a number from 1")
+        if not 1 <= page <= document.page_count:
+            raise ValueError(f"page {page} of {document.page_count}")
+        return Target(document.id, page, parse_region(params.get("region")))
+    except ValueError as exc:
+        st.info(t.viewer_bad_link.format(error=markup.inline(str(exc))))
+        return None
+
+
+@st.fragment
+def viewer(target: Target, linked: bool) -> None:
+    """The viewer alone reruns while a person zooms, pans and leafs through the sheets."""
+    try:
+        sheet_viewer(app, target, key="documents-viewer", height=720, reveal=linked)
+    except AizoomdocError as exc:
+        show_problem(exc)
+
+
+def viewer_section(by_id: dict[str, DocumentInfo]) -> None:
+    """The viewer over the chosen document, opened where the address says when it names a page."""
+    st.subheader(t.viewer_title)
+    linked = url_target(by_id)
+    ids = list(by_id)
+    if linked and st.session_state.get("viewer_link") != linked.token:
+        st.session_state["viewer_link"] = linked.token  # the link chooses the document once
+        st.session_state["viewer_document"] = linked.document_id
+    shown = st.selectbox(t.viewer_document, ids, key="viewer_document", format_func=lambda i: by_id[i].name)
+    # A toggle, not an expander: an expander's body runs even while it is closed.
+    if st.toggle(t.sheets_check, key="sheets_check"):
+        sheet_list(app.sheet_check(shown))
+    if linked and linked.document_id == shown:
+        viewer(linked, True)
+    else:
+        viewer(Target(shown), False)
+
+
 if not app.ocr_available():
     st.warning(t.ocr_off)
 uploads = st.file_uploader(
@@ -91,19 +142,7 @@ else:
         for hit in app.search(query, top=10):
             sheet = f" · {t.sheet} {markup.inline(hit.sheet_code)}" if hit.sheet_code else ""
             st.markdown(f"**{markup.inline(hit.document_name)}**, {t.page} {hit.page}{sheet}  \n{markup.literal(hit.text[:300])}")
-    # A toggle, not an expander: an expander's body runs even while it is closed, and a page of a
-    # huge scan is not drawn for nobody.
-    if st.toggle("Page viewer: the text blocks found on a page"):
-        shown = st.selectbox("Document", list(by_id), key="viewer_document", format_func=lambda i: by_id[i].name)
-        document = by_id[shown]
-        number = st.number_input("Page", min_value=1, max_value=max(1, document.page_count), value=1, step=1)
-        blocks = app.blocks_in_region(document.id, int(number), [0, 0, 1, 1])
-        sheet = blocks[0].sheet_code if blocks else None
-        st.caption(f"{len(blocks)} blocks" + (f" · sheet {markup.inline(sheet)}" if sheet else ""))
-        try:
-            st.image(app.page_with_blocks(document, int(number), [b.bbox for b in blocks]), width="stretch")
-        except Exception as exc:  # text documents have no drawing; say so
-            st.info(f"No picture: {markup.inline(str(exc))}")
+    viewer_section(by_id)
     with st.expander(t.delete_document):
         doomed = st.selectbox(t.document, list(by_id), format_func=lambda i: by_id[i].name)
         if st.button(t.delete, icon=":material/delete:"):

@@ -30,7 +30,9 @@ def browse(server: StreamlitServer, *, path: str = "", outside: list[str] | None
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": width, "height": 1000}, locale=locale)
         if outside is not None:
-            own = (server.url + "/", server.url.replace("http", "ws", 1) + "/")
+            # blob: URLs of the app's own origin are objects in the tab's memory (Streamlit loads a
+            # custom component's inline script from one), never a request to anywhere.
+            own = (server.url + "/", server.url.replace("http", "ws", 1) + "/", f"blob:{server.url}/")
             context.on("request", lambda request: None if request.url.startswith(own) else outside.append(request.url))
         tab = context.new_page()
         tab.set_default_timeout(60_000)

@@ -128,7 +128,7 @@ def test_every_image_is_within_its_side_limit(name: str) -> None:
         (lambda box: render.context_crop(doc, 1, box), render.MAX_SIDE),
         (lambda box: render.viewport(doc, 1, box), render.VIEWPORT_SIDE),
         (lambda box: render.page_overview(doc, 1), render.PAGE_SIDE),
-        (lambda box: render.page_with_blocks(doc, 1, [box]), render.PAGE_SIDE),
+        (lambda box: render.view(doc, 1, box, (5000, 5000)), render.VIEW_MAX_SIDE),
     ]
     for box in AWKWARD_BOXES:
         for draw, limit in draws:

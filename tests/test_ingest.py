@@ -99,7 +99,7 @@ def test_an_encrypted_pdf_stays_drawable_and_its_password_is_kept_nowhere(
         assert "decrypted copy" in document.metadata["stored_file"]
         for kind in ("zoom_crop", "viewport", "page"):
             assert _dark_pixels(app.renderer.render(kind, document, 1, [0.05, 0.08, 0.5, 0.16]).png), kind
-        assert _dark_pixels(app.renderer.page_blocks(document, 1, [[0.05, 0.08, 0.5, 0.16]]).png)
+        assert _dark_pixels(app.page_view(document.id, 1, [0.05, 0.08, 0.5, 0.16], (800, 600)).png or b"")
         evidence = [e for e in app.ask("pump schedule flow", offline=True) if isinstance(e, ImageReady)]
         assert evidence and all(_dark_pixels(e.data) for e in evidence)
     secrets = {form.encode() for form in (password, typed, unicodedata.normalize("NFKC", password))}

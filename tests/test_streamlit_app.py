@@ -62,10 +62,15 @@ def test_ask_then_find_the_chat_in_history(data: Path) -> None:
     assert any(e.label.startswith("Источники (") for e in at.expander)
     labels = [b.label for b in at.button if str(b.key).startswith("source-")]
     assert labels and len(set(labels)) == len(labels) and all("стр" in label and "«" in label for label in labels)
+    links = at.get("page_link")
+    locators = [i for i in images if "Где это на листе" in str(i.proto)]  # a crop's place on its sheet, small
+    assert len(links) == len(images) - len(locators), "every image but a locator opens its page in the viewer"
+    assert all(link.proto.page == "pages/documents.py" or "documents" in link.proto.page for link in links)
+    assert not at.get("bidi_component")
     source = next(b for b in at.button if str(b.key).startswith("source-"))
-    source.click().run()  # a citation opens its page with the region outlined
+    source.click().run()  # a citation opens its page in the viewer, at the region, outlined
     assert not at.exception, at.exception
-    assert len(at.get("image")) == len(images) + 1
+    assert len(at.get("bidi_component")) == 1 and len(at.get("image")) == len(images)
 
     at.switch_page("pages/history.py").run()
     assert not at.exception, at.exception
@@ -154,12 +159,50 @@ def test_documents_page_lists_and_searches(data: Path) -> None:
     table = at.dataframe[0].value
     assert list(table["name"]) == ["C02_ru_perechen_elementov_PE3.pdf"] and list(table["pages"]) == [2]
     assert list(table["sheets"]) == ["МГТУ.436421.001ПЭ3"]
-    assert not at.get("image"), "the page viewer draws nothing until it is opened"
+    assert not at.get("image"), "the sheet is shown by the viewer, no static picture"
+    assert len(at.get("bidi_component")) == 1
     at.text_input[0].set_value("Импульсный модулятор").run()
     assert any(markup.inline("C02_ru_perechen_elementov_PE3.pdf") in m.value for m in at.markdown)
-    at.toggle[0].set_value(True).run()
-    assert any(c.value.endswith("· sheet " + markup.inline("МГТУ.436421.001ПЭ3")) for c in at.caption)
-    assert len(at.get("image")) == 1 and not at.exception
+    assert not at.exception
+
+
+def test_documents_page_checks_the_sheets_against_the_drawing_list(data: Path) -> None:
+    """A set without a drawing list says so and lists its sheets as their stamps name them (the
+    checks themselves: tests/test_sheet_index.py); in Russian for a Russian reader."""
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+    at.session_state["ui_language"] = "ru"
+    at.run()
+    at.switch_page("pages/documents.py").run()
+    assert len(at.dataframe) == 1, "nothing is checked until it is asked for"
+    at.toggle(key="sheets_check").set_value(True).run()
+    assert not at.exception, at.exception
+    assert any(c.value.startswith("Ведомость чертежей не найдена") for c in at.caption)
+    sheets = at.dataframe[1].value
+    # both sheets carry the set's code, so each is named by its sheet number
+    assert list(sheets["шифр"]) == ["1", "2"] and list(sheets["состояние"]) == ["не проверен"] * 2
+
+
+def test_documents_page_opens_the_viewer_where_the_address_says(data: Path) -> None:
+    at = app_test()
+    at.switch_page("pages/documents.py").run()
+    document = at.selectbox(key="viewer_document").value
+    for query, reason in [
+        ({"document": document, "page": "2", "region": "0.1,0.2,0.5,0.4"}, None),
+        ({"document": "not-an-id"}, "no such document"),
+        ({"document": document, "page": "3"}, "page 3 of 2"),
+        ({"document": document, "page": "two"}, "page is a number from 1"),
+        ({"document": document, "region": "0.5,0.2,0.1"}, "region is x0,y0,x1,y1"),
+        ({"document": document, "region": "nan,0,1,1"}, "region is x0,y0,x1,y1 between 0 and 1, x0 < x1 and y0 < y1"),
+    ]:
+        notice = reason and f"The link does not name a page to open ({markup.inline(reason)})."
+        at.query_params.clear()
+        at.query_params.update(query)
+        at.run()
+        assert not at.exception, (query, at.exception)
+        notices = [i.value for i in at.info if "The link" in i.value]
+        assert notices == ([notice] if notice else []), (query, notices)
+        assert len(at.get("bidi_component")) == 1  # the viewer is there either way
 
 
 def test_documents_page_says_when_ocr_is_off_and_how_to_turn_it_on(
