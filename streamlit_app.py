@@ -6,14 +6,15 @@ the sidebar (``aizoomdoc_ui``).
 The navigation is declared before anything slow (the core opens the cloud database, which a cold
 Supabase answers in seconds): until a script calls ``st.navigation``, Streamlit treats ``pages/``
 as a folder of pages of its own. ``client.showSidebarNavigation = false`` keeps that folder's
-listing from ever being offered, and every page runs ``gate()`` itself, so even a page Streamlit
-runs on its own is behind the login.
+listing from ever being offered, a page Streamlit runs on its own goes round through this script
+(``aizoomdoc_ui.framing``), and every page runs ``gate()`` itself, so even then it is behind the login.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from aizoomdoc_ui.framing import framed
 from aizoomdoc_ui.icon import page_icon
 from aizoomdoc_ui.session import gate, signed_in
 from aizoomdoc_ui.sidebar import show_sidebar
@@ -29,6 +30,7 @@ navigation = st.navigation(
     ],
     position="top" if signed_in() else "hidden",
 )
+framed()
 # A narrow window keeps most of its width for the drawings: the sidebar (the language, where chats
 # are kept) takes less of it. The app's own constant style, never text from a file or a person.
 st.html("<style>@media (max-width: 1000px) { section[data-testid='stSidebar'] "

@@ -9,12 +9,14 @@ from aizoomdoc_core.errors import AizoomdocError
 from aizoomdoc_core.events import AnswerDelta, ChatStarted, ImageReady, Notice, SearchDone, ToolCalled
 from aizoomdoc_ui.chat_view import caption, show_chat, shown_png, step_line
 from aizoomdoc_ui.examples import Example, examples
+from aizoomdoc_ui.framing import inside_frame
 from aizoomdoc_ui.session import active_chat, current_user, gate, open_chat
 from aizoomdoc_ui.texts import texts, texts_for
 from aizoomdoc_ui.uploads import upload_limit_mb
 
 EXAMPLE_KEY = "example"
 
+inside_frame(__file__)
 app = gate()
 user = current_user(app)
 t = texts()

@@ -7,12 +7,14 @@ import streamlit as st
 from aizoomdoc_core import markup
 from aizoomdoc_core.errors import AizoomdocError
 from aizoomdoc_core.models import DenseProgress, DocumentInfo
+from aizoomdoc_ui.framing import inside_frame
 from aizoomdoc_ui.session import gate
 from aizoomdoc_ui.sheet_list import sheet_list
 from aizoomdoc_ui.sheet_viewer import Target, parse_region, sheet_viewer, show_problem
 from aizoomdoc_ui.texts import texts
 from aizoomdoc_ui.uploads import upload_limit_mb
 
+inside_frame(__file__)
 app = gate()
 t = texts()
 st.title(t.documents_page)

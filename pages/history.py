@@ -6,11 +6,13 @@ import streamlit as st
 
 from aizoomdoc_core import markup
 from aizoomdoc_core.models import ChatSummary
+from aizoomdoc_ui.framing import inside_frame
 from aizoomdoc_ui.session import current_user, gate, open_chat
 from aizoomdoc_ui.texts import texts
 
 PAGE_SIZE = 20
 
+inside_frame(__file__)
 app = gate()
 user = current_user(app)
 t = texts()

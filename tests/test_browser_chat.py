@@ -118,3 +118,16 @@ def test_a_russian_browser_in_an_800px_window_gets_a_russian_app_that_fits(russi
     dialog.get_by_role("button", name="Удалить навсегда").click()
     settle(page)
     expect(page.get_by_text("Чатов пока нет.")).to_be_visible()
+
+
+def test_a_link_to_a_page_is_the_first_visit_and_still_opens_inside_the_app(server: StreamlitServer) -> None:
+    """Until a session has declared the navigation, Streamlit runs a ``pages/`` script on its own:
+    the first visitor after a start who follows a shared link still gets the app around the page."""
+    with browse(server, path="documents?page=2") as page:
+        settle(page)
+        expect(page.get_by_role("link", name="Chat", exact=True)).to_be_visible()  # the navigation
+        expect(page.get_by_role("heading", name="Documents")).to_be_visible()
+        expect(page.get_by_text("Chats and files are kept on this computer.")).to_be_visible()  # the sidebar
+        expect(page.get_by_text("Page not found")).to_have_count(0)
+        page.wait_for_url("**/documents?page=2")  # the address as it was shared, nothing added
+        page.screenshot(path=ARTIFACTS / "link-first-visit.png")
