@@ -23,7 +23,7 @@ from .models import DenseProgress, DocumentInfo, PageInfo
 from .question import Question
 from .sanitize import clean_text, parse_id
 from .search import Hit, hit_from_block, search
-from .sheet_index import SheetCheck, check
+from .sheet_index import SheetCheck, check, heads_a_list
 from .storage.backends import Storage
 from .storage.blobs import document_prefix
 
@@ -143,6 +143,12 @@ class Library:
         pages = self.storage.db.document_pages(document.id)
         blocks = [b for page in pages for b in self.storage.db.page_blocks(document.id, page.number)]
         return check(document.id, document.name, pages, blocks)
+
+    def list_headings(self, checked: SheetCheck) -> list[Hit]:
+        """The blocks that head the checked document's drawing list, as hits: what an answer about
+        the list cites and shows."""
+        return [hit_from_block(b) for page in checked.index_pages
+                for b in self.storage.db.page_blocks(checked.document_id, page) if heads_a_list(b.text)]
 
     def page(self, document_id: str, number: int) -> PageInfo | None:
         return self.storage.db.page_info(parse_id(document_id, "document id"), number)

@@ -140,6 +140,11 @@ def drawing_list(blocks: Sequence[BlockRecord]) -> list[Listed]:
     return found
 
 
+def heads_a_list(text: str) -> bool:
+    """Whether a block (its text) heads a drawing list."""
+    return _heading(text.strip().splitlines()) is not None
+
+
 def _heading(lines: list[str]) -> int | None:
     """The line of ``lines`` that heads a drawing list: one of the first few (an OCR'd page may
     put the sheet's number above it)."""

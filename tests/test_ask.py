@@ -668,3 +668,44 @@ def test_a_crop_fits_what_is_left_of_the_image_budget(app: Aizoomdoc, tmp_path: 
     word = [third.x0 / 2592, third.y0 / 1728, third.x1 / 2592, third.y1 / 1728]
     assert any(i["kind"] == "zoom_crop" and i["bbox"][0] <= word[0] and i["bbox"][1] <= word[1] and i["bbox"][2] >= word[2]
                and i["bbox"][3] >= word[3] and 6 * i["scale"] >= 16 for i in result.images), result.images
+
+
+# -- questions about the set's completeness ---------------------------------------------------
+
+
+def test_which_sheets_are_missing_is_answered_from_the_drawing_list_in_the_questions_language(drawings: Aizoomdoc) -> None:
+    """A missing sheet is text nowhere: search cannot find it, the drawing list checked against the
+    sheets can. The answer cites the list, and the list is the first image shown."""
+    app = drawings
+    a01 = next(d for d in app.list_documents() if d.name.startswith("A01"))
+    result, events = run(app, "Which sheets are missing or titled differently?", offline=True, document_ids=[a01.id])
+    lines = result.answer.splitlines()
+    assert lines[0] == "A01_pismo_restroom_drawing_set.pdf: its drawing list (page 1) lists 12 sheets. [B1]"
+    assert lines[1] == "- Every listed sheet is in the set."
+    assert "A-5.1 «GABLE TRUSS DETAILS» in the list, «GABLE TRUSSES DETAILS» on the sheet (page 9)" in lines[2]
+    (cited,) = result.citations
+    assert cited["page"] == 1 and cited["document_id"] == a01.id
+    first = next(e for e in events if isinstance(e, ImageReady))
+    assert first.image.page == 1 and first.image.document_id == a01.id  # the drawing list, shown
+    russian, _ = run(app, "Каких листов нет в комплекте?", offline=True, document_ids=[a01.id])
+    assert russian.answer.splitlines()[1] == "- Все листы ведомости есть в комплекте."
+    other, _ = run(app, "What is the sheet title of A-5.1?", offline=True, document_ids=[a01.id])
+    assert "drawing list" not in other.answer  # any other question is searched and quoted as before
+
+
+def test_the_model_checks_the_sheets_with_its_tool_within_the_chats_scope(drawings: Aizoomdoc, llm: ScriptedLLM) -> None:
+    app = with_model(drawings, llm)
+    a01, c02 = (next(d for d in app.list_documents() if d.name.startswith(p)) for p in ("A01", "C02"))
+    llm.add(
+        Reply(tool_calls=[ToolCall("check_sheets", {"document_id": c02.id})]),
+        Reply(tool_calls=[ToolCall("check_sheets", {"document_id": a01.id})]),
+        Reply(content="All twelve sheets are there [B1]."),
+    )
+    result, _ = run(app, "Is the set complete?", document_ids=[a01.id])
+    requests = llm.requests
+    refused = ScriptedLLM.tool_results_in(requests[1])[0]["content"]
+    assert refused.startswith("Error:") and "scope" in refused  # another document is out of this chat's reach
+    checked = ScriptedLLM.tool_results_in(requests[2])[-1]["content"]
+    assert checked.startswith("A01_pismo_restroom_drawing_set.pdf: drawing list on page 1 [B")
+    assert "title differs: A-5.1 listed as 'GABLE TRUSS DETAILS', sheet says 'GABLE TRUSSES DETAILS', page 9" in checked
+    assert result.answer == "All twelve sheets are there [B1]."

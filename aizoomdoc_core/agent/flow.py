@@ -7,7 +7,8 @@ Then: search (its hits saved with the question), the evidence images (``evidence
 answer: the model's (``model_loop``), or without a model, offline or after the model failed, the
 extractive one (``extractive``). A follow-up is searched first where the last answer was (``context``); a
 scoped question that matches nothing shows its documents' first sheets; codes the question names
-that nothing in scope holds are said first (``codes``). The answer is saved with its citations and images.
+that nothing in scope holds are said first (``codes``); a question about the set's completeness is
+answered from its drawing list checked against its sheets (``sheets``). The answer is saved with its citations and images.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from .context import Focus, follow_up_hits
 from .evidence import Evidence, show_hits
 from .extractive import extractive_answer, quotes
 from .model_loop import ModelLoop
-from .texts import texts_for
+from .sheets import Checked, sheet_checks, sheets_answer
+from .texts import Texts, texts_for
 from .tools import TOOLS, TOP_HITS, Context
 from .wire import ModelFailure
 
@@ -67,6 +69,11 @@ class Agent:
         evidence = Evidence(chat, self.library, answer, texts_for(question.language))
         try:
             hits, unsearchable = self._search(question, chat)
+            checks = [] if unsearchable else sheet_checks(self.library, question.text, chat.scope, hits)
+            if checks:  # the drawing lists are the evidence of a question about them
+                listed = [h for c in checks for h in c.headings]
+                known = {(h.document_id, h.block_id) for h in listed}
+                hits = listed + [h for h in hits if (h.document_id, h.block_id) not in known]
             results = chat.add_search_results(hits, message_id=asked.id)
             for hit in hits:
                 evidence.add_hit(hit)
@@ -78,7 +85,7 @@ class Agent:
             earlier = _followed(chat)
             planned = [quote.hit for quote in quotes(question.text, hits, evidence, question.language, earlier)]
             yield from show_hits(evidence, self.renderer, question, hits, planned)
-            reply = yield from self._reply(question, chat, evidence, hits, unsearchable, offline, missing, earlier)
+            reply = yield from self._reply(question, chat, evidence, hits, unsearchable, offline, missing, earlier, checks)
             metadata = {"citations": [c.to_json() for c in reply.citations], "model": reply.model,
                         "usage": reply.usage, "images": _ids(evidence.images)}
             chat.finish(answer, reply.text, message_type=reply.kind, metadata=metadata)
@@ -112,6 +119,7 @@ class Agent:
     def _reply(
         self, question: Question, chat: ChatLog, evidence: Evidence, hits: list[Hit],
         unsearchable: BackendUnavailable | None, offline: bool, missing: list[str], earlier: str,
+        checks: list[Checked],
     ) -> Generator[Event, None, Reply]:
         texts = texts_for(question.language)
         first = texts.missing(missing) + "\n\n" if missing else ""
@@ -128,14 +136,23 @@ class Agent:
                 log.warning("model failed for chat %s: %s", chat.chat.id, failure)
                 said = failure.said(texts)
                 yield Notice(text=said)
-                text, citations = extractive_answer(texts, question.text, hits, evidence, earlier)
+                text, citations = _without_model(texts, question, hits, evidence, earlier, checks)
                 reply = Reply(f"{first}{said}\n\n{text}", "extractive", citations)
         else:
-            text, citations = extractive_answer(texts, question.text, hits, evidence, earlier)
+            text, citations = _without_model(texts, question, hits, evidence, earlier, checks)
             reply = Reply(first + text, "extractive", citations)
             yield Notice(text=texts.offline if offline else texts.no_model)
         yield AnswerDelta(text=reply.text)
         return reply
+
+
+def _without_model(
+    texts: Texts, question: Question, hits: list[Hit], evidence: Evidence, earlier: str, checks: list[Checked],
+) -> tuple[str, list[Citation]]:
+    """The answer without a model: what the drawing lists say for a question about them, else quotes."""
+    if checks:
+        return sheets_answer(texts, checks, evidence)
+    return extractive_answer(texts, question.text, hits, evidence, earlier)
 
 
 def _followed(chat: ChatLog) -> str:

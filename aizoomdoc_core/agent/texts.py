@@ -30,6 +30,17 @@ class Texts:
     unreachable: str
     broke_off: str  # {error}
     codes_missing: str  # {codes}: said first when the question names codes nothing in scope holds
+    # A question about the set's completeness, answered from its drawing list (``sheets``).
+    sheets_agree: str  # {name} {count} {pages}
+    sheets_list: str  # {name} {count} {pages}
+    sheets_all_present: str
+    sheets_missing: str  # {items}
+    sheets_not_found: str  # {pages} {items}
+    sheets_not_listed: str  # {items}
+    sheets_differ: str  # {items}
+    sheets_titles: str  # {code} {listed} {own} {page}
+    sheets_more: str  # {count}
+    sheets_how: str
 
     def missing(self, codes: Sequence[str]) -> str:
         """The line said first, as a notice and atop the answer, for codes printed nowhere in scope."""
@@ -55,6 +66,17 @@ TEXTS = {
         unreachable="The model could not be reached: the connection was refused or the server is unreachable.",
         broke_off="The model's answer broke off ({error}).",
         codes_missing="{codes}: not found in these documents. The closest matches follow.",
+        sheets_agree="{name}: all {count} sheets of its drawing list (page {pages}) are in the set, titled as listed.",
+        sheets_list="{name}: its drawing list (page {pages}) lists {count} sheets.",
+        sheets_all_present="- Every listed sheet is in the set.",
+        sheets_missing="- Missing from the set: {items}.",
+        sheets_not_found="- Not found, perhaps on the pages whose title block could not be read ({pages}): {items}.",
+        sheets_not_listed="- In the set but not in the list: {items}.",
+        sheets_differ="- Titled otherwise on the sheet: {items}.",
+        sheets_titles="{code} «{listed}» in the list, «{own}» on the sheet (page {page})",
+        sheets_more=" and {count} more",
+        sheets_how=("No model was asked: the drawing list was checked against the sheets' title blocks "
+                    "(Documents page: Sheets against the drawing list)."),
     ),
     "ru": Texts(
         language="ru",
@@ -74,6 +96,17 @@ TEXTS = {
         unreachable="Не удалось подключиться к модели: соединение отклонено или сервер недоступен.",
         broke_off="Ответ модели оборвался ({error}).",
         codes_missing="{codes}: в этих документах не найдено. Ниже — ближайшие совпадения.",
+        sheets_agree="{name}: все {count} листов ведомости (стр. {pages}) есть в комплекте, с теми же названиями.",
+        sheets_list="{name}: в ведомости чертежей (стр. {pages}) листов: {count}.",
+        sheets_all_present="- Все листы ведомости есть в комплекте.",
+        sheets_missing="- Нет в комплекте: {items}.",
+        sheets_not_found="- Не найдены, возможно, на страницах с нечитаемой основной надписью ({pages}): {items}.",
+        sheets_not_listed="- Есть в комплекте, но нет в ведомости: {items}.",
+        sheets_differ="- На листе названы иначе: {items}.",
+        sheets_titles="{code} «{listed}» в ведомости, «{own}» на листе (стр. {page})",
+        sheets_more=" и ещё {count}",
+        sheets_how=("Модель не запрашивалась: ведомость чертежей сверена с основными надписями листов "
+                    "(страница «Документы»: «Листы и ведомость чертежей»)."),
     ),
 }
 LOGGED = TEXTS["en"]  # what logs and exceptions say, whatever the question's language

@@ -5,7 +5,7 @@ types, ``Doc`` descriptions, defaults) and its docstring, and the arguments the 
 parsed into that same dataclass before the tool runs, once: the schema and what the tool accepts
 cannot drift apart. Dispatch is the registry of ``Toolbox``, by name.
 
-Every tool is read-only (search, look at a page, zoom into a region), and every failure the model
+Every tool is read-only (search, look at a page, zoom into a region, check the drawing list), and every failure the model
 can correct comes back to it as a one-line ``Error: ...`` result rather than ending the question.
 """
 
@@ -188,6 +188,36 @@ class Zoom(Tool[ZoomParams]):
         return (yield from _look(context, params, "zoom_crop", clamp_bbox(params.region, minimum=0.001)))
 
 
+@dataclass(frozen=True)
+class SheetsParams:
+    document_id: Annotated[str, Doc()]
+
+
+class CheckSheets(Tool[SheetsParams]):
+    """The set's drawing list (sheet index, «ведомость чертежей») checked against its sheets' title
+    blocks: each listed sheet with its page, and which are missing, not listed or titled otherwise.
+    Use it for questions about the set's completeness; cite the list's marker."""
+
+    name = "check_sheets"
+    Params = SheetsParams
+
+    def run(self, params: SheetsParams, context: Context) -> Generator[Event, None, Outcome]:
+        yield from ()  # a tool that shows no image yields no event
+        document = context.evidence.document(params.document_id)
+        if context.scope and document.id not in context.scope:
+            raise InvalidInput("that document is not in this chat's scope")
+        check = context.library.sheet_check(document.id)
+        if not check.index_pages:
+            return Outcome(f"No drawing list was found in {document.name}.")
+        markers = " ".join(f"[{context.evidence.add_hit(h)}]" for h in context.library.list_headings(check)[:1])
+        lines = [f"{document.name}: drawing list on page {', '.join(map(str, check.index_pages))} {markers}".rstrip()]
+        lines += [f"{r.status}: {r.code} listed as {r.listed_title!r}, sheet says {r.sheet_title!r}, page {r.page}"
+                  for r in check.rows]
+        if check.unread_pages:
+            lines.append(f"pages whose title block names no sheet: {check.unread_pages}")
+        return Outcome("\n".join(lines))
+
+
 def _look(context: Context, params: PageParams, kind: str, bbox: list[float] | None) -> Generator[Event, None, Outcome]:
     """The one path of ``view_page`` and ``zoom``: check the page, draw it or its region, store the
     image, and say what it shows (for a text-only model, the region's text stands in for it)."""
@@ -273,7 +303,7 @@ class Toolbox:
         return Step(name, parsed, outcome.result.splitlines()[0][:200], outcome)
 
 
-TOOLS = Toolbox([SearchDocuments(), ViewPage(), Zoom()])
+TOOLS = Toolbox([SearchDocuments(), ViewPage(), Zoom(), CheckSheets()])
 
 
 # -- schema and parsing from the type annotations -----------------------------------------------
