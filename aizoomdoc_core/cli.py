@@ -276,14 +276,8 @@ def cmd_references(args: argparse.Namespace, app: Aizoomdoc) -> Reply:
     where = f"page {found.page}" if found.page else "all pages"
     lines = [f"{shown(found.document_name)}, {where}: {len(found.references)} references; "
              + ", ".join(f"{n} {status}" for status, n in found.counts().items())]
-    for r in found.references:
-        target = r.target
-        to = (f"page {target.page}" + (f" sheet {shown(target.sheet)}" if target.sheet else "")
-              if target and target.page else shown(target.document_name) if target else "")
-        if target and target.region:
-            to += " region " + ",".join(f"{v:.3f}" for v in target.region)
-        note = f" ({shown(r.reason)})" if r.reason else ""
-        lines.append(f"  p.{r.page:<4} {r.kind:<8} {shown(r.text):<28} {r.status:<18} {to}{note}")
+    lines += [f"  p.{r.page:<4} {r.kind:<8} {r.status:<18} {shown(r.described(here=found.document_id))}"
+              for r in found.references]
     return Reply(found.to_json(), "\n".join(lines), 0)
 
 

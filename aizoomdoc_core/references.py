@@ -92,6 +92,21 @@ class Reference(_Record):
     reason: str | None = None
     target: Target | None = None
 
+    def described(self, *, here: str | None = None) -> str:
+        """On one line, as the model reads it beside the page and the CLI prints it: "2/A-2 -> page 5,
+        sheet A-2, region [...]". ``here`` is the document it is printed in: a target in another
+        document is named."""
+        target = self.target
+        if target is None:
+            return f"{self.text} -> unresolved: {self.reason}"
+        where = [] if target.document_id == here else [f"document {target.document_name} ({target.document_id})"]
+        where += [f"page {target.page}"] if target.page is not None else []
+        where += [f"sheet {target.sheet}"] if target.sheet else []
+        if target.region:
+            where.append("region [" + ", ".join(f"{v:.3f}" for v in target.region) + "]")
+        note = f" (detail {self.detail} not located: {self.reason})" if self.status == "detail not located" else ""
+        return f"{self.text} -> {', '.join(where)}{note}"
+
 
 @dataclass(frozen=True)
 class Found:
@@ -281,30 +296,32 @@ def resolve(found: Sequence[Found], sheets: Sheets, blocks_of: Callable[[int], S
 
 def _resolved(found: Found, sheets: Sheets, blocks_of: Callable[[int], Sequence[BlockRecord]],
               library: Sequence[Coded]) -> Reference:
-    base = dict(kind=found.kind, text=found.text, page=found.page, bbox=found.bbox, block_id=found.block_id,
-                code=found.code, detail=found.detail)
+    def reference(status: str, reason: str | None = None, target: Target | None = None) -> Reference:
+        return Reference(found.kind, found.text, found.page, found.bbox, found.block_id, found.code, status,
+                         found.detail, reason, target)
+
     if found.kind in ("document", "standard"):
         key = sheet_key(found.code)
         held = [d for d in library if key in d.codes]
         if len(held) != 1:
             missing = "standard not in the library" if found.kind == "standard" else "document not in the library"
-            return Reference(**base, status="unresolved",
-                             reason=missing if not held else f"{len(held)} documents carry this code")
-        return Reference(**base, status="document", target=Target(held[0].document_id, held[0].name))
+            return reference("unresolved",
+                             missing if not held else f"{len(held)} documents carry this code")
+        return reference("document", target=Target(held[0].document_id, held[0].name))
     pages, missing = sheets.named(found.code)
     if len(pages) != 1:
         reason = missing if not pages else f"{len(pages)} pages carry this sheet"
-        return Reference(**base, status="unresolved", reason=reason)
+        return reference("unresolved", reason=reason)
     page = pages[0]
     sheet = page.sheet_code if not found.code.isdigit() else found.code
     if found.detail is None:
-        return Reference(**base, status="sheet", target=Target(sheets.document_id, sheets.document_name, page.number, sheet))
+        return reference("sheet", target=Target(sheets.document_id, sheets.document_name, page.number, sheet))
     labels = detail_labels(blocks_of(page.number), found.detail)
     if len(labels) != 1:
         reason = f"no label {found.detail} on that sheet" if not labels else f"{len(labels)} labels {found.detail} on that sheet"
-        return Reference(**base, status="detail not located", reason=reason,
+        return reference("detail not located", reason=reason,
                          target=Target(sheets.document_id, sheets.document_name, page.number, sheet))
-    return Reference(**base, status="detail",
+    return reference("detail",
                      target=Target(sheets.document_id, sheets.document_name, page.number, sheet, labels[0]))
 
 

@@ -133,6 +133,11 @@ def test_a_callout_opens_its_detail_when_exactly_one_label_titles_it(library: tu
     assert (outside.kind, outside.status, outside.reason, outside.target) == ("sheet", "unresolved", "no sheet C-900 in this document", None)
     line = refs["SEE 2/A-102"].bbox  # the line's box on the sheet, where the words are
     assert 0.08 < line[0] < 0.1 and 0.25 < line[1] < line[3] < 0.28
+    # as the model reads them beside the page (view_page) and the CLI prints them
+    assert two.described(here=ids["plans"]).startswith("SEE 2/A-102 -> page 2, sheet A-102, region [0.095, ")
+    assert four.described(here=ids["plans"]) == ("SEE DETAIL 4/A102 -> page 2, sheet A-102 "
+                                                 "(detail 4 not located: 2 labels 4 on that sheet)")
+    assert outside.described() == "SHEET C-900 -> unresolved: no sheet C-900 in this document"
 
 
 def test_the_detail_titles_themselves_point_nowhere(library: tuple[Aizoomdoc, dict[str, str]]) -> None:
@@ -156,6 +161,7 @@ def test_a_russian_sheet_number_is_the_stamps_never_the_pages(library: tuple[Aiz
     assert (refs["см. лист 7"].status, refs["см. лист 7"].reason) == ("unresolved", "no sheet numbered 7 in this document")
     document = refs["см. раздел 95/24-ГК-КЖ"]
     assert document.target and (document.kind, document.status, document.target.document_id) == ("document", "document", ids["kzh"])
+    assert document.described(here=ids["ar"]) == f"см. раздел 95/24-ГК-КЖ -> document kzh.pdf ({ids['kzh']})"
     assert refs["см. раздел 95/24-ГК-ВК"].reason == "document not in the library"
     standard = refs["ГОСТ 21.101-2020"]
     assert (standard.kind, standard.status, standard.reason) == ("standard", "unresolved", "standard not in the library")
