@@ -162,11 +162,12 @@ class Library:
         if page is not None and page not in numbers:
             raise InvalidInput(f"page {page} does not exist in {document.name}")
         blocks_of = functools.cache(lambda number: self.storage.db.page_blocks(document.id, number))
-        found = find([b for number in ([page] if page is not None else numbers) for b in blocks_of(number)])
+        sheets = Sheets.of(document.id, document.name, pages)
+        found = find([b for number in ([page] if page is not None else numbers) for b in blocks_of(number)], sheets)
         documents = self.documents()
         codes = self.storage.db.sheet_codes([d.id for d in documents])
         library = [Coded(d.id, d.name, frozenset(sheet_key(c) for c in codes.get(d.id, []))) for d in documents]
-        resolved = resolve(found, Sheets.of(document.id, document.name, pages), blocks_of, library)
+        resolved = resolve(found, sheets, blocks_of, library)
         return References(document.id, document.name, page, resolved)
 
     def page(self, document_id: str, number: int) -> PageInfo | None:

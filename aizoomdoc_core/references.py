@@ -119,6 +119,7 @@ class Found:
     block_id: str
     code: str
     detail: str | None = None
+    cued: bool = True  # said in words ("SEE", «см.»), not a bare callout
 
 
 @dataclass(frozen=True)
@@ -153,9 +154,11 @@ class References(_Record):
 # -- finding ------------------------------------------------------------------------------------
 
 
-def find(blocks: Sequence[BlockRecord]) -> list[Found]:
-    """The references printed in ``blocks`` (one page's or several), top to bottom. A title block
-    names its own sheet and document: it points nowhere."""
+def find(blocks: Sequence[BlockRecord], sheets: Sheets) -> list[Found]:
+    """The references printed in ``blocks`` (one page's or several of ``sheets``' document), top to
+    bottom. A title block names its own sheet and document: it points nowhere. A callout without
+    words ("2/A-2", a bubble) counts only when it names a sheet of the set: on a schematic "1/H2"
+    and "24V/XT5" are terminals, and a callout to a sheet outside the set says so in words."""
     by_page: dict[int, list[BlockRecord]] = {}
     for block in sorted(blocks, key=lambda b: (b.page, b.bbox[1], b.bbox[0])):
         if block.kind != "title_block":
@@ -167,7 +170,8 @@ def find(blocks: Sequence[BlockRecord]) -> list[Found]:
             for number, line in enumerate(lines):
                 found += _in_line(block, line, _line_box(block, number, len(lines)))
         found += _bubbles(page)
-    return sorted(found, key=lambda f: (f.page, f.bbox[1], f.bbox[0]))
+    kept = [f for f in found if f.cued or sheets.named(f.code)[0]]
+    return sorted(kept, key=lambda f: (f.page, f.bbox[1], f.bbox[0]))
 
 
 def _in_line(block: BlockRecord, line: str, box: BBox) -> list[Found]:
@@ -182,7 +186,8 @@ def _in_line(block: BlockRecord, line: str, box: BBox) -> list[Found]:
             text = match.group(0).strip()
             groups = match.groupdict()
             if kind == "detail":
-                found.append(Found(kind, text, block.page, box, block.block_key, groups["sheet"], groups["detail"]))
+                cued = not text.startswith(groups["detail"])
+                found.append(Found(kind, text, block.page, box, block.block_key, groups["sheet"], groups["detail"], cued))
             elif kind == "sheet":
                 found += [Found(kind, text, block.page, box, block.block_key, code) for code in _sheets(groups["sheets"])]
             else:
@@ -215,7 +220,7 @@ def _bubbles(blocks: Sequence[BlockRecord]) -> list[Found]:
         code = lower.text.strip().splitlines()[0].strip()
         box = [min(upper.bbox[0], lower.bbox[0]), upper.bbox[1], max(upper.bbox[2], lower.bbox[2]), lower.bbox[3]]
         found.append(Found("detail", f"{upper.text.strip()}/{code}", upper.page, box, upper.block_key, code,
-                           upper.text.strip()))
+                           upper.text.strip(), cued=False))
     return found
 
 

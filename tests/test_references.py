@@ -43,6 +43,7 @@ def english_set(path: Path) -> None:
     first.insert_text((40 * MM, 120 * MM), "ROOF EDGE SEE DETAIL 4/A102", fontsize=10)  # two labels 4 there
     first.insert_text((40 * MM, 140 * MM), "SEE 5/A-102", fontsize=10)  # no label 5 there
     first.insert_text((40 * MM, 160 * MM), "FOR SITE WORK SEE SHEET C-900", fontsize=10)  # not in the set
+    first.insert_text((40 * MM, 180 * MM), "WIRE 1/H2", fontsize=10)  # a terminal: a bare callout to no sheet
     first.insert_text((200 * MM, 100 * MM), "3", fontsize=10)  # a bubble: detail 3 over sheet A-102
     first.insert_text((198 * MM, 104 * MM), "A-102", fontsize=6)
     _english_stamp(first, "A-101")
