@@ -33,6 +33,7 @@ from .models import (
 from .question import Question
 from .render import Renderer, drawable, view_region
 from .search import Hit
+from .references import References
 from .sheet_index import SheetCheck
 from .storage.backends import Storage, open_storage
 from .storage.sync import SyncReport
@@ -233,6 +234,10 @@ class Aizoomdoc:
     def sheet_check(self, document_id: str) -> SheetCheck:
         """The document's drawing list against its sheets: missing, not listed, titled differently."""
         return self.library.sheet_check(document_id)
+
+    def references(self, document_id: str, page: int | None = None) -> References:
+        """The references between sheets printed on the document (or one page), resolved where they can be."""
+        return self.library.references(document_id, page)
 
     def get_document(self, document_id: str) -> DocumentInfo:
         return self.library.document(document_id)

@@ -119,6 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
                                  help="a document's sheets checked against its drawing list")
     sheets.add_argument("document", metavar="DOCUMENT", help="document id (see documents)")
     sheets.set_defaults(handler=cmd_sheets)
+    references = commands.add_parser("references", parents=[common],
+                                     help="callouts and references between sheets, resolved to their targets")
+    references.add_argument("document", metavar="DOCUMENT", help="document id (see documents)")
+    references.add_argument("--page", type=_integer(1, MAX_OFFSET), help="only this page")
+    references.set_defaults(handler=cmd_references)
     index = commands.add_parser("index", parents=[common],
                                 help="make the dense vectors that wait (the app makes them in the background)")
     index.set_defaults(handler=cmd_index)
@@ -262,6 +267,18 @@ def cmd_sheets(args: argparse.Namespace, app: Aizoomdoc) -> Reply:
         lines.append(f"  pages whose title block names no sheet: {', '.join(map(str, checked.unread_pages))}")
     disagree = any(r.status in DISAGREEMENT for r in checked.rows)
     return Reply(checked.to_json(), "\n".join(lines), 1 if disagree else 0)
+
+
+@_with_core()
+def cmd_references(args: argparse.Namespace, app: Aizoomdoc) -> Reply:
+    """Exit 0 whatever was resolved: an unresolved reference is a finding, not a failure."""
+    found = app.references(args.document, args.page)
+    where = f"page {found.page}" if found.page else "all pages"
+    lines = [f"{shown(found.document_name)}, {where}: {len(found.references)} references; "
+             + ", ".join(f"{n} {status}" for status, n in found.counts().items())]
+    lines += [f"  p.{r.page:<4} {r.kind:<8} {r.status:<18} {shown(r.described(here=found.document_id))}"
+              for r in found.references]
+    return Reply(found.to_json(), "\n".join(lines), 0)
 
 
 def _dense_line(dense: dict[str, int] | None) -> str:

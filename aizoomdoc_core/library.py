@@ -6,6 +6,7 @@ from outside is checked here before it reaches the store.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,9 +22,10 @@ from .ingest.pdf import Progress
 from .ingest.service import IngestResult, ingest_bytes, ingest_file
 from .models import DenseProgress, DocumentInfo, PageInfo
 from .question import Question
+from .references import Coded, References, Sheets, find, resolve
 from .sanitize import clean_text, parse_id
 from .search import Hit, hit_from_block, search
-from .sheet_index import SheetCheck, check, heads_a_list
+from .sheet_index import SheetCheck, check, heads_a_list, sheet_key
 from .storage.backends import Storage
 from .storage.blobs import document_prefix
 
@@ -149,6 +151,24 @@ class Library:
         the list cites and shows."""
         return [hit_from_block(b) for page in checked.index_pages
                 for b in self.storage.db.page_blocks(checked.document_id, page) if heads_a_list(b.text)]
+
+    def references(self, document_id: str, page: int | None = None) -> References:
+        """The references printed on the document's pages (or on one), each resolved to its sheet,
+        detail or document where this library has it (``references``). Read when asked: a
+        target's blocks are read only for a detail looked for on it."""
+        document = self.document(document_id)
+        pages = self.storage.db.document_pages(document.id)
+        numbers = [p.number for p in pages]
+        if page is not None and page not in numbers:
+            raise InvalidInput(f"page {page} does not exist in {document.name}")
+        blocks_of = functools.cache(lambda number: self.storage.db.page_blocks(document.id, number))
+        sheets = Sheets.of(document.id, document.name, pages)
+        found = find([b for number in ([page] if page is not None else numbers) for b in blocks_of(number)], sheets)
+        documents = self.documents()
+        codes = self.storage.db.sheet_codes([d.id for d in documents])
+        library = [Coded(d.id, d.name, frozenset(sheet_key(c) for c in codes.get(d.id, []))) for d in documents]
+        resolved = resolve(found, sheets, blocks_of, library)
+        return References(document.id, document.name, page, resolved)
 
     def page(self, document_id: str, number: int) -> PageInfo | None:
         return self.storage.db.page_info(parse_id(document_id, "document id"), number)

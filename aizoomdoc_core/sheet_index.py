@@ -108,7 +108,7 @@ def check(document_id: str, document_name: str, pages: Sequence[PageInfo],
         return SheetCheck(document_id, document_name, [], rows, unread)
     rows, seen = [], set()
     for entry in listed:
-        key = _key(entry.code)
+        key = sheet_key(entry.code)
         if key in seen:
             continue
         seen.add(key)
@@ -211,7 +211,7 @@ def _entry(cells: list[str]) -> tuple[str, str] | None:
     return None
 
 
-def _key(code: str) -> str:
+def sheet_key(code: str) -> str:
     """A code as matched: capitals, no spaces or hyphens ("A-100" is "A100"), dots kept."""
     return re.sub(r"[\s\-–]", "", code).upper()
 
@@ -222,10 +222,10 @@ def _page_key(page: PageInfo) -> str | None:
     number = page.title_block.get("sheet_number")
     code = page.sheet_code
     if code and _CODE_ONLY.match(code.strip()):
-        return _key(code)
+        return sheet_key(code)
     if number:
-        return _key(str(number))
-    return _key(code) if code else None
+        return sheet_key(str(number))
+    return sheet_key(code) if code else None
 
 
 def _titled(title: str, unread: Sequence[PageInfo]) -> PageInfo | None:

@@ -29,6 +29,7 @@ from ..render import Renderer, clamp_bbox
 from ..sanitize import parse_id
 from .evidence import Evidence, drawable, hit_line, snippet
 
+REFERENCE_LINES = 20  # of a page's references, those view_page lists
 TOP_HITS = 12  # hits of a search, the question's own and the model's
 REGION_BLOCKS = 40  # blocks of a region a text-only model reads instead of its picture
 WHOLE_PAGE = 0.95  # a zoom wider and taller than this is a view of the page
@@ -230,6 +231,8 @@ def _look(context: Context, params: PageParams, kind: str, bbox: list[float] | N
     yield ready
     shown = (ready.image.bbox if bbox is not None else None) or [0.0, 0.0, 1.0, 1.0]
     text = _described(ready, sheet) + _region_text(context, document, params.page, shown)
+    if kind == "page":
+        text += _references_text(context, document, params.page)
     return Outcome(text, [ready.image])
 
 
@@ -251,6 +254,17 @@ def _page_of(context: Context, params: PageParams) -> DocumentInfo:
     if not drawable(document):
         raise InvalidInput(f"{document.name} is a text document: use search_documents")
     return document
+
+
+def _references_text(context: Context, document: DocumentInfo, page: int) -> str:
+    """The page's references to sheets, details and documents, with where each leads: what the model
+    zooms into next to follow one. A standard is named on the page itself, and a target outside the
+    chat's documents is not named (the scope is never widened)."""
+    found = [r for r in context.library.references(document.id, page).references if r.kind != "standard"]
+    outside = [r for r in found if r.target and context.scope and r.target.document_id not in context.scope]
+    lines = [r.described(here=document.id) if r not in outside else f"{r.text} -> a document outside this chat"
+             for r in found[:REFERENCE_LINES]]
+    return "\nReferences on this page:\n" + "\n".join(lines) if lines else ""
 
 
 def _region_text(context: Context, document: DocumentInfo, page: int, bbox: list[float]) -> str:
