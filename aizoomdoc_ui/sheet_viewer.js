@@ -1,5 +1,6 @@
 // The sheet viewer: zoom (wheel, pinch, buttons, keys) and pan (drag) over a page, previous and next
-// page, a jump to a sheet by its code, and the cited region outlined.
+// page, a jump to a sheet by its code, the cited region outlined, and the page's references to other
+// sheets as boxes that lead there (to the target page, zoomed to its region and outlined).
 //
 // What it has is scaled at once (the page overview, and the last sharp view), so a zoom answers in
 // the same frame; once the view has been still for a moment, it reports the visible region and its
@@ -7,7 +8,7 @@
 // that size and sends it back (data.detail). Everything is laid out in page coordinates (0..1 of the
 // page as displayed), so an image that arrives late still lands where it belongs.
 //
-// Text that came from files (sheet codes) is set as text, never as HTML. Images arrive inside the
+// Text that came from files (sheet codes, a reference's words) is set as text, never as HTML. Images arrive inside the
 // data as data: URLs: the viewer loads nothing from anywhere.
 
 const MAX_ZOOM = 100; // a hundredth of the page across the stage: 8 mm of an A1 sheet
@@ -38,7 +39,7 @@ class Viewer {
     const find = (selector) => root.querySelector(selector);
     this.el = {
       root: find(".azv"), stage: find(".azv-stage"), overview: find(".azv-overview"), detail: find(".azv-detail"),
-      mark: find(".azv-mark"), page: find(".azv-page"), prev: find(".azv-prev"), next: find(".azv-next"),
+      mark: find(".azv-mark"), links: find(".azv-links"), page: find(".azv-page"), prev: find(".azv-prev"), next: find(".azv-next"),
       jump: find(".azv-jump"), jumpForm: find(".azv-jump-form"), codes: find(".azv-codes"), notice: find(".azv-notice"),
       zoomIn: find(".azv-in"), zoomOut: find(".azv-out"), zoomLabel: find(".azv-zoom"), fit: find(".azv-fit"),
       full: find(".azv-full"),
@@ -54,6 +55,7 @@ class Viewer {
     this.pending = null; // a region to show once the stage has a size
     this.overviews = new Map(); // page -> data: URL, the newest last
     this.detail = null; // {page, region, url} shown now
+    this.mark = null; // {page, region} outlined: the cited region, or where a reference led
     this.reported = "";
     this.timer = 0;
     this.pointers = new Map();
@@ -70,6 +72,7 @@ class Viewer {
       else if (act === "out") this.zoomAt(1 / STEP);
       else if (act === "fit") this.fit();
       else if (act === "full") this.fullscreen();
+      else if (act === "link") this.follow(Number(event.target.closest("button").dataset.index));
     });
     el.jumpForm.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -82,6 +85,7 @@ class Viewer {
       this.zoomAt(Math.exp(-event.deltaY * unit), event.clientX - box.left, event.clientY - box.top);
     }, { passive: false });
     el.stage.addEventListener("pointerdown", (event) => {
+      if (event.target.closest(".azv-link")) return; // a click on a reference, not a drag
       el.stage.focus({ preventScroll: true });
       el.stage.setPointerCapture(event.pointerId);
       this.pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
@@ -129,11 +133,13 @@ class Viewer {
       this.token = data.token;
       this.page = data.start.page;
       this.detail = null;
+      this.mark = data.mark;
       this.reported = "";
       this.pending = data.start.region || "fit";
       if (data.reveal) requestAnimationFrame(() => this.el.root.scrollIntoView({ block: "start" }));
     }
     if (data.detail && data.detail.page === this.page) this.showDetail(data.detail);
+    this.fillLinks(data.links);
     this.layout();
     if (!this.reported) this.report();
   }
@@ -150,6 +156,24 @@ class Viewer {
       options.push(option);
     }
     this.el.codes.replaceChildren(...options);
+  }
+
+  fillLinks(links) {
+    // One button per reference of the page, its tooltip set as text; placed by layout().
+    const signature = JSON.stringify(links);
+    if (signature === this.linksSignature) return;
+    this.linksSignature = signature;
+    const buttons = links.items.map((link, index) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "azv-link";
+      button.dataset.act = "link";
+      button.dataset.index = String(index);
+      button.title = link.title;
+      button.setAttribute("aria-label", link.title);
+      return button;
+    });
+    this.el.links.replaceChildren(...buttons);
   }
 
   keepOverview(page, url) {
@@ -265,13 +289,16 @@ class Viewer {
     } else {
       el.detail.style.display = "none";
     }
-    const mark = this.data.mark;
+    const mark = this.mark;
     if (mark && mark.page === this.page) {
       el.mark.style.display = "block";
       place(el.mark, mark.region);
     } else {
       el.mark.style.display = "none";
     }
+    const links = this.data.links;
+    el.links.style.display = links.page === this.page ? "block" : "none";
+    if (links.page === this.page) links.items.forEach((link, i) => place(el.links.children[i], link.bbox));
     this.label();
   }
 
@@ -359,6 +386,14 @@ class Viewer {
     this.pending = region || "fit";
     this.layout();
     this.report();
+  }
+
+  follow(index) {
+    // A reference: its target page, zoomed to its region and outlined when it has one.
+    const link = this.data.links.items[index];
+    if (!link || this.data.links.page !== this.page) return;
+    this.mark = link.region ? { page: link.page, region: link.region } : null;
+    this.goto(link.page, link.region);
   }
 
   jump(typed) {

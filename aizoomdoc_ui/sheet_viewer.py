@@ -8,9 +8,12 @@ PDFs re-rendered by MuPDF, scans resampled, in the renderer's isolated child) an
 a 2 mm label on an A1 sheet, a smudge at 100 %, reads at 1000 %, and what travels per view is one
 screenful of pixels rather than the whole sheet at the zoomed resolution.
 
-Mount it inside a fragment (a dialog is one): a zoom then reruns only the viewer. Everything that
-came from a file (sheet codes) reaches the page as data the component sets as text; the images are
-data: URLs inside that data, so the viewer makes no request of its own.
+The page's references to other sheets of the document ("SEE 2/A-102", resolved by
+``Aizoomdoc.references``) are drawn as boxes over the sheet; a click goes to the target page, zoomed
+to the detail and outlined when it was located. Mount it inside a fragment (a dialog is one): a zoom
+then reruns only the viewer. Everything that came from a file (sheet codes, a reference's words)
+reaches the page as data the component sets as text; the images are data: URLs inside that data,
+so the viewer makes no request of its own.
 """
 
 from __future__ import annotations
@@ -27,11 +30,14 @@ from aizoomdoc_core import markup
 from aizoomdoc_core.app import Aizoomdoc
 from aizoomdoc_core.errors import AizoomdocError
 from aizoomdoc_core.models import PageView
+from aizoomdoc_core.references import RESOLVED
 from aizoomdoc_ui.texts import UiTexts, texts
 
 HERE = Path(__file__).parent
 OVERVIEW_PIXELS = (1200, 1200)  # the placeholder a zoom scales at once, until the sharp view arrives
 MAX_PIXELS = 4096  # a side of a view asked for by the browser (the core caps it too)
+MAX_LINKS = 200  # references drawn on one page
+MAX_TEXT = 120  # characters of a reference's words or a sheet code, as shown in its tooltip
 
 _component = st.components.v2.component(
     "aizoomdoc_sheet_viewer",
@@ -111,6 +117,7 @@ def sheet_viewer(app: Aizoomdoc, target: Target, *, key: str, height: int = 640,
         "height": height,
         "reveal": reveal,
         "labels": _labels(t),
+        "links": {"page": page, "items": page_links(app, document.id, page, len(pages), t)},
     }
     if reported:
         shown = app.page_view(document.id, page, reported.region, reported.pixels)
@@ -129,6 +136,41 @@ def open_in_viewer(document_id: str | None, page: int | None, region: list[float
     if region and len(region) == 4:
         params["region"] = region_param(region)
     st.page_link("pages/documents.py", label=label or texts().viewer_open, icon=":material/zoom_in:", query_params=params)
+
+
+def page_links(app: Aizoomdoc, document_id: str, page: int, page_count: int,
+               t: UiTexts | None = None) -> list[dict[str, Any]]:
+    """The page's references that lead to a page of this document, as the viewer draws them: their
+    box, their words, the target page, region (None: the whole sheet) and sheet code, and the
+    tooltip. A target in another document, or a reference left unresolved, is left out; every
+    number is checked here, since all of it was read from files."""
+    t = t or texts()
+    found: list[dict[str, Any]] = []
+    for reference in app.references(document_id, page).references:
+        target = reference.target
+        if reference.status not in RESOLVED or target is None or target.document_id != document_id:
+            continue
+        box = _box(reference.bbox)
+        region = _box(target.region) if target.region else None
+        if box is None or not isinstance(target.page, int) or not 1 <= target.page <= page_count:
+            continue
+        text = str(reference.text)[:MAX_TEXT]
+        sheet = str(target.sheet)[:MAX_TEXT] if target.sheet else None
+        title = (t.viewer_link_sheet.format(text=text, sheet=sheet) if sheet
+                 else t.viewer_link_page.format(text=text, page=target.page))
+        found.append({"bbox": box, "text": text, "page": target.page, "region": region, "sheet": sheet, "title": title})
+    return found[:MAX_LINKS]
+
+
+def _box(values: Any) -> list[float] | None:
+    """Four finite numbers 0..1, x0 < x1 and y0 < y1, else None."""
+    try:
+        box = [float(v) for v in values]
+    except (TypeError, ValueError):
+        return None
+    if len(box) != 4 or not all(math.isfinite(v) and 0 <= v <= 1 for v in box) or box[0] >= box[2] or box[1] >= box[3]:
+        return None
+    return box
 
 
 def _reported(state: Any, target: Target, page_count: int) -> Reported | None:

@@ -137,6 +137,8 @@ class UiTexts:
     viewer_cannot: str
     viewer_bad_link: str  # {error}
     viewer_open: str
+    viewer_link_sheet: str  # {text} {sheet}: a reference's tooltip
+    viewer_link_page: str  # {text} {page}: ... when its sheet has no code
 
     def count(self, n: int, forms: tuple[str, ...]) -> str:
         """``n`` with the noun form the language uses for it (English: one, many; Russian: one, few, many)."""
@@ -210,6 +212,7 @@ TABLES = {
         viewer_text_only="This document is text only: it has no picture to show.",
         viewer_cannot="The viewer cannot open this", viewer_bad_link="The link does not name a page to open ({error}).",
         viewer_open="Open this page in the viewer",
+        viewer_link_sheet="{text} → sheet {sheet}", viewer_link_page="{text} → page {page}",
     ),
     "ru": UiTexts(
         language="ru", language_name="Русский",
@@ -274,6 +277,7 @@ TABLES = {
         viewer_text_only="Это текстовый документ: изображения у него нет.",
         viewer_cannot="Просмотр невозможен", viewer_bad_link="Ссылка не указывает, какую страницу открыть ({error}).",
         viewer_open="Открыть страницу в просмотре",
+        viewer_link_sheet="{text} → лист {sheet}", viewer_link_page="{text} → страница {page}",
     ),
 }
 

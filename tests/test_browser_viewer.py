@@ -29,10 +29,13 @@ A1 = (841 * MM, 594 * MM)
 CAP_HEIGHT = 0.718  # of the font size, Helvetica's capitals
 SHEETS = [("A-101", "PUMP P-17 DN150", "P-17"), ("A-102", "VALVE V-42 DN80", "V-42")]
 LABEL_AT = (0.55, 0.45)  # where each label's baseline starts, 0..1 of the sheet
+CALLOUT_AT = (0.2, 0.62)  # sheet A-101's reference to detail 2 on A-102 ...
+DETAIL_AT = (0.3, 0.7)  # ... and that detail's title there
 
 
 def a1_sheets(path: Path) -> None:
-    """Two A1 sheets with a frame, a grid, a heading, a title block and one 2 mm label each."""
+    """Two A1 sheets with a frame, a grid, a heading, a title block and one 2 mm label each; A-101
+    refers to detail 2 on A-102 ("SEE 2/A-102"), which A-102 titles ("2 WALL SECTION")."""
     pdf = pymupdf.open()
     width, height = A1
     for number, (code, label, _) in enumerate(SHEETS, start=1):
@@ -43,6 +46,10 @@ def a1_sheets(path: Path) -> None:
             page.draw_line((x, 10 * MM), (x, height - 10 * MM), width=0.3, color=(0.6, 0.6, 0.6))
         page.insert_text((60 * MM, 80 * MM), f"FLOOR PLAN LEVEL {number}", fontsize=72)
         page.insert_text((LABEL_AT[0] * width, LABEL_AT[1] * height), label, fontsize=2 * MM / CAP_HEIGHT)
+        if code == "A-101":
+            page.insert_text((CALLOUT_AT[0] * width, CALLOUT_AT[1] * height), "SEE 2/A-102", fontsize=24)
+        else:
+            page.insert_text((DETAIL_AT[0] * width, DETAIL_AT[1] * height), "2 WALL SECTION", fontsize=24)
         page.draw_rect(pymupdf.Rect(width - 190 * MM, height - 65 * MM, width - 10 * MM, height - 10 * MM), width=1)
         page.insert_text((width - 185 * MM, height - 50 * MM), "SHEET NO.", fontsize=9)
         page.insert_text((width - 185 * MM, height - 35 * MM), code, fontsize=20)
@@ -204,4 +211,47 @@ def test_a_source_and_a_chat_image_open_the_cited_page_in_the_viewer(served: tup
         expect(page.locator(".azv-page")).to_have_text("Page 2 of 2 · sheet A-102")
         expect(page.locator(".azv-mark")).to_be_visible()
         page.screenshot(path=ARTIFACTS / "viewer-opened-from-chat.png", full_page=True)
+    assert outside == []
+
+
+def test_a_reference_opens_its_detail_on_the_other_sheet(served: tuple[StreamlitServer, str]) -> None:
+    server, _ = served
+    outside: list[str] = []
+    with browse(server, path="documents", outside=outside) as page:
+        stage = page.locator(".azv-stage")
+        stage.wait_for()
+        settle(page)
+        stage.scroll_into_view_if_needed()
+        sharp(page)
+        expect(page.locator(".azv-link")).to_have_count(1)  # sheet A-101's one reference
+        link = page.get_by_role("button", name="SEE 2/A-102 → sheet A-102")
+        expect(link).to_have_attribute("title", "SEE 2/A-102 → sheet A-102")
+        box, sheet = link.bounding_box(), page.locator(".azv-overview").bounding_box()
+        assert box and sheet  # the box sits over the words, on the sheet as drawn
+        assert box["x"] - sheet["x"] == pytest.approx(CALLOUT_AT[0] * sheet["width"], abs=3)
+        assert sheet["y"] < box["y"] < sheet["y"] + CALLOUT_AT[1] * sheet["height"] < box["y"] + box["height"] + 3
+        stage.screenshot(path=ARTIFACTS / "viewer-reference.png")
+
+        link.click()
+        expect(page.locator(".azv-page")).to_have_text("Page 2 of 2 · sheet A-102")
+        mark = page.locator(".azv-mark")
+        expect(mark).to_be_visible()  # the detail's title outlined, zoomed to
+        assert zoom_percent(page) > 300
+        sharp(page)
+        expect(page.locator(".azv-link")).to_have_count(0)  # A-102 refers nowhere
+        stage.screenshot(path=ARTIFACTS / "viewer-reference-followed.png")
+        assert "2 WALL SECTION" in read(ARTIFACTS / "viewer-reference-followed.png")
+        outlined, shown = mark.bounding_box(), stage.bounding_box()
+        assert outlined and shown
+        assert shown["x"] < outlined["x"] < outlined["x"] + outlined["width"] < shown["x"] + shown["width"]
+
+        page.get_by_role("button", name="Previous page").click()  # and by the keyboard: focus, Enter
+        expect(page.locator(".azv-page")).to_have_text("Page 1 of 2 · sheet A-101")
+        expect(mark).to_be_hidden()
+        sharp(page)
+        link.focus()
+        page.keyboard.press("Enter")
+        expect(page.locator(".azv-page")).to_have_text("Page 2 of 2 · sheet A-102")
+        expect(mark).to_be_visible()
+        sharp(page)
     assert outside == []

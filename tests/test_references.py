@@ -18,6 +18,8 @@ from aizoomdoc_core.app import Aizoomdoc
 from aizoomdoc_core.config import Settings
 from aizoomdoc_core.errors import InvalidInput
 from aizoomdoc_core.references import Reference
+from aizoomdoc_ui.sheet_viewer import page_links
+from aizoomdoc_ui.texts import TABLES
 from tests.conftest import CORPUS
 from tests.test_cli import as_json, cli
 
@@ -166,6 +168,27 @@ def test_a_russian_sheet_number_is_the_stamps_never_the_pages(library: tuple[Aiz
     assert refs["см. раздел 95/24-ГК-ВК"].reason == "document not in the library"
     standard = refs["ГОСТ 21.101-2020"]
     assert (standard.kind, standard.status, standard.reason) == ("standard", "unresolved", "standard not in the library")
+
+
+def test_the_viewer_gets_the_references_that_lead_to_a_page_of_the_document(
+    library: tuple[Aizoomdoc, dict[str, str]],
+) -> None:
+    """What the viewer draws as clickable boxes: the resolved references to a page of this document,
+    never an unresolved one or another document (a document reference has no page to open)."""
+    app, ids = library
+    links = {link["text"]: link for link in page_links(app, ids["plans"], 1, 2, TABLES["en"])}
+    assert set(links) == {"SEE 2/A-102", "SIM. 3/A-102", "SEE DETAIL 4/A102", "SEE 5/A-102", "3/A-102"}  # not C-900
+    two = links["SEE 2/A-102"]
+    reference = by_text(app.references(ids["plans"], 1).references)["SEE 2/A-102"]
+    assert reference.target and reference.target.region
+    assert two == {"bbox": reference.bbox, "text": "SEE 2/A-102", "page": 2, "region": reference.target.region,
+                   "sheet": "A-102", "title": "SEE 2/A-102 → sheet A-102"}
+    assert links["SEE 5/A-102"]["page"] == 2 and links["SEE 5/A-102"]["region"] is None  # the sheet, at fit
+    assert page_links(app, ids["plans"], 2, 2) == []
+    assert page_links(app, ids["plans"], 1, 1) == []  # a target page the document does not have: checked, dropped
+    russian = page_links(app, ids["ar"], 1, 3, TABLES["ru"])
+    assert [(link["text"], link["page"], link["title"]) for link in russian] == [
+        ("см. лист 2", 3, "см. лист 2 → лист 2"), ("см. лист 3", 2, "см. лист 3 → лист 3")]
 
 
 def test_references_json_on_a_real_set_resolves_its_section_markers(tmp_path: Path) -> None:
