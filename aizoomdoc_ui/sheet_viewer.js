@@ -393,6 +393,7 @@ class Viewer {
     const link = this.data.links.items[index];
     if (!link || this.data.links.page !== this.page) return;
     this.mark = link.region ? { page: link.page, region: link.region } : null;
+    this.el.stage.focus({ preventScroll: true }); // the keys keep working: the boxes are redrawn
     this.goto(link.page, link.region);
   }
 

@@ -4,7 +4,8 @@ The sheets are generated here, so the ground truth is known: two A1 sheets (841 
 A-101 and A-102 in their title blocks, each with one label whose capitals are 2 mm tall at a known
 place. Tesseract reads the screenshots: at 100 % the label must not read (a 2 mm label on a screen-
 wide A1 sheet is 4 px tall), zoomed it must. Screenshots go to ``test-artifacts/`` for a person to
-look at: the viewer at 100 % and zoomed in, on the A1 sheet.
+look at: the viewer at 100 % and zoomed in, on the A1 sheet, and a reference on A-101 followed to
+its detail on A-102.
 """
 
 from __future__ import annotations
@@ -253,5 +254,6 @@ def test_a_reference_opens_its_detail_on_the_other_sheet(served: tuple[Streamlit
         page.keyboard.press("Enter")
         expect(page.locator(".azv-page")).to_have_text("Page 2 of 2 · sheet A-102")
         expect(mark).to_be_visible()
+        expect(stage).to_be_focused()  # the keys go on working there
         sharp(page)
     assert outside == []
