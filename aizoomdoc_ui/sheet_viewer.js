@@ -8,8 +8,8 @@
 // that size and sends it back (data.detail). Everything is laid out in page coordinates (0..1 of the
 // page as displayed), so an image that arrives late still lands where it belongs.
 //
-// Text that came from files (sheet codes, a reference's words) is set as text, never as HTML. Images arrive inside the
-// data as data: URLs: the viewer loads nothing from anywhere.
+// Text that came from files (sheet codes, a reference's words) is set as text, never as HTML.
+// Images arrive inside the data as data: URLs: the viewer loads nothing from anywhere.
 
 const MAX_ZOOM = 100; // a hundredth of the page across the stage: 8 mm of an A1 sheet
 const STEP = 1.5; // one press of + or -
@@ -39,8 +39,9 @@ class Viewer {
     const find = (selector) => root.querySelector(selector);
     this.el = {
       root: find(".azv"), stage: find(".azv-stage"), overview: find(".azv-overview"), detail: find(".azv-detail"),
-      mark: find(".azv-mark"), links: find(".azv-links"), page: find(".azv-page"), prev: find(".azv-prev"), next: find(".azv-next"),
-      jump: find(".azv-jump"), jumpForm: find(".azv-jump-form"), codes: find(".azv-codes"), notice: find(".azv-notice"),
+      mark: find(".azv-mark"), links: find(".azv-links"), page: find(".azv-page"), prev: find(".azv-prev"),
+      next: find(".azv-next"), jump: find(".azv-jump"), jumpForm: find(".azv-jump-form"), codes: find(".azv-codes"),
+      notice: find(".azv-notice"),
       zoomIn: find(".azv-in"), zoomOut: find(".azv-out"), zoomLabel: find(".azv-zoom"), fit: find(".azv-fit"),
       full: find(".azv-full"),
     };
