@@ -17,6 +17,7 @@ from typing import Any
 
 from .agent import Agent
 from .chats import DEFAULT_TITLE, MAX_OFFSET, MAX_PAGE_SIZE, MAX_TITLE, Chats
+from .compare import Comparison, compare, overlay
 from .config import Settings, describe_error
 from .dense.embedder import open_embedder
 from .errors import AizoomdocError, InvalidInput
@@ -230,6 +231,14 @@ class Aizoomdoc:
     def sheet_codes(self, document_ids: Sequence[str]) -> dict[str, list[str]]:
         """Each document's sheet codes (from the title blocks), in page order."""
         return self.library.sheet_codes(document_ids)
+
+    def compare(self, old_id: str, new_id: str) -> Comparison:
+        """Two versions of a set, sheet by sheet: what changed where, as ink and as words (``compare``)."""
+        return compare(self.library, self.renderer, old_id, new_id)
+
+    def compare_overlay(self, old_id: str, new_id: str, old_page: int, new_page: int) -> bytes:
+        """One sheet pair drawn over each other: removed ink red, added blue, the rest grey (PNG)."""
+        return overlay(self.library, self.renderer, old_id, new_id, old_page, new_page)
 
     def sheet_check(self, document_id: str) -> SheetCheck:
         """The document's drawing list against its sheets: missing, not listed, titled differently."""

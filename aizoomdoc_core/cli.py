@@ -31,6 +31,9 @@ from .migrate import migrate_configured
 from .sheet_index import DISAGREEMENT
 
 
+TEXT_LINES = 8  # changed words a sheet lists in the text output (--json has them all)
+
+
 class Reply(NamedTuple):
     """What a command answers: the JSON document (``--json``), the text for people, the exit code."""
 
@@ -115,6 +118,13 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.set_defaults(handler=cmd_ingest)
     documents = commands.add_parser("documents", parents=[common], help="the ingested documents")
     documents.set_defaults(handler=cmd_documents)
+    versions = commands.add_parser("compare", parents=[common],
+                                   help="what changed between two versions of a set, sheet by sheet")
+    versions.add_argument("old", metavar="OLD", help="the earlier version's document id")
+    versions.add_argument("new", metavar="NEW", help="the later version's document id")
+    versions.add_argument("--overlays", type=Path, metavar="DIR",
+                          help="also write each changed sheet's overlay here as PNG")
+    versions.set_defaults(handler=cmd_compare)
     sheets = commands.add_parser("sheets", parents=[common],
                                  help="a document's sheets checked against its drawing list")
     sheets.add_argument("document", metavar="DOCUMENT", help="document id (see documents)")
@@ -249,6 +259,27 @@ def cmd_documents(args: argparse.Namespace, app: Aizoomdoc) -> Reply:
         for d in documents
     )
     return Reply(listing, text or "no documents", 0)
+
+
+@_with_core()
+def cmd_compare(args: argparse.Namespace, app: Aizoomdoc) -> Reply:
+    """Exit 1 when the versions differ (a sheet changed, added or removed), as ``diff`` does."""
+    result = app.compare(args.old, args.new)
+    lines = [f"{shown(result.old_name)} -> {shown(result.new_name)} ({result.seconds:.1f} s)"]
+    for sheet in result.sheets:
+        pages = f"p.{sheet.old_page or '-'} -> p.{sheet.new_page or '-'}"
+        lines.append(f"  {sheet.status:<9} {shown(sheet.sheet):<12} {pages:<14} {len(sheet.regions)} regions, "
+                     f"{len(sheet.texts)} words")
+        for change in sheet.texts[:TEXT_LINES]:
+            lines.append(f"      {change.kind:<7} {shown(change.old or '')} -> {shown(change.new or '')}")
+    if args.overlays:
+        args.overlays.mkdir(parents=True, exist_ok=True)
+        for sheet in result.sheets:
+            if sheet.status == "changed" and sheet.old_page and sheet.new_page:
+                png = app.compare_overlay(args.old, args.new, sheet.old_page, sheet.new_page)
+                (args.overlays / f"page-{sheet.new_page:03d}.png").write_bytes(png)
+    differ = any(s.status != "unchanged" for s in result.sheets)
+    return Reply(result.to_json(), "\n".join(lines), 1 if differ else 0)
 
 
 @_with_core()

@@ -412,7 +412,7 @@ class Renderer:
             raise InvalidInput(f"page {page} does not exist in {document.name} ({document.page_count} pages)")
         return self._cached(
             (document.id, page, kind, tuple(bbox) if bbox else None, pixels), document.name,
-            lambda: partial(_render_task, self._original(document), document.mime, document.name, kind, page, bbox,
+            lambda: partial(_render_task, self.original(document), document.mime, document.name, kind, page, bbox,
                             concepts, pixels),
             question=concepts,
         )
@@ -424,7 +424,7 @@ class Renderer:
             raise InvalidInput(f"page {page} does not exist in {document.name} ({document.page_count} pages)")
         return self._cached(
             (document.id, page, "view", tuple(region), pixels), document.name,
-            lambda: partial(_view_task, self._original(document), document.mime, document.name, page, region, pixels),
+            lambda: partial(_view_task, self.original(document), document.mime, document.name, page, region, pixels),
         )
 
     def _cached(self, key: Any, name: str, make_task: Callable[[], Task], question: Concepts = ()) -> Rendered:
@@ -443,7 +443,8 @@ class Renderer:
         self.images.put((*key, question) if question and rendered.depends_on_question else key, rendered, len(rendered.png))
         return rendered
 
-    def _original(self, document: DocumentInfo) -> bytes:
+    def original(self, document: DocumentInfo) -> bytes:
+        """The stored file, cached: what every image of it, and a comparison of it, is drawn from."""
         if document.blob_key is None:
             raise InvalidInput(f"{document.name}: the original file is not stored")
         data = self.originals.get(document.id)

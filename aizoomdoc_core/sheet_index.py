@@ -97,7 +97,7 @@ def check(document_id: str, document_name: str, pages: Sequence[PageInfo],
     unread = []
     shared = _shared_codes(pages)
     for page in pages:
-        key = _page_key(page)
+        key = page_key(page)
         if key is None:
             unread.append(page.number)
         elif key not in shared:  # a set's code on its text pages names the set, not a sheet
@@ -216,7 +216,7 @@ def sheet_key(code: str) -> str:
     return re.sub(r"[\s\-–]", "", code).upper()
 
 
-def _page_key(page: PageInfo) -> str | None:
+def page_key(page: PageInfo) -> str | None:
     """The key a listed line names this page by: its own sheet number where the set's code is
     shared by every sheet (a Russian set: «95/24-ГК-АР», sheet 3), else its sheet code."""
     number = page.title_block.get("sheet_number")
@@ -240,7 +240,7 @@ def _shared_codes(pages: Sequence[PageInfo]) -> set[str]:
     sheet number (the set's code on the pages of its explanatory note)."""
     seen: dict[str, int] = {}
     for page in pages:
-        key = _page_key(page)
+        key = page_key(page)
         if key is not None and not page.title_block.get("sheet_number"):
             seen[key] = seen.get(key, 0) + 1
     return {key for key, count in seen.items() if count > 1}

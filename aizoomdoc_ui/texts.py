@@ -99,6 +99,19 @@ class UiTexts:
     sheets_unread: str  # {pages}
     sheet_statuses: tuple[str, ...]  # sheet_index.STATUSES, as the reader reads them
     sheet_columns: tuple[str, ...]  # status, code, listed title, the sheet's own title, page, revision
+    compare_title: str
+    compare_needs_two: str
+    compare_old: str
+    compare_new: str
+    compare_run: str
+    compare_running: str
+    compare_summary: str  # {seconds} {changed} {total}
+    compare_statuses: tuple[str, ...]  # changed, unchanged, added, removed
+    compare_columns: tuple[str, ...]  # status, sheet, old page, new page, regions, words
+    compare_sheet: str
+    compare_overlay: str
+    compare_was: str  # {number}
+    compare_now: str  # {number}
     delete_document: str
     delete_document_confirm: str
     document: str
@@ -196,7 +209,16 @@ TABLES = {
         sheets_no_list="No drawing list found: the sheets as their title blocks name them.",
         sheets_unread="Pages whose title block names no sheet: {pages}.",
         sheet_statuses=STATUSES,
-        sheet_columns=("status", "code", "title in the list", "title on the sheet", "page", "revision"), delete_document="Delete a document",
+        sheet_columns=("status", "code", "title in the list", "title on the sheet", "page", "revision"), compare_title="Compare two versions",
+        compare_needs_two="Add two versions of a set as PDFs to compare them.",
+        compare_old="Earlier version", compare_new="Later version", compare_run="Compare",
+        compare_running="Comparing the sheets…",
+        compare_summary="{changed} of {total} sheets differ ({seconds} s). Sheets are matched by their code.",
+        compare_statuses=("changed", "unchanged", "added", "removed"),
+        compare_columns=("status", "sheet", "earlier page", "later page", "regions", "words changed"),
+        compare_sheet="Sheet", compare_overlay="Removed in red, added in blue, the rest grey",
+        compare_was="Region {number}, earlier", compare_now="Region {number}, later",
+        delete_document="Delete a document",
         delete_document_confirm="Delete this document with its pages and search index? Chats that cite it keep their images.",
         document="Document",
         history_title="History", history_search="Search titles and messages", history_page_of="Page (of {pages})",
@@ -260,7 +282,16 @@ TABLES = {
         sheets_unread="Страницы, в основной надписи которых не найден лист: {pages}.",
         sheet_statuses=("в ведомости", "название расходится", "нет в комплекте", "не найден", "нет в ведомости",
                         "не проверен"),
-        sheet_columns=("состояние", "шифр", "название в ведомости", "название на листе", "страница", "изм."), delete_document="Удалить документ",
+        sheet_columns=("состояние", "шифр", "название в ведомости", "название на листе", "страница", "изм."), compare_title="Сравнить две версии",
+        compare_needs_two="Чтобы сравнить, добавьте две версии комплекта в PDF.",
+        compare_old="Прежняя версия", compare_new="Новая версия", compare_run="Сравнить",
+        compare_running="Сравниваю листы…",
+        compare_summary="Различаются {changed} из {total} листов ({seconds} с). Листы сопоставлены по шифру.",
+        compare_statuses=("изменён", "без изменений", "добавлен", "удалён"),
+        compare_columns=("состояние", "лист", "стр. прежней", "стр. новой", "областей", "изменённые слова"),
+        compare_sheet="Лист", compare_overlay="Удалённое красным, добавленное синим, остальное серым",
+        compare_was="Область {number}, прежняя", compare_now="Область {number}, новая",
+        delete_document="Удалить документ",
         delete_document_confirm="Удалить этот документ с его страницами и поисковым индексом? Чаты, которые на него ссылаются, сохранят свои изображения.",
         document="Документ",
         history_title="История", history_search="Поиск по названиям и сообщениям", history_page_of="Страница (из {pages})",

@@ -7,6 +7,7 @@ import streamlit as st
 from aizoomdoc_core import markup
 from aizoomdoc_core.errors import AizoomdocError
 from aizoomdoc_core.models import DenseProgress, DocumentInfo
+from aizoomdoc_ui.compare_view import compare_section
 from aizoomdoc_ui.framing import inside_frame
 from aizoomdoc_ui.session import gate
 from aizoomdoc_ui.sheet_list import sheet_list
@@ -145,6 +146,8 @@ else:
             sheet = f" · {t.sheet} {markup.inline(hit.sheet_code)}" if hit.sheet_code else ""
             st.markdown(f"**{markup.inline(hit.document_name)}**, {t.page} {hit.page}{sheet}  \n{markup.literal(hit.text[:300])}")
     viewer_section(by_id)
+    if st.toggle(t.compare_title, key="compare_open"):  # like the sheets' check: nothing runs until asked
+        compare_section(app, documents)
     with st.expander(t.delete_document):
         doomed = st.selectbox(t.document, list(by_id), format_func=lambda i: by_id[i].name)
         if st.button(t.delete, icon=":material/delete:"):

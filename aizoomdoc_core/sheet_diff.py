@@ -1,0 +1,302 @@
+"""What changed between two versions of one sheet: aligned, then compared as ink and as words.
+
+A revised sheet is often re-exported: shifted by a new margin, or placed on another paper size.
+So the old page is first mapped onto the new one (``align``: scale and offset per axis, fitted on
+the words both pages print once, where they sit), then compared twice:
+
+- as ink (``ink_regions``): both pages drawn at the same scale from the vector PDF, the old one
+  through the mapping; ink on one side only, beyond a tolerance of a couple of pixels, in cells of
+  a grid, grown into regions. What changed in the drawing itself (a line moved, a detail deleted).
+- as words (``word_changes``): the old words mapped onto the new page, matched by text and place;
+  what is left is removed, added, or, where a removed and an added word sit in the same place, an
+  edited value ("DN100" -> "DN150", "16A" -> "25A").
+
+It runs in the renderer's isolated child (``compare``): the files are untrusted. Coordinates are
+PDF points of the new page until ``SheetDiff`` normalizes them to it (0..1, as every bbox here).
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import pymupdf
+from PIL import Image
+
+from .isolation import Report
+from .models import _Record
+from .render import open_renderable
+
+INK = 170  # grey level below which a pixel is ink
+TOLERANCE_PX = 2  # ink this close on the other side counts as the same ink (antialiasing, rounding)
+DARKER = 70  # grey levels a pixel must be darker than the other side's darkest near it to be a change
+CELL_PX = 8  # the grid changed ink is counted in
+CELL_INK = 6  # changed pixels that make a cell changed (specks of antialiasing do not)
+JOIN_CELLS = 3  # changed cells this close are one region
+DRAW_SIDE = 2400  # pixels of the longer side the pages are compared at
+MIN_ANCHORS = 4  # shared words needed to fit the mapping; fewer: the pages' own sizes map them
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """Old page point -> new page point: ``x' = sx * x + dx``, ``y' = sy * y + dy``."""
+
+    sx: float = 1.0
+    dx: float = 0.0
+    sy: float = 1.0
+    dy: float = 0.0
+    anchors: int = 0  # shared words it was fitted on
+
+    def box(self, box: Box) -> Box:
+        return (self.sx * box[0] + self.dx, self.sy * box[1] + self.dy, self.sx * box[2] + self.dx, self.sy * box[3] + self.dy)
+
+
+@dataclass(frozen=True)
+class TextChange(_Record):
+    kind: str  # "added", "removed" or "edited"
+    old: str | None
+    new: str | None
+    bbox: list[float]  # on the new page (a removed word: where it was, mapped)
+
+
+@dataclass(frozen=True)
+class SheetDiff(_Record):
+    """One sheet's changes: regions of changed ink and the words that changed, on the new page."""
+
+    regions: list[list[float]] = field(default_factory=list)
+    texts: list[TextChange] = field(default_factory=list)
+    anchors: int = 0  # words the two pages were aligned on
+    shift: list[float] = field(default_factory=list)  # the mapping: sx, dx, sy, dy (points)
+
+
+Word = tuple[Box, str]
+
+
+def words(page: pymupdf.Page) -> list[Word]:
+    """The page's words where they are seen: MuPDF gives them in the unrotated page's space."""
+    turn = page.rotation_matrix
+    found = []
+    for w in page.get_text("words"):
+        box = pymupdf.Rect(w[:4]) * turn
+        found.append(((box.x0, box.y0, box.x1, box.y1), str(w[4])))
+    return found
+
+
+def align(old: list[Word], new: list[Word], old_size: tuple[float, float], new_size: tuple[float, float]) -> Mapping:
+    """The mapping that puts the old page's words where the new page prints them, fitted by least
+    squares on the words each page prints exactly once, after dropping the pairs it fits worst
+    (a word that moved on purpose). Few shared words: the pages' own sizes, corner to corner."""
+    once_old, once_new = _unique(old), _unique(new)
+    pairs = [(once_old[t], once_new[t]) for t in once_old.keys() & once_new.keys() if len(t) >= 3]
+    if len(pairs) < MIN_ANCHORS:
+        return Mapping(new_size[0] / old_size[0], 0.0, new_size[1] / old_size[1], 0.0, len(pairs))
+    for _ in range(2):  # fit, drop the worst fifth, fit again
+        sx, dx = _fit([(a[0], b[0]) for a, b in pairs])
+        sy, dy = _fit([(a[1], b[1]) for a, b in pairs])
+        errors = [abs(sx * a[0] + dx - b[0]) + abs(sy * a[1] + dy - b[1]) for a, b in pairs]
+        keep = sorted(range(len(pairs)), key=errors.__getitem__)[: max(MIN_ANCHORS, int(len(pairs) * 0.8))]
+        pairs = [pairs[i] for i in keep]
+    return Mapping(sx, dx, sy, dy, len(pairs))
+
+
+def word_changes(old: list[Word], new: list[Word], mapping: Mapping) -> list[TextChange]:
+    """Words removed, added, and edited in place, on the new page's points."""
+    moved = [(mapping.box(box), text) for box, text in old]
+    unmatched_new = list(new)
+    removed: list[Word] = []
+    for box, text in moved:
+        match = next((i for i, (b, t) in enumerate(unmatched_new) if t == text and _near(box, b)), None)
+        if match is None:
+            removed.append((box, text))
+        else:
+            unmatched_new.pop(match)
+    changes: list[TextChange] = []
+    for box, text in removed:
+        twin = next((i for i, (b, _) in enumerate(unmatched_new) if _overlap(box, b) > 0.3), None)
+        if twin is None:
+            changes.append(TextChange("removed", text, None, list(box)))
+        else:
+            new_box, new_text = unmatched_new.pop(twin)
+            changes.append(TextChange("edited", text, new_text, list(new_box)))
+    changes += [TextChange("added", None, text, list(box)) for box, text in unmatched_new]
+    return changes
+
+
+def ink_regions(old_page: pymupdf.Page, new_page: pymupdf.Page, mapping: Mapping) -> tuple[list[Box], float]:
+    """Regions (new page points) where ink is on one page only, and the scale they were drawn at."""
+    old, new, scale = _greys(old_page, new_page, mapping)
+    removed, added = _only(old, new), _only(new, old)
+    changed = removed | added
+    height, width = changed.shape
+    rows, cols = height // CELL_PX, width // CELL_PX
+    cells = changed[: rows * CELL_PX, : cols * CELL_PX].reshape(rows, CELL_PX, cols, CELL_PX).sum(axis=(1, 3)) >= CELL_INK
+    boxes = [(c0 * CELL_PX / scale, r0 * CELL_PX / scale, (c1 + 1) * CELL_PX / scale, (r1 + 1) * CELL_PX / scale)
+             for r0, c0, r1, c1 in _components(cells)]
+    return boxes, scale
+
+
+def overlay(old_page: pymupdf.Page, new_page: pymupdf.Page, mapping: Mapping) -> bytes:
+    """The new sheet in grey, ink only the old one had in red, ink only the new one has in blue, as PNG."""
+    old, new, _ = _greys(old_page, new_page, mapping)
+    picture = np.full((*new.shape, 3), 255, dtype=np.uint8)
+    picture[new < INK] = (170, 170, 170)
+    picture[_only(old, new)] = (220, 30, 30)
+    picture[_only(new, old)] = (20, 90, 230)
+    out = io.BytesIO()
+    Image.fromarray(picture).save(out, format="PNG")
+    return out.getvalue()
+
+
+def diff_pages(old_page: pymupdf.Page, new_page: pymupdf.Page, *, aligned: bool = True) -> SheetDiff:
+    """The pair's changes. The regions are the changed ink's and the changed words' (a digit of
+    small text changes few pixels), joined where they touch. ``aligned=False`` compares the pages
+    as they lie, corner on corner (the benchmark's baseline)."""
+    old_words, new_words = words(old_page), words(new_page)
+    mapping = align(old_words, new_words, _size(old_page), _size(new_page)) if aligned else Mapping()
+    ink, scale = ink_regions(old_page, new_page, mapping)
+    changes = word_changes(old_words, new_words, mapping)
+    regions = _merge(ink + [(c.bbox[0], c.bbox[1], c.bbox[2], c.bbox[3]) for c in changes], JOIN_CELLS * CELL_PX / scale)
+    width, height = _size(new_page)
+    texts = [TextChange(c.kind, c.old, c.new, _normal(c.bbox, width, height)) for c in changes]
+    return SheetDiff([_normal(list(r), width, height) for r in regions], texts, mapping.anchors,
+                     [round(mapping.sx, 4), round(mapping.dx, 2), round(mapping.sy, 4), round(mapping.dy, 2)])
+
+
+def _greys(old_page: pymupdf.Page, new_page: pymupdf.Page, mapping: Mapping) -> tuple[np.ndarray, np.ndarray, float]:
+    """Both pages in grey at one scale, the old page drawn through the mapping onto the new one's canvas."""
+    width, height = _size(new_page)
+    scale = DRAW_SIDE / max(width, height)
+    new, _ = _grey(new_page, pymupdf.Matrix(scale, scale))
+    # The mapping's offset goes into the matrix, fractions of a pixel included: both pages are then
+    # rasterized in the same pixel phase, and a hairline is as grey on both.
+    drawn, origin = _grey(old_page, pymupdf.Matrix(scale * mapping.sx, 0, 0, scale * mapping.sy,
+                                                   scale * mapping.dx, scale * mapping.dy))
+    canvas = Image.new("L", new.size, 255)
+    canvas.paste(drawn, origin)
+    return np.asarray(canvas, dtype=np.int16), np.asarray(new, dtype=np.int16), scale
+
+
+def _only(one: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """Ink of ``one`` much darker than anything ``other`` has within the tolerance around it: a
+    grey fill drawn at another pixel phase, or an antialiased edge, is not a change."""
+    return (one < INK) & (one + DARKER < _darkest(other))
+
+
+def _grey(page: pymupdf.Page, matrix: pymupdf.Matrix) -> tuple[Image.Image, tuple[int, int]]:
+    """The page drawn through ``matrix`` in grey, and where its first pixel lands."""
+    pixmap = page.get_pixmap(matrix=matrix, colorspace=pymupdf.csGRAY, alpha=False)
+    return Image.frombytes("L", (pixmap.width, pixmap.height), pixmap.samples), (pixmap.x, pixmap.y)
+
+
+def _darkest(grey: np.ndarray, by: int = TOLERANCE_PX) -> np.ndarray:
+    """Each pixel's darkest neighbour within a square of ``by`` pixels each way (a min filter, in
+    numpy alone: along the rows, then the columns)."""
+    rows = grey.copy()
+    for step in range(1, by + 1):
+        np.minimum(rows[step:], grey[:-step], out=rows[step:])
+        np.minimum(rows[:-step], grey[step:], out=rows[:-step])
+    darkest = rows.copy()
+    for step in range(1, by + 1):
+        np.minimum(darkest[:, step:], rows[:, :-step], out=darkest[:, step:])
+        np.minimum(darkest[:, :-step], rows[:, step:], out=darkest[:, :-step])
+    return darkest
+
+
+def _components(cells: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Bounding boxes (r0, c0, r1, c1) of the 8-connected groups of true cells."""
+    seen = np.zeros_like(cells)
+    boxes = []
+    for r, c in zip(*np.nonzero(cells), strict=True):
+        if seen[r, c]:
+            continue
+        stack, r0, c0, r1, c1 = [(r, c)], r, c, r, c
+        seen[r, c] = True
+        while stack:
+            y, x = stack.pop()
+            r0, c0, r1, c1 = min(r0, y), min(c0, x), max(r1, y), max(c1, x)
+            for ny in range(max(0, y - 1), min(cells.shape[0], y + 2)):
+                for nx in range(max(0, x - 1), min(cells.shape[1], x + 2)):
+                    if cells[ny, nx] and not seen[ny, nx]:
+                        seen[ny, nx] = True
+                        stack.append((ny, nx))
+        boxes.append((int(r0), int(c0), int(r1), int(c1)))
+    return boxes
+
+
+def _merge(boxes: list[Box], gap: float) -> list[Box]:
+    """Boxes closer than ``gap`` joined, until none are."""
+    merged = list(boxes)
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(merged)):
+            for j in range(i + 1, len(merged)):
+                a, b = merged[i], merged[j]
+                if a[0] - gap <= b[2] and b[0] - gap <= a[2] and a[1] - gap <= b[3] and b[1] - gap <= a[3]:
+                    merged[i] = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+                    merged.pop(j)
+                    changed = True
+                    break
+            if changed:
+                break
+    return sorted(merged, key=lambda b: (b[1], b[0]))
+
+
+def _unique(page_words: list[Word]) -> dict[str, tuple[float, float]]:
+    """Centres of the words a page prints exactly once."""
+    counts = Counter(text for _, text in page_words)
+    return {text: ((b[0] + b[2]) / 2, (b[1] + b[3]) / 2) for b, text in page_words if counts[text] == 1}
+
+
+def _fit(points: list[tuple[float, float]]) -> tuple[float, float]:
+    """Least squares ``b = s * a + d``."""
+    a = np.array([p[0] for p in points])
+    b = np.array([p[1] for p in points])
+    if np.ptp(a) < 1e-6:
+        return 1.0, float(np.mean(b - a))
+    s, d = np.polyfit(a, b, 1)
+    return float(s), float(d)
+
+
+def _near(a: Box, b: Box) -> bool:
+    tolerance = max(2.0, 0.5 * (a[3] - a[1]))
+    return abs((a[0] + a[2]) / 2 - (b[0] + b[2]) / 2) <= tolerance and abs((a[1] + a[3]) / 2 - (b[1] + b[3]) / 2) <= tolerance
+
+
+def _overlap(a: Box, b: Box) -> float:
+    """Intersection over the smaller box's area."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1])) or 1e-9
+    return w * h / smaller
+
+
+def _size(page: pymupdf.Page) -> tuple[float, float]:
+    return page.rect.width, page.rect.height
+
+
+def _normal(box: list[float], width: float, height: float) -> list[float]:
+    return [round(max(0.0, min(1.0, box[0] / width)), 5), round(max(0.0, min(1.0, box[1] / height)), 5),
+            round(max(0.0, min(1.0, box[2] / width)), 5), round(max(0.0, min(1.0, box[3] / height)), 5)]
+
+
+def diff_task(old: tuple[bytes, str, str], new: tuple[bytes, str, str], pairs: list[tuple[int, int]], report: Report) -> list[SheetDiff]:
+    """In the isolated child: each (old page, new page) pair's changes (``(data, mime, name)`` each side)."""
+    old_doc, new_doc = open_renderable(*old), open_renderable(*new)
+    found = []
+    for done, (old_page, new_page) in enumerate(pairs, 1):
+        found.append(diff_pages(old_doc[old_page - 1], new_doc[new_page - 1]))
+        report(done, len(pairs))
+    return found
+
+
+def overlay_task(old: tuple[bytes, str, str], new: tuple[bytes, str, str], pair: tuple[int, int], _: Report) -> bytes:
+    """In the isolated child: the pair's overlay (``overlay``), aligned as its diff was."""
+    old_page, new_page = open_renderable(*old)[pair[0] - 1], open_renderable(*new)[pair[1] - 1]
+    mapping = align(words(old_page), words(new_page), _size(old_page), _size(new_page))
+    return overlay(old_page, new_page, mapping)
