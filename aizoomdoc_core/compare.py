@@ -24,6 +24,7 @@ from .sheet_diff import SheetDiff, TextChange, diff_task, overlay_task
 from .sheet_index import page_key, sheet_key
 
 COMPARE_SECONDS = 300.0  # a whole set pair, in one isolated child
+CONTEXT = 0.12  # of the page: the least a changed region is shown with around it
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,15 @@ def overlay(library: Library, renderer: Renderer, old_id: str, new_id: str, old_
     (png,) = run_isolated([task], name=f"{old.name} / {new.name}", seconds=renderer.seconds,
                           memory_bytes=renderer.memory_bytes)
     return bytes(png)
+
+
+def around(region: Sequence[float], context: float = CONTEXT) -> list[float]:
+    """The region with the sheet around it, at least ``context`` of the page each way: a changed
+    digit alone says nothing of where it is."""
+    cx, cy = (region[0] + region[2]) / 2, (region[1] + region[3]) / 2
+    half_w = max(context / 2, (region[2] - region[0]) / 2 * 1.2)
+    half_h = max(context / 2, (region[3] - region[1]) / 2 * 1.2)
+    return [max(0.0, cx - half_w), max(0.0, cy - half_h), min(1.0, cx + half_w), min(1.0, cy + half_h)]
 
 
 def _file(renderer: Renderer, document: DocumentInfo) -> tuple[bytes, str, str]:

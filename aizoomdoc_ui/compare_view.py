@@ -7,15 +7,14 @@ import streamlit as st
 
 from aizoomdoc_core import markup
 from aizoomdoc_core.app import Aizoomdoc
-from aizoomdoc_core.compare import Comparison, SheetChange
+from aizoomdoc_core.compare import Comparison, SheetChange, around
 from aizoomdoc_core.errors import AizoomdocError
 from aizoomdoc_core.models import DocumentInfo
 from aizoomdoc_ui.texts import texts
 
 RESULT_KEY = "comparison"  # the last comparison, kept while the page reruns: it takes seconds
 REGION_PIXELS = (700, 500)
-SHOWN_REGIONS = 6
-CONTEXT = 0.12  # of the page: the least a region is shown with around it  # regions of a sheet shown old beside new; the overlay shows them all
+SHOWN_REGIONS = 6  # regions of a sheet shown old beside new; the overlay shows them all
 
 
 def compare_section(app: Aizoomdoc, documents: list[DocumentInfo]) -> None:
@@ -71,15 +70,6 @@ def sheet_detail(app: Aizoomdoc, result: Comparison, sheet: SheetChange) -> None
                       caption=t.compare_now.format(number=number), width="stretch")
     except AizoomdocError as exc:  # a version deleted since, or its store is away
         st.info(markup.inline(str(exc)))
-
-
-def around(region: list[float]) -> list[float]:
-    """The region with the sheet around it, at least ``CONTEXT`` of the page each way: a changed
-    digit alone says nothing of where it is."""
-    cx, cy = (region[0] + region[2]) / 2, (region[1] + region[3]) / 2
-    half_w = max(CONTEXT / 2, (region[2] - region[0]) / 2 * 1.2)
-    half_h = max(CONTEXT / 2, (region[3] - region[1]) / 2 * 1.2)
-    return [max(0.0, cx - half_w), max(0.0, cy - half_h), min(1.0, cx + half_w), min(1.0, cy + half_h)]
 
 
 def _said(old: str | None, new: str | None) -> str:

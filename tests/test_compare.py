@@ -139,3 +139,22 @@ def test_a_reviewer_compares_two_versions_in_the_browser(versions: tuple[Path, s
         page.screenshot(path=ARTIFACTS / "compare-overlay.png")
         page.get_by_text("Region 1, later").scroll_into_view_if_needed()
         page.screenshot(path=ARTIFACTS / "compare-region-old-beside-new.png")
+
+
+def test_what_changed_is_answered_in_the_chat_with_each_region_old_beside_new(versions: tuple[Path, str, str, list]) -> None:
+    data, old_id, new_id, made = versions
+    app = Aizoomdoc.open(Settings.load(data_dir=data, environ={"AIZOOMDOC_EMBEDDINGS": "off"}, dotenv_path=None))
+    events = list(app.ask("What changed on A-1 between these versions?", offline=True, document_ids=[new_id, old_id]))
+    result = events[-1].result
+    lines = result.answer.splitlines()
+    assert lines[0] == "Between old.pdf and new.pdf: 1 of 12 sheets differ (matched by their codes)."
+    value = next(c for c in made if c.kind == "value")
+    assert lines[1].startswith("- A-1 (page 3 → page 3): ") and f"{value.old} → {value.new}" in lines[1]
+    images = result.images
+    assert [i["document_id"] for i in images][:2] == [old_id, new_id]  # the earlier version first, then the later
+    assert {c["marker"] for c in result.citations} == {f"I{n}" for n in range(1, len(images) + 1)}
+    russian = list(app.ask("Что изменилось на листе A-1?", offline=True, document_ids=[old_id, new_id]))[-1].result
+    assert russian.answer.startswith("Между old.pdf и new.pdf: различаются 1 из 12 листов")
+    alone = list(app.ask("What changed on A-1?", offline=True, document_ids=[new_id]))[-1].result
+    assert not alone.answer.startswith("Between")  # one version alone: searched and quoted as any question
+    app.close()

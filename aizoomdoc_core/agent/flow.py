@@ -8,7 +8,8 @@ answer: the model's (``model_loop``), or without a model, offline or after the m
 extractive one (``extractive``). A follow-up is searched first where the last answer was (``context``); a
 scoped question that matches nothing shows its documents' first sheets; codes the question names
 that nothing in scope holds are said first (``codes``); a question about the set's completeness is
-answered from its drawing list checked against its sheets (``sheets``). The answer is saved with its citations and images.
+answered from its drawing list checked against its sheets (``sheets``), and one about what changed
+between the chat's two versions from their comparison (``changes``). The answer is saved with its citations and images.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ..models import ChatImage, Citation
 from ..question import Question
 from ..render import Renderer
 from ..search import Hit
+from .changes import Changes, changes_answer, changes_for, show_changes
 from .codes import missing_codes
 from .context import Focus, follow_up_hits
 from .evidence import Evidence, show_hits
@@ -81,11 +83,15 @@ class Agent:
             missing = [] if unsearchable else missing_codes(self.library, question, chat.scope)
             if missing:
                 yield Notice(text=texts_for(question.language).missing(missing))
-            # Crops go first where the answer without a model quotes, so that what it quotes is shown.
             earlier = _followed(chat)
-            planned = [quote.hit for quote in quotes(question.text, hits, evidence, question.language, earlier)]
-            yield from show_hits(evidence, self.renderer, question, hits, planned)
-            reply = yield from self._reply(question, chat, evidence, hits, unsearchable, offline, missing, earlier, checks)
+            changes = None if unsearchable else changes_for(self.library, self.renderer, question.text, chat.scope)
+            if changes:  # two versions: each changed region, the old beside the new
+                yield from show_changes(evidence, self.renderer, changes)
+            else:  # crops go first where the answer without a model quotes, so that what it quotes is shown
+                planned = [quote.hit for quote in quotes(question.text, hits, evidence, question.language, earlier)]
+                yield from show_hits(evidence, self.renderer, question, hits, planned)
+            special = Special(checks, changes)
+            reply = yield from self._reply(question, chat, evidence, hits, unsearchable, offline, missing, earlier, special)
             metadata = {"citations": [c.to_json() for c in reply.citations], "model": reply.model,
                         "usage": reply.usage, "images": _ids(evidence.images)}
             chat.finish(answer, reply.text, message_type=reply.kind, metadata=metadata)
@@ -119,7 +125,7 @@ class Agent:
     def _reply(
         self, question: Question, chat: ChatLog, evidence: Evidence, hits: list[Hit],
         unsearchable: BackendUnavailable | None, offline: bool, missing: list[str], earlier: str,
-        checks: list[Checked],
+        special: Special,
     ) -> Generator[Event, None, Reply]:
         texts = texts_for(question.language)
         first = texts.missing(missing) + "\n\n" if missing else ""
@@ -136,22 +142,34 @@ class Agent:
                 log.warning("model failed for chat %s: %s", chat.chat.id, failure)
                 said = failure.said(texts)
                 yield Notice(text=said)
-                text, citations = _without_model(texts, question, hits, evidence, earlier, checks)
+                text, citations = _without_model(texts, question, hits, evidence, earlier, special)
                 reply = Reply(f"{first}{said}\n\n{text}", "extractive", citations)
         else:
-            text, citations = _without_model(texts, question, hits, evidence, earlier, checks)
+            text, citations = _without_model(texts, question, hits, evidence, earlier, special)
             reply = Reply(first + text, "extractive", citations)
             yield Notice(text=texts.offline if offline else texts.no_model)
         yield AnswerDelta(text=reply.text)
         return reply
 
 
+@dataclass(frozen=True)
+class Special:
+    """What a question search alone cannot answer was found to ask: the drawing lists checked
+    (``sheets``), or two versions compared (``changes``)."""
+
+    checks: list[Checked]
+    changes: Changes | None
+
+
 def _without_model(
-    texts: Texts, question: Question, hits: list[Hit], evidence: Evidence, earlier: str, checks: list[Checked],
+    texts: Texts, question: Question, hits: list[Hit], evidence: Evidence, earlier: str, special: Special,
 ) -> tuple[str, list[Citation]]:
-    """The answer without a model: what the drawing lists say for a question about them, else quotes."""
-    if checks:
-        return sheets_answer(texts, checks, evidence)
+    """The answer without a model: what the comparison or the drawing lists say for a question
+    about them, else quotes."""
+    if special.changes:
+        return changes_answer(texts, special.changes, evidence)
+    if special.checks:
+        return sheets_answer(texts, special.checks, evidence)
     return extractive_answer(texts, question.text, hits, evidence, earlier)
 
 

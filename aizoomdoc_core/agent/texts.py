@@ -41,6 +41,16 @@ class Texts:
     sheets_titles: str  # {code} {listed} {own} {page}
     sheets_more: str  # {count}
     sheets_how: str
+    # A question about what changed between two versions, answered from their comparison (``changes``).
+    changes_summary: str  # {old} {new} {count} {total}
+    changes_sheet: str  # {sheet} {old} {new} {regions}
+    changes_none: str  # {sheet}
+    changes_added: str  # {sheet}
+    changes_removed: str  # {sheet}
+    changes_edited: str  # {old} {new}
+    changes_word_added: str  # {word}
+    changes_word_removed: str  # {word}
+    changes_how: str
 
     def missing(self, codes: Sequence[str]) -> str:
         """The line said first, as a notice and atop the answer, for codes printed nowhere in scope."""
@@ -77,6 +87,13 @@ TEXTS = {
         sheets_more=" and {count} more",
         sheets_how=("No model was asked: the drawing list was checked against the sheets' title blocks "
                     "(Documents page: Sheets against the drawing list)."),
+        changes_summary="Between {old} and {new}: {count} of {total} sheets differ (matched by their codes).",
+        changes_sheet="- {sheet} (page {old} → page {new}): {regions} changed regions.",
+        changes_none="- {sheet}: unchanged.", changes_added="- {sheet}: only in the later version.",
+        changes_removed="- {sheet}: only in the earlier version.", changes_edited="{old} → {new}",
+        changes_word_added="added «{word}»", changes_word_removed="removed «{word}»",
+        changes_how=("No model was asked: the two versions were compared sheet by sheet, each image the earlier "
+                     "version then the later (Documents page: Compare two versions)."),
     ),
     "ru": Texts(
         language="ru",
@@ -107,6 +124,13 @@ TEXTS = {
         sheets_more=" и ещё {count}",
         sheets_how=("Модель не запрашивалась: ведомость чертежей сверена с основными надписями листов "
                     "(страница «Документы»: «Листы и ведомость чертежей»)."),
+        changes_summary="Между {old} и {new}: различаются {count} из {total} листов (сопоставлены по шифрам).",
+        changes_sheet="- {sheet} (стр. {old} → стр. {new}): изменённых областей: {regions}.",
+        changes_none="- {sheet}: без изменений.", changes_added="- {sheet}: есть только в новой версии.",
+        changes_removed="- {sheet}: есть только в прежней версии.", changes_edited="{old} → {new}",
+        changes_word_added="добавлено «{word}»", changes_word_removed="удалено «{word}»",
+        changes_how=("Модель не запрашивалась: две версии сравнены лист за листом, изображения — сначала прежняя "
+                     "версия, затем новая (страница «Документы»: «Сравнить две версии»)."),
     ),
 }
 LOGGED = TEXTS["en"]  # what logs and exceptions say, whatever the question's language
