@@ -556,7 +556,7 @@ def test_instructions_inside_a_document_are_only_data(app: Aizoomdoc, llm: Scrip
     assert result.answer.startswith("P-101 has a capacity")
     assert app.get_chat(kept.id).title == "a chat that must survive" and app.count_chats() == 2
     first, second = llm.requests
-    assert {t["function"]["name"] for t in first["tools"]} == {"search_documents", "view_page", "zoom", "check_sheets"}  # all read-only
+    assert {t["function"]["name"] for t in first["tools"]} == {"search_documents", "view_page", "zoom", "check_sheets", "compare_versions"}  # all read-only
     system = [m for m in first["messages"] if m["role"] == "system"]
     assert system and not any("IGNORE YOUR INSTRUCTIONS" in str(m["content"]) for m in system)
     assert "IGNORE YOUR INSTRUCTIONS" in str(first["messages"])  # it is there, as data

@@ -22,6 +22,7 @@ from aizoomdoc_core.errors import InvalidInput
 from tests.conftest import CORPUS, ROOT
 from tests.browser import ARTIFACTS, browse, settle
 from tests.revisions import revision_pair
+from tests.llm_server import Reply, ScriptedLLM, ToolCall
 from tests.services import StreamlitServer, running
 from tests.test_cli import as_json, cli
 
@@ -158,3 +159,24 @@ def test_what_changed_is_answered_in_the_chat_with_each_region_old_beside_new(ve
     alone = list(app.ask("What changed on A-1?", offline=True, document_ids=[new_id]))[-1].result
     assert not alone.answer.startswith("Between")  # one version alone: searched and quoted as any question
     app.close()
+
+
+def test_the_model_compares_the_versions_with_its_tool_within_the_chats_scope(versions: tuple[Path, str, str, list]) -> None:
+    data, old_id, new_id, made = versions
+    value = next(c for c in made if c.kind == "value")
+    with ScriptedLLM() as llm:
+        llm.add(
+            Reply(tool_calls=[ToolCall("compare_versions", {"old_document_id": old_id, "new_document_id": new_id})]),
+            Reply(content="Sheet A-1 changed [I1]."),
+        )
+        settings = Settings.load(data_dir=data, environ={"AIZOOMDOC_EMBEDDINGS": "off", "OPENAI_BASE_URL": llm.base_url,
+                                                         "OPENAI_API_KEY": "test-key", "LLM_MODEL": "scripted-model"},
+                                 dotenv_path=None)
+        app = Aizoomdoc.open(settings)
+        result = list(app.ask("What changed?", document_ids=[old_id, new_id]))[-1].result
+        compared = ScriptedLLM.tool_results_in(llm.requests[1])[-1]["content"]
+        app.close()
+    assert compared.startswith("old.pdf (document_id ")
+    assert "changed: sheet A-1, old page 3, new page 3, regions [[" in compared
+    assert f"edited '{value.old}' -> '{value.new}'" in compared
+    assert result.answer == "Sheet A-1 changed [I1]."

@@ -10,7 +10,7 @@ from aizoomdoc_core.errors import InvalidInput
 
 def test_each_schema_is_generated_from_the_tools_parameters_and_docstring() -> None:
     schemas = {s["function"]["name"]: s["function"] for s in TOOLS.schemas()}
-    assert list(schemas) == ["search_documents", "view_page", "zoom", "check_sheets"]
+    assert list(schemas) == ["search_documents", "view_page", "zoom", "check_sheets", "compare_versions"]
     zoom = schemas["zoom"]
     assert zoom["description"].startswith("A sharp image of a region of a page") and "\n" not in zoom["description"]
     assert zoom["parameters"]["required"] == ["document_id", "page", "bbox"]

@@ -5,7 +5,8 @@ types, ``Doc`` descriptions, defaults) and its docstring, and the arguments the 
 parsed into that same dataclass before the tool runs, once: the schema and what the tool accepts
 cannot drift apart. Dispatch is the registry of ``Toolbox``, by name.
 
-Every tool is read-only (search, look at a page, zoom into a region, check the drawing list), and every failure the model
+Every tool is read-only (search, look at a page, zoom into a region, check the drawing list,
+compare two versions), and every failure the model
 can correct comes back to it as a one-line ``Error: ...`` result rather than ending the question.
 """
 
@@ -20,6 +21,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
+from ..compare import compare
 from ..config import Settings
 from ..errors import AizoomdocError, InvalidInput
 from ..events import Event, ImageReady
@@ -27,11 +29,14 @@ from ..library import Library, Sheet
 from ..models import ChatImage, DocumentInfo
 from ..render import Renderer, clamp_bbox
 from ..sanitize import parse_id
+from ..sheet_diff import TextChange
 from .evidence import Evidence, drawable, hit_line, snippet
 
 REFERENCE_LINES = 20  # of a page's references, those view_page lists
 TOP_HITS = 12  # hits of a search, the question's own and the model's
 REGION_BLOCKS = 40  # blocks of a region a text-only model reads instead of its picture
+COMPARED_REGIONS = 6  # regions of a changed sheet the model reads (it zooms into them)
+COMPARED_WORDS = 12  # changed words of a sheet the model reads
 WHOLE_PAGE = 0.95  # a zoom wider and taller than this is a view of the page
 
 P = TypeVar("P")
@@ -219,6 +224,44 @@ class CheckSheets(Tool[SheetsParams]):
         return Outcome("\n".join(lines))
 
 
+@dataclass(frozen=True)
+class VersionsParams:
+    old_document_id: Annotated[str, Doc("The earlier version.")]
+    new_document_id: Annotated[str, Doc("The later version.")]
+
+
+class CompareVersions(Tool[VersionsParams]):
+    """Two versions of a set compared sheet by sheet (matched by sheet code): which sheets changed,
+    their changed regions (bbox on the later sheet) and the words edited, added or removed. Use it
+    for questions about what changed; then zoom into a region on both versions to show it."""
+
+    name = "compare_versions"
+    Params = VersionsParams
+
+    def run(self, params: VersionsParams, context: Context) -> Generator[Event, None, Outcome]:
+        yield from ()  # a tool that shows no image yields no event
+        old, new = (context.evidence.document(i) for i in (params.old_document_id, params.new_document_id))
+        if context.scope and not {old.id, new.id} <= set(context.scope):
+            raise InvalidInput("that document is not in this chat's scope")
+        result = compare(context.library, context.renderer, old.id, new.id)
+        lines = [f"{old.name} (document_id {old.id}) -> {new.name} (document_id {new.id}):"]
+        for sheet in result.sheets:
+            if sheet.status == "unchanged":
+                continue
+            words = "; ".join(_changed(c) for c in sheet.texts[:COMPARED_WORDS])
+            lines.append(f"{sheet.status}: sheet {sheet.sheet}, old page {sheet.old_page}, new page {sheet.new_page}, "
+                         f"regions {sheet.regions[:COMPARED_REGIONS]}" + (f", words: {words}" if words else ""))
+        if len(lines) == 1:
+            lines.append("no sheet changed")
+        return Outcome("\n".join(lines))
+
+
+def _changed(change: TextChange) -> str:
+    if change.kind == "edited":
+        return f"edited {change.old!r} -> {change.new!r}"
+    return f"{change.kind} {(change.new or change.old)!r}"
+
+
 def _look(context: Context, params: PageParams, kind: str, bbox: list[float] | None) -> Generator[Event, None, Outcome]:
     """The one path of ``view_page`` and ``zoom``: check the page, draw it or its region, store the
     image, and say what it shows (for a text-only model, the region's text stands in for it)."""
@@ -317,7 +360,7 @@ class Toolbox:
         return Step(name, parsed, outcome.result.splitlines()[0][:200], outcome)
 
 
-TOOLS = Toolbox([SearchDocuments(), ViewPage(), Zoom(), CheckSheets()])
+TOOLS = Toolbox([SearchDocuments(), ViewPage(), Zoom(), CheckSheets(), CompareVersions()])
 
 
 # -- schema and parsing from the type annotations -----------------------------------------------
