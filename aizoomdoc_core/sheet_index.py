@@ -153,8 +153,10 @@ def _heading(lines: list[str]) -> int | None:
 
 def _read_list(heading: BlockRecord, rest: list[str], below: list[BlockRecord]) -> list[Listed]:
     """The listed lines after ``heading``: the rest of its own block, then the blocks under it in
-    its column until a gap (a drawing's text layer), or the one table after it (an OCR'd page,
-    whose blocks each span the whole page, in reading order)."""
+    its column until a gap or a block that lists nothing (a drawing's text layer: the notes or the
+    design data that follow), or the one table after it (an OCR'd page, whose blocks each span the
+    whole page, in reading order). A list keeps one form: after sheet codes, a line that starts
+    with a bare number ("50 psf") is not a sheet."""
     entries = _entries(rest, heading.page)
     whole_page = heading.bbox[3] - heading.bbox[1] > 0.9
     last_bottom = heading.bbox[3]
@@ -171,10 +173,20 @@ def _read_list(heading: BlockRecord, rest: list[str], below: list[BlockRecord]) 
         if whole_page and entries:
             break  # an OCR'd list is one table: what follows it is the sheet's notes
         more = _entries(lines, block.page)
+        if entries and not more:
+            break
         entries += more
-        if more:
-            last_bottom = block.bbox[3]
-    return entries
+        last_bottom = block.bbox[3]
+    return _one_form(entries)
+
+
+def _one_form(entries: list[Listed]) -> list[Listed]:
+    """The entries of the list's own form: codes with letters, or sheet numbers, whichever the
+    list starts with."""
+    if not entries:
+        return entries
+    numbered = entries[0].code.isdigit()
+    return [e for e in entries if e.code.isdigit() == numbered]
 
 
 def _entries(lines: list[str], page: int) -> list[Listed]:

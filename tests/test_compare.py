@@ -140,6 +140,10 @@ def test_a_reviewer_compares_two_versions_in_the_browser(versions: tuple[Path, s
         page.screenshot(path=ARTIFACTS / "compare-overlay.png")
         page.get_by_text("Region 1, later").scroll_into_view_if_needed()
         page.screenshot(path=ARTIFACTS / "compare-region-old-beside-new.png")
+        page.get_by_text("Sheets against the drawing list").click()  # the set's own list, checked
+        expect(page.get_by_text("Drawing list on page 1.")).to_be_visible()
+        page.get_by_text("Drawing list on page 1.").scroll_into_view_if_needed()
+        page.screenshot(path=ARTIFACTS / "sheets-against-the-drawing-list.png")
 
 
 def test_what_changed_is_answered_in_the_chat_with_each_region_old_beside_new(versions: tuple[Path, str, str, list]) -> None:

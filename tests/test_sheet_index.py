@@ -94,3 +94,14 @@ def test_sheets_json_on_a_real_set_names_the_sheets_its_cover_titles_otherwise(t
     assert "title differs A0.2" in " ".join(text.stdout.split()) and text.returncode == 1
     unknown = cli("--data-dir", str(data), "sheets", "00000000-0000-0000-0000-000000000000", "--json", cwd=tmp_path)
     assert unknown.returncode == 1 and "error" in json.loads(unknown.stdout)
+
+
+def test_the_list_ends_where_the_sheet_goes_on_with_something_else() -> None:
+    """On a cover, design data often sits right under the list: its "50 psf" is no sheet 50,
+    however close it comes (a re-export on a taller sheet brings it closer)."""
+    blocks = [*COVER[:5],
+              block(1, "DESIGN LOADS", [0.70, 0.345, 0.80, 0.35]),
+              block(1, "FLOOR LIVE\n50 psf\nE SITE CLASS", [0.70, 0.355, 0.80, 0.37])]
+    assert [e.code for e in drawing_list(blocks)] == ["T-1", "A-101", "A 102", "A-103", "A-104"]
+    numbers = [block(1, "DRAWING LIST", [0.7, 0.2, 0.8, 0.21]), block(1, "1 COVER\n2 PLAN\nA-7 NOTES", [0.7, 0.22, 0.8, 0.25])]
+    assert [e.code for e in drawing_list(numbers)] == ["1", "2"]  # one form: numbers, then a code is not this list's
