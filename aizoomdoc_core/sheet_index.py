@@ -230,7 +230,7 @@ def sheet_key(code: str) -> str:
 
 def page_key(page: PageInfo) -> str | None:
     """The key a listed line names this page by: its own sheet number where the set's code is
-    shared by every sheet (a Russian set: «95/24-ГК-АР», sheet 3), else its sheet code."""
+    shared by every sheet (a Russian set: «12/34-ГК-АР», sheet 3), else its sheet code."""
     number = page.title_block.get("sheet_number")
     code = page.sheet_code
     if code and _CODE_ONLY.match(code.strip()):
@@ -277,7 +277,7 @@ def _revision(page: PageInfo) -> str | None:
 
 def _same_title(listed: str, own: str | None) -> bool:
     """Whether two titles say the same, case, punctuation and spacing aside. A Russian sheet's
-    title block often puts the set's title first («Стилобат. Общие данные» for «Общие данные»):
+    title block often puts the set's title first («Жилой дом. Общие данные» for «Общие данные»):
     one title ending the other after a full stop counts as the same, "EXTERIOR ELEVATIONS" for
     "ELEVATIONS" does not."""
     if own is None:

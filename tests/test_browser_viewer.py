@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pymupdf
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from aizoomdoc_core.app import Aizoomdoc
 from aizoomdoc_core.config import Settings
@@ -84,6 +84,16 @@ def sharp(page: Page) -> None:
     expect(page.locator(".azv")).to_have_attribute("data-view", "sharp", timeout=30_000)
 
 
+def shown_sharp(page: Page) -> Locator:
+    """The viewer's stage on screen, its first sharp view drawn."""
+    stage = page.locator(".azv-stage")
+    stage.wait_for()
+    settle(page)
+    stage.scroll_into_view_if_needed()
+    sharp(page)
+    return stage
+
+
 def zoom_percent(page: Page) -> int:
     return int(page.locator(".azv-zoom").inner_text().rstrip("%"))
 
@@ -92,11 +102,7 @@ def test_zoom_into_an_a1_sheet_until_its_2mm_label_reads(served: tuple[Streamlit
     server, _ = served
     outside: list[str] = []
     with browse(server, path="documents", outside=outside) as page:
-        stage = page.locator(".azv-stage")
-        stage.wait_for()
-        settle(page)
-        stage.scroll_into_view_if_needed()
-        sharp(page)
+        stage = shown_sharp(page)
         expect(page.locator(".azv-page")).to_have_text("Page 1 of 2 · sheet A-101")
         assert zoom_percent(page) == 100
         stage.screenshot(path=ARTIFACTS / "viewer-a1-100.png")
@@ -219,11 +225,7 @@ def test_a_reference_opens_its_detail_on_the_other_sheet(served: tuple[Streamlit
     server, _ = served
     outside: list[str] = []
     with browse(server, path="documents", outside=outside) as page:
-        stage = page.locator(".azv-stage")
-        stage.wait_for()
-        settle(page)
-        stage.scroll_into_view_if_needed()
-        sharp(page)
+        stage = shown_sharp(page)
         expect(page.locator(".azv-link")).to_have_count(1)  # sheet A-101's one reference
         link = page.get_by_role("button", name="SEE 2/A-102 → sheet A-102")
         expect(link).to_have_attribute("title", "SEE 2/A-102 → sheet A-102")
