@@ -4,9 +4,9 @@ A revised sheet is often re-exported: shifted by a new margin, or placed on anot
 So the old page is first mapped onto the new one (``align``: scale and offset per axis, fitted on
 the words both pages print once, where they sit), then compared twice:
 
-- as ink (``ink_regions``): both pages drawn at the same scale from the vector PDF, the old one
+- as ink (``ink_cells``): both pages drawn at the same scale from the vector PDF, the old one
   through the mapping; ink on one side only, beyond a tolerance of a couple of pixels, in cells of
-  a grid, grown into regions. What changed in the drawing itself (a line moved, a detail deleted).
+  a grid, grouped into regions (``regions``). What changed in the drawing itself (a line moved, a detail deleted).
 - as words (``word_changes``): the old words mapped onto the new page, matched by text and place;
   what is left is removed, added, or, where a removed and an added word sit in the same place, an
   edited value ("DN100" -> "DN150", "16A" -> "25A").
@@ -36,6 +36,7 @@ CELL_PX = 8  # the grid changed ink is counted in
 CELL_INK = 6  # changed pixels that make a cell changed (specks of antialiasing do not)
 JOIN_CELLS = 3  # changed cells this close are one region
 DRAW_SIDE = 2400  # pixels of the longer side the pages are compared at
+TWINS = 5000  # unmatched new words beyond this: removed words are not paired as edits (a redrawn sheet)
 MIN_ANCHORS = 4  # shared words needed to fit the mapping; fewer: the pages' own sizes map them
 Box = tuple[float, float, float, float]
 
@@ -104,38 +105,50 @@ def align(old: list[Word], new: list[Word], old_size: tuple[float, float], new_s
 
 def word_changes(old: list[Word], new: list[Word], mapping: Mapping) -> list[TextChange]:
     """Words removed, added, and edited in place, on the new page's points."""
-    moved = [(mapping.box(box), text) for box, text in old]
-    unmatched_new = list(new)
+    by_text: dict[str, list[int]] = {}
+    for index, (_, text) in enumerate(new):
+        by_text.setdefault(text, []).append(index)
+    left = set(range(len(new)))  # new words not matched yet
     removed: list[Word] = []
-    for box, text in moved:
-        match = next((i for i, (b, t) in enumerate(unmatched_new) if t == text and _near(box, b)), None)
+    for box, text in ((mapping.box(box), text) for box, text in old):
+        match = next((i for i in by_text.get(text, []) if i in left and _near(box, new[i][0])), None)
         if match is None:
             removed.append((box, text))
         else:
-            unmatched_new.pop(match)
+            left.discard(match)
     changes: list[TextChange] = []
     for box, text in removed:
-        twin = next((i for i, (b, _) in enumerate(unmatched_new) if _overlap(box, b) > 0.3), None)
+        twin = next((i for i in sorted(left) if _overlap(box, new[i][0]) > 0.3), None) if len(left) < TWINS else None
         if twin is None:
             changes.append(TextChange("removed", text, None, list(box)))
         else:
-            new_box, new_text = unmatched_new.pop(twin)
-            changes.append(TextChange("edited", text, new_text, list(new_box)))
-    changes += [TextChange("added", None, text, list(box)) for box, text in unmatched_new]
+            left.discard(twin)
+            changes.append(TextChange("edited", text, new[twin][1], list(new[twin][0])))
+    changes += [TextChange("added", None, new[i][1], list(new[i][0])) for i in sorted(left)]
     return changes
 
 
-def ink_regions(old_page: pymupdf.Page, new_page: pymupdf.Page, mapping: Mapping) -> tuple[list[Box], float]:
-    """Regions (new page points) where ink is on one page only, and the scale they were drawn at."""
+def ink_cells(old_page: pymupdf.Page, new_page: pymupdf.Page, mapping: Mapping) -> tuple[np.ndarray, float]:
+    """The grid of ``CELL_PX`` cells with ink on one page only, and the scale the pages were drawn at."""
     old, new, scale = _greys(old_page, new_page, mapping)
-    removed, added = _only(old, new), _only(new, old)
-    changed = removed | added
+    changed = _only(old, new) | _only(new, old)
     height, width = changed.shape
     rows, cols = height // CELL_PX, width // CELL_PX
     cells = changed[: rows * CELL_PX, : cols * CELL_PX].reshape(rows, CELL_PX, cols, CELL_PX).sum(axis=(1, 3)) >= CELL_INK
-    boxes = [(c0 * CELL_PX / scale, r0 * CELL_PX / scale, (c1 + 1) * CELL_PX / scale, (r1 + 1) * CELL_PX / scale)
-             for r0, c0, r1, c1 in _components(cells)]
-    return boxes, scale
+    return cells, scale
+
+
+def regions(cells: np.ndarray, scale: float) -> list[Box]:
+    """The changed cells grouped into regions (points): cells up to ``JOIN_CELLS`` apart are one
+    region, bounded by its own cells."""
+    groups = _labels(_spread(cells, JOIN_CELLS))
+    bounds: dict[int, list[int]] = {}
+    for r, c in zip(*(axis.tolist() for axis in np.nonzero(cells)), strict=True):
+        box = bounds.setdefault(int(groups[r, c]), [r, c, r, c])
+        box[0], box[1], box[2], box[3] = min(box[0], r), min(box[1], c), max(box[2], r), max(box[3], c)
+    unit = CELL_PX / scale
+    return sorted(((c0 * unit, r0 * unit, (c1 + 1) * unit, (r1 + 1) * unit) for r0, c0, r1, c1 in bounds.values()),
+                  key=lambda b: (b[1], b[0]))
 
 
 def overlay(old_page: pymupdf.Page, new_page: pymupdf.Page, mapping: Mapping) -> bytes:
@@ -156,12 +169,15 @@ def diff_pages(old_page: pymupdf.Page, new_page: pymupdf.Page, *, aligned: bool 
     as they lie, corner on corner (the benchmark's baseline)."""
     old_words, new_words = words(old_page), words(new_page)
     mapping = align(old_words, new_words, _size(old_page), _size(new_page)) if aligned else Mapping()
-    ink, scale = ink_regions(old_page, new_page, mapping)
+    cells, scale = ink_cells(old_page, new_page, mapping)
     changes = word_changes(old_words, new_words, mapping)
-    regions = _merge(ink + [(c.bbox[0], c.bbox[1], c.bbox[2], c.bbox[3]) for c in changes], JOIN_CELLS * CELL_PX / scale)
+    unit = CELL_PX / scale
+    for change in changes:  # a changed word's cells are changed, however few of its pixels are
+        x0, y0, x1, y1 = change.bbox
+        cells[max(0, int(y0 / unit)): max(0, int(y1 / unit)) + 1, max(0, int(x0 / unit)): max(0, int(x1 / unit)) + 1] = True
     width, height = _size(new_page)
     texts = [TextChange(c.kind, c.old, c.new, _normal(c.bbox, width, height)) for c in changes]
-    return SheetDiff([_normal(list(r), width, height) for r in regions], texts, mapping.anchors,
+    return SheetDiff([_normal(list(r), width, height) for r in regions(cells, scale)], texts, mapping.anchors,
                      [round(mapping.sx, 4), round(mapping.dx, 2), round(mapping.sy, 4), round(mapping.dy, 2)])
 
 
@@ -205,44 +221,37 @@ def _darkest(grey: np.ndarray, by: int = TOLERANCE_PX) -> np.ndarray:
     return darkest
 
 
-def _components(cells: np.ndarray) -> list[tuple[int, int, int, int]]:
-    """Bounding boxes (r0, c0, r1, c1) of the 8-connected groups of true cells."""
-    seen = np.zeros_like(cells)
-    boxes = []
-    for r, c in zip(*np.nonzero(cells), strict=True):
-        if seen[r, c]:
+def _spread(mask: np.ndarray, by: int) -> np.ndarray:
+    """``mask`` grown by ``by`` cells each way (a square), along the rows, then the columns."""
+    rows = mask.copy()
+    for step in range(1, by + 1):
+        rows[step:] |= mask[:-step]
+        rows[:-step] |= mask[step:]
+    grown = rows.copy()
+    for step in range(1, by + 1):
+        grown[:, step:] |= rows[:, :-step]
+        grown[:, :-step] |= rows[:, step:]
+    return grown
+
+
+def _labels(mask: np.ndarray) -> np.ndarray:
+    """Each true cell's group number: 8-connected groups, found by a flood from each unlabelled cell."""
+    labels = np.zeros(mask.shape, dtype=np.int32)
+    count = 0
+    for r, c in zip(*np.nonzero(mask), strict=True):
+        if labels[r, c]:
             continue
-        stack, r0, c0, r1, c1 = [(r, c)], r, c, r, c
-        seen[r, c] = True
+        count += 1
+        labels[r, c] = count
+        stack = [(int(r), int(c))]
         while stack:
             y, x = stack.pop()
-            r0, c0, r1, c1 = min(r0, y), min(c0, x), max(r1, y), max(c1, x)
-            for ny in range(max(0, y - 1), min(cells.shape[0], y + 2)):
-                for nx in range(max(0, x - 1), min(cells.shape[1], x + 2)):
-                    if cells[ny, nx] and not seen[ny, nx]:
-                        seen[ny, nx] = True
+            for ny in range(max(0, y - 1), min(mask.shape[0], y + 2)):
+                for nx in range(max(0, x - 1), min(mask.shape[1], x + 2)):
+                    if mask[ny, nx] and not labels[ny, nx]:
+                        labels[ny, nx] = count
                         stack.append((ny, nx))
-        boxes.append((int(r0), int(c0), int(r1), int(c1)))
-    return boxes
-
-
-def _merge(boxes: list[Box], gap: float) -> list[Box]:
-    """Boxes closer than ``gap`` joined, until none are."""
-    merged = list(boxes)
-    changed = True
-    while changed:
-        changed = False
-        for i in range(len(merged)):
-            for j in range(i + 1, len(merged)):
-                a, b = merged[i], merged[j]
-                if a[0] - gap <= b[2] and b[0] - gap <= a[2] and a[1] - gap <= b[3] and b[1] - gap <= a[3]:
-                    merged[i] = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
-                    merged.pop(j)
-                    changed = True
-                    break
-            if changed:
-                break
-    return sorted(merged, key=lambda b: (b[1], b[0]))
+    return labels
 
 
 def _unique(page_words: list[Word]) -> dict[str, tuple[float, float]]:

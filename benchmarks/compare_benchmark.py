@@ -24,7 +24,7 @@ import pymupdf
 
 from aizoomdoc_core.app import Aizoomdoc
 from aizoomdoc_core.config import Settings
-from aizoomdoc_core.sheet_diff import _greys, _size, align, diff_pages, ink_regions, words
+from aizoomdoc_core.sheet_diff import _greys, _size, align, diff_pages, ink_cells, regions, words
 from benchmarks.search_benchmark import CORPUS
 from tests.revisions import Made, revision_pair
 
@@ -39,16 +39,16 @@ def overlaps(a: list[float], b: list[float]) -> bool:
     return a[0] - SLACK < b[2] and b[0] - SLACK < a[2] and a[1] - SLACK < b[3] and b[1] - SLACK < a[3]
 
 
-def score(regions: dict[int, list[list[float]]], edited: dict[int, list[tuple[str | None, str | None]]],
+def score(reported: dict[int, list[list[float]]], edited: dict[int, list[tuple[str | None, str | None]]],
           made: list[Made]) -> tuple[int, int]:
     """(changes found, false regions) for the regions reported per new page."""
     found = 0
     for change in made:
-        shown = any(overlaps(r, change.bbox) for r in regions.get(change.page, []))
+        shown = any(overlaps(r, change.bbox) for r in reported.get(change.page, []))
         if change.kind == "value":
             shown = shown and (change.old, change.new) in edited.get(change.page, [])
         found += shown
-    false = sum(1 for page, boxes in regions.items() for r in boxes
+    false = sum(1 for page, boxes in reported.items() for r in boxes
                 if not any(c.page == page and overlaps(r, c.bbox) for c in made))
     return found, false
 
@@ -69,9 +69,9 @@ def main() -> None:
             result = app.compare(old_id, new_id)
             seconds = time.perf_counter() - started
             app.close()
-            regions = {s.new_page: s.regions for s in result.sheets if s.new_page}
+            reported = {s.new_page: s.regions for s in result.sheets if s.new_page}
             edits = {s.new_page: [(t.old, t.new) for t in s.texts if t.kind == "edited"] for s in result.sheets if s.new_page}
-            found, false = score(regions, edits, made)
+            found, false = score(reported, edits, made)
             sheets = len(result.sheets)
             order = list(range(1, sheets + 1))
             order[swap[0] - 1], order[swap[1] - 1] = order[swap[1] - 1], order[swap[0] - 1]
@@ -90,11 +90,12 @@ def main() -> None:
                 t1 = time.perf_counter()
                 _greys(old_page, page, mapping)
                 t2 = time.perf_counter()
-                ink_regions(old_page, page, mapping)
+                cells, scale = ink_cells(old_page, page, mapping)
+                regions(cells, scale)
                 t3 = time.perf_counter()
                 split["words and alignment"].append(t1 - t0)
                 split["drawing both pages"].append(t2 - t1)
-                split["ink comparison"].append(t3 - t2 - (t2 - t1))  # ink_regions draws the pages again
+                split["ink comparison"].append(t3 - t2 - (t2 - t1))  # ink_cells draws the pages again
             plain_still = sum(1 for page in range(1, sheets + 1) if page not in changed_pages and not plain_regions[page])
             print(f"| {source.name} | {sheets} | {found} / {len(made)} | {false / sheets:.2f} | {matched} / {sheets} | "
                   f"{still} / {len(quiet)} | {seconds:.1f} s | {plain_still} / {len(quiet)} |")
