@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pymupdf
 import pytest
 import streamlit as st
 from playwright.sync_api import expect
@@ -70,9 +71,14 @@ def test_every_change_is_found_where_it_was_made_and_nothing_else(versions: tupl
     app.close()
 
 
-def test_compare_refuses_what_it_cannot_compare_in_one_line(versions: tuple[Path, str, str, list], tmp_path: Path) -> None:
-    data, old_id, _, _ = versions
-    app = Aizoomdoc.open(Settings.load(data_dir=data, environ={"AIZOOMDOC_EMBEDDINGS": "off"}, dotenv_path=None))
+def test_compare_refuses_what_it_cannot_compare_in_one_line(tmp_path: Path) -> None:
+    app = Aizoomdoc.open(Settings.load(data_dir=tmp_path / "data", environ={"AIZOOMDOC_EMBEDDINGS": "off"}, dotenv_path=None))
+    sheet = tmp_path / "sheet.pdf"
+    with pymupdf.open() as pdf:
+        pdf.new_page().insert_text((72, 100), "PLAN A-101")
+        pdf.save(sheet)
+    old_id = app.ingest(sheet).document_id
+    assert old_id
     with pytest.raises(InvalidInput, match="two different documents"):
         app.compare(old_id, old_id)
     scan = tmp_path / "scan.png"
