@@ -190,3 +190,16 @@ def test_the_model_compares_the_versions_with_its_tool_within_the_chats_scope(ve
     assert "changed: sheet A-1, old page 3, new page 3, regions [[" in compared
     assert f"edited '{value.old}' -> '{value.new}'" in compared
     assert result.answer == "Sheet A-1 changed [I1]."
+
+
+def test_differences_between_two_unrelated_drawings_are_searched_not_compared(tmp_path: Path) -> None:
+    app = Aizoomdoc.open(Settings.load(data_dir=tmp_path / "data", environ={"AIZOOMDOC_EMBEDDINGS": "off"}, dotenv_path=None))
+    ids = []
+    for name, text in (("pump_1.pdf", "PUMP P-1 DUTY 12 m3/h"), ("pump_2.pdf", "PUMP P-2 DUTY 30 m3/h")):
+        with pymupdf.open() as pdf:
+            pdf.new_page().insert_text((72, 100), text)
+            pdf.save(tmp_path / name)
+        ids.append(app.ingest(tmp_path / name).document_id)
+    result = list(app.ask("What are the differences between the pumps?", offline=True, document_ids=ids))[-1].result
+    assert not result.answer.startswith("Between") and "m3/h" in result.answer
+    app.close()

@@ -1,8 +1,8 @@
 """Questions about what changed between two versions ("what changed on A-2 between these
 revisions?", «что изменилось на листе 3?»), answered from the comparison (``compare``).
 
-Asked in a chat whose documents are the two versions (chosen before asking, or attached), the
-earlier-added one being the old version: the sheets the question names (by code or number), else
+Asked in a chat whose documents are the two versions (chosen before asking, or attached; their
+stamps name the same sheets), the earlier-added one being the old version: the sheets the question names (by code or number), else
 every changed sheet, each shown old beside new at its changed regions, with the words that changed.
 """
 
@@ -16,10 +16,10 @@ from ..compare import Comparison, SheetChange, around, compare
 from ..errors import AizoomdocError
 from ..events import Event, Notice
 from ..library import Library
-from ..models import Citation
+from ..models import Citation, DocumentInfo
 from ..render import Renderer, clamp_bbox
 from ..sheet_diff import TextChange
-from ..sheet_index import sheet_key
+from ..sheet_index import page_key, sheet_key
 from .evidence import Evidence
 from .texts import Texts
 
@@ -51,7 +51,7 @@ def changes_for(library: Library, renderer: Renderer, question: str, scope: Sequ
         return None
     try:
         documents = sorted((library.document(d) for d in scope), key=lambda d: d.created_at)
-        if any(d.mime != "application/pdf" for d in documents):
+        if any(d.mime != "application/pdf" for d in documents) or not _versions(library, *documents):
             return None
         comparison = compare(library, renderer, documents[0].id, documents[1].id)
     except AizoomdocError:  # a version deleted since, or unreadable: the question is searched as any other
@@ -59,6 +59,16 @@ def changes_for(library: Library, renderer: Renderer, question: str, scope: Sequ
     named_keys = {sheet_key(token) for token in _TOKEN.findall(question)}
     named = [s for s in comparison.sheets if sheet_key(s.sheet) in named_keys]
     return Changes(comparison, named or [s for s in comparison.sheets if s.status != "unchanged"], bool(named))
+
+
+def _versions(library: Library, old: DocumentInfo, new: DocumentInfo) -> bool:
+    """Whether two documents are versions of one set: half the later one's sheets, at least,
+    carry a code or number the earlier one's stamps have too. Two unrelated drawings in one chat
+    ("what are the differences between these pumps?") are searched, not compared."""
+    old_keys = {k for p in library.pages(old.id) if (k := page_key(p))}
+    new_keys = [k for p in library.pages(new.id) if (k := page_key(p))]
+    shared = sum(1 for k in new_keys if k in old_keys)
+    return shared > 0 and shared * 2 >= new.page_count
 
 
 def show_changes(evidence: Evidence, renderer: Renderer, changes: Changes) -> Iterator[Event]:
