@@ -17,6 +17,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Any
 
 from .models import BlockRecord
@@ -108,8 +109,15 @@ def names_document(query: str, document_name: str) -> bool:
 def _named(document_name: str, concepts: list[tuple[str, ...]]) -> list[bool]:
     """Which concepts a document's file name mentions (underscores read as spaces), Russian words
     also in Latin letters: a question says "СХЕМА", the file is called ``skhema_pumps.pdf``."""
-    terms = set(index_terms(document_name.replace("_", " ")))
+    terms = _name_terms(document_name)
     return [any(term in terms for term in concept) or transliterate(concept[0]) in terms for concept in concepts]
+
+
+@lru_cache(maxsize=8192)
+def _name_terms(document_name: str) -> frozenset[str]:
+    """A file name's terms, kept: a question's candidates come from hundreds of documents whose
+    names are read again at every question."""
+    return frozenset(index_terms(document_name.replace("_", " ")))
 
 
 def _idf(total: int, frequency: int) -> float:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pymupdf
+import sqlalchemy as sa
 
 from aizoomdoc_core.app import Aizoomdoc
 from aizoomdoc_core.config import Settings
+from aizoomdoc_core.storage import schema
+from aizoomdoc_core.storage.db import Database
 from tests.conftest import CORPUS
 
 SHEETS = [
@@ -117,3 +121,47 @@ def test_sqlite_and_postgresql_give_the_same_hits(tmp_path: Path, pg_url: str) -
         results.append([[(h.document_name, h.page, h.block_id, h.score) for h in app.search(q, top=10)] for q in queries])
         app.close()
     assert results[0] == results[1] and all(results[0])
+
+
+def test_a_deleted_document_is_not_found_and_is_again_once_ingested_again(app: Aizoomdoc, tmp_path: Path) -> None:
+    path = _drawing(tmp_path / "codes.pdf")
+    document_id = app.ingest(path).document_id or ""
+    assert _pages(app, "В21") == [2]
+    app.delete_document(document_id)
+    assert app.search("В21") == [] and app.search("трубопровод") == []
+    assert app.ingest(path).status == "ok"
+    assert _pages(app, "В21") == [2] and _pages(app, "ОВ1.1") == [2]
+
+
+def test_postgresql_postings_follow_the_blocks_they_index(tmp_path: Path, pg_url: str) -> None:
+    app = Aizoomdoc.open(Settings.load(data_dir=tmp_path, environ={"DATABASE_URL": pg_url}, dotenv_path=None))
+    try:
+        cloud = app.db.cloud  # type: ignore[attr-defined]
+        kept = app.ingest(_drawing(tmp_path / "codes.pdf")).document_id
+        cascaded = app.ingest(CORPUS / "C" / "C02_ru_perechen_elementov_PE3.pdf").document_id
+        deleted = app.ingest(CORPUS / "C" / "C04_ru_schema_electric_E3.pdf").document_id
+        assert postings_astray(cloud) == [] and postings_of(cloud, kept) > 0
+        with cloud.write() as conn:  # the blocks go by the foreign key's cascade
+            conn.execute(schema.documents.delete().where(schema.documents.c.id == cascaded))
+        app.delete_document(deleted or "")
+        assert postings_astray(cloud) == [] and postings_of(cloud, kept) == postings_of(cloud, None)
+    finally:
+        app.close()
+
+
+def postings_astray(db: Database) -> list[Any]:
+    """(term, block id) pairs in PostgreSQL's postings but not in the blocks' terms, or the other way."""
+    terms = "SELECT DISTINCT t, id FROM blocks, unnest(string_to_array(terms, ' ')) AS t"
+    with db.read() as conn:
+        return conn.execute(sa.text(
+            f"(SELECT term, block_id FROM block_terms EXCEPT {terms}) UNION ALL ({terms} EXCEPT SELECT term, block_id FROM block_terms)"
+        )).all()
+
+
+def postings_of(db: Database, document_id: str | None) -> int:
+    """How many postings point at the document's blocks (at any block: None)."""
+    query = "SELECT count(*) FROM block_terms p JOIN blocks b ON b.id = p.block_id"
+    with db.read() as conn:
+        if document_id is None:
+            return int(conn.execute(sa.text("SELECT count(*) FROM block_terms")).scalar_one())
+        return int(conn.execute(sa.text(query + " WHERE b.document_id = :d"), {"d": document_id}).scalar_one())

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
 from ..config import parse_url
@@ -356,19 +355,19 @@ class Database(ChatWrites, DenseVectors):
     # -- search -------------------------------------------------------------------------------
 
     def _blocks_with(self, term: str, document_ids: Sequence[str] | None) -> sa.Select[Any]:
-        """``SELECT id`` of the blocks holding ``term``, through the backend's full-text index."""
+        """``SELECT id`` of the blocks holding ``term``, from the backend's full-text index alone:
+        FTS5 on SQLite, the ``block_terms`` postings on PostgreSQL (migration 005; index-only)."""
         b = schema.blocks
         if self.kind == "sqlite":
             # A double-quoted FTS5 string is one token; terms never contain quotes (see terms.py).
             fts = sa.table("blocks_fts", sa.column("rowid", sa.Integer), sa.column("blocks_fts"))
             query = sa.select(fts.c.rowid.label("id")).where(fts.c.blocks_fts.op("MATCH")(f'"{term}"'))
-            if document_ids is not None:
-                query = query.where(fts.c.rowid.in_(sa.select(b.c.id).where(b.c.document_id.in_(list(document_ids)))))
-            return query
-        terms_array = sa.literal_column("blocks.terms_array", postgresql.ARRAY(sa.Text))  # migration 002
-        query = sa.select(b.c.id.label("id")).where(terms_array.op("@>")(sa.cast(sa.literal([term]), postgresql.ARRAY(sa.Text))))
+            ids = fts.c.rowid
+        else:
+            query = sa.select(_postings.c.block_id.label("id")).where(_postings.c.term == term)
+            ids = _postings.c.block_id
         if document_ids is not None:
-            query = query.where(b.c.document_id.in_(list(document_ids)))
+            query = query.where(ids.in_(sa.select(b.c.id).where(b.c.document_id.in_(list(document_ids)))))
         return query
 
     def term_frequencies(self, terms: Sequence[str], document_ids: Sequence[str] | None = None) -> dict[str, int]:
@@ -453,17 +452,25 @@ class Database(ChatWrites, DenseVectors):
         return blocks
 
 
+# PostgreSQL's postings (migration 005), outside ``schema`` because SQLite has FTS5 instead.
+_postings = sa.table("block_terms", sa.column("term", sa.Text), sa.column("block_id", sa.BigInteger))
+
+
 def _blocks_query() -> sa.Select[Any]:
-    """Blocks with their document's name and their page's sheet code and title."""
+    """Blocks with their document's name and their page's sheet code and title.
+
+    Those are looked up by key for each block (correlated subqueries) rather than joined: a join
+    lets PostgreSQL's planner hash every page and document of the library (at 1.2M blocks, 26k pages
+    read to label 300 blocks, most of the time ``blocks_for_ranking`` took), while a subquery is
+    always a primary-key probe per block, on both backends."""
     b, p, d = schema.blocks, schema.pages, schema.documents
-    return (
-        sa.select(
-            b.c.id, b.c.document_id, d.c.name.label("document_name"), b.c.page, b.c.block_key,
-            b.c.kind, b.c.text, b.c.bbox, b.c.terms, b.c.term_count,
-            p.c.sheet_code, p.c.sheet_title,
-        )
-        .join(d, d.c.id == b.c.document_id)
-        .outerjoin(p, sa.and_(p.c.document_id == b.c.document_id, p.c.number == b.c.page))
+    page = sa.and_(p.c.document_id == b.c.document_id, p.c.number == b.c.page)
+    return sa.select(
+        b.c.id, b.c.document_id,
+        sa.select(d.c.name).where(d.c.id == b.c.document_id).scalar_subquery().label("document_name"),
+        b.c.page, b.c.block_key, b.c.kind, b.c.text, b.c.bbox, b.c.terms, b.c.term_count,
+        sa.select(p.c.sheet_code).where(page).scalar_subquery().label("sheet_code"),
+        sa.select(p.c.sheet_title).where(page).scalar_subquery().label("sheet_title"),
     )
 
 
