@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime, timezone
-
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from aizoomdoc_core.storage import schema
-from aizoomdoc_core.models import DocumentInfo, StoredBlock
 from aizoomdoc_core.storage.db import Database
 from aizoomdoc_core.terms import index_terms
-from tests.test_search import postings_astray, postings_of
+from tests.test_search import postings_astray, postings_of, store
 
 TABLES = {"documents", "pages", "blocks", "chats", "chat_messages", "chat_images", "search_results", "outbox"}
 
@@ -55,11 +51,7 @@ def test_postings_are_built_for_blocks_stored_before_them(pg_url: str) -> None:
     db = Database.postgresql(pg_url)
     try:
         db.migrate("004")
-        document = DocumentInfo(str(uuid.uuid4()), "a.pdf", "0" * 64, "application/pdf", 1, 1, None, "ready", None, {},
-                                datetime.now(timezone.utc))
-        blocks = [StoredBlock(document.id, 1, f"b{i}", "text", text, [0, 0, 1, 1], {}, " ".join(index_terms(text)), 0)
-                  for i, text in enumerate(["Насос К1 насосы", "pump P-201", ""])]
-        db.insert_document(document, [], blocks)
+        store(db, ["Насос К1 насосы", "pump P-201", ""])
         db.migrate()
         assert postings_astray(db) == [] and postings_of(db, None) == len(set(index_terms("Насос К1 насосы"))) + 4
         assert db.term_frequencies(["насос", "~насос", "p-201", "201"]) == {"насос": 1, "~насос": 1, "p-201": 1, "201": 1}

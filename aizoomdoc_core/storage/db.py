@@ -40,6 +40,7 @@ log = logging.getLogger("aizoomdoc.db")
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 _MIGRATION_LOCK_ID = 0x61697A6F  # any constant; PostgreSQL advisory lock taken while migrating
 _WRITE_OPTION = "aizoomdoc_write"
+SEARCH_WORK_MEM = "32MB"  # PostgreSQL's memory for the candidates' aggregation (see best_blocks)
 
 
 def postgres_url(url: str) -> sa.URL:
@@ -385,35 +386,30 @@ class Database(ChatWrites, DenseVectors):
         return {terms[i]: int(n) for i, n in rows}
 
     def best_blocks(
-        self, weighted: Sequence[tuple[int, str, float]], document_ids: Sequence[str] | None = None, limit: int = 300
+        self, weighted: Sequence[tuple[str, float]], document_ids: Sequence[str] | None = None, limit: int = 300
     ) -> list[int]:
-        """Ids of the ``limit`` blocks with the highest summed weight of the concepts they hold.
+        """Ids of the ``limit`` blocks with the highest sum of the weights of the terms they hold.
 
-        ``weighted`` holds (concept, term, weight): a block counts each concept once, at the weight
-        of its best term. Runs inside the database, so its cost follows the index, not the app's
-        memory, and both backends choose the same blocks (ties broken by id).
+        ``weighted`` holds (term, weight) pairs (``search.term_weights``). Runs inside the database,
+        so its cost follows the index, not the app's memory, and both backends choose the same
+        blocks (ties broken by id). One aggregation over every posting of every term: on
+        PostgreSQL it is given the memory to stay a hash table in memory (a common word's 100k
+        blocks spilled to disk in batches at the default ``work_mem``).
         """
         if not weighted:
             return []
         hits = sa.union_all(
             *(
-                sa.select(
-                    sa.literal_column("id"), sa.literal(concept).label("concept"), sa.literal(weight).label("w")
-                ).select_from(self._blocks_with(term, document_ids).subquery())
-                for concept, term, weight in weighted
+                sa.select(sa.literal_column("id"), sa.literal(weight).label("w"))
+                .select_from(self._blocks_with(term, document_ids).subquery())
+                for term, weight in weighted
             )
         ).subquery()
-        per_concept = (
-            sa.select(hits.c.id, sa.func.max(hits.c.w).label("w")).group_by(hits.c.id, hits.c.concept).subquery()
-        )
-        score = sa.func.sum(per_concept.c.w)
-        query = (
-            sa.select(per_concept.c.id)
-            .group_by(per_concept.c.id)
-            .order_by(score.desc(), per_concept.c.id)
-            .limit(limit)
-        )
+        score = sa.func.sum(hits.c.w)
+        query = sa.select(hits.c.id).group_by(hits.c.id).order_by(score.desc(), hits.c.id).limit(limit)
         with self.read() as conn:
+            if self.kind == "postgresql":  # for this transaction only (safe behind a pooler)
+                conn.execute(sa.text(f"SET LOCAL work_mem = '{SEARCH_WORK_MEM}'"))
             return list(conn.execute(query).scalars())
 
     def block_statistics(self, document_ids: Sequence[str] | None = None) -> tuple[int, float]:
