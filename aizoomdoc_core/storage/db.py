@@ -392,9 +392,9 @@ class Database(ChatWrites, DenseVectors):
 
         ``weighted`` holds (term, weight) pairs (``search.term_weights``). Runs inside the database,
         so its cost follows the index, not the app's memory, and both backends choose the same
-        blocks (ties broken by id). One aggregation over every posting of every term: on
-        PostgreSQL it is given the memory to stay a hash table in memory (a common word's 100k
-        blocks spilled to disk in batches at the default ``work_mem``).
+        blocks (ties broken by id). It is one aggregation over every block of every term; on
+        PostgreSQL it gets the memory to stay one hash table (at 1.2M blocks a common word's 100k
+        blocks spilled it to disk in batches at the default ``work_mem`` of 4 MB).
         """
         if not weighted:
             return []
