@@ -1,9 +1,10 @@
 """Ranked hits for a question: candidates from the database's full-text index, ranking in Python.
 
-Retrieval runs inside the database: the backend's index (FTS5 on SQLite, GIN on PostgreSQL) finds
-the blocks holding each term, and one query keeps the ``CANDIDATES`` blocks that hold the most of
-the question, weighted by rarity. Only those are fetched and ranked here, so the cost of a question
-follows the index, not the size of the archive, and both backends rank the same candidates.
+Retrieval runs inside the database: the backend's index (FTS5 on SQLite, ``block_terms`` postings
+on PostgreSQL) finds the blocks holding each term, and one query keeps the ``CANDIDATES`` blocks
+that hold the most of the question, weighted by rarity. Only those are fetched and ranked here, so
+the cost of a question follows the index, not the size of the archive, and both backends rank the
+same candidates.
 
 Ranking is BM25 over *concepts*: a word in the question matches its exact form or, a little weaker,
 its stem; a code matches only itself and counts double (an engineer who types ``QO120M100`` wants that
@@ -17,6 +18,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Any
 
 from .models import BlockRecord
@@ -30,6 +32,7 @@ CODE_WEIGHT = 2.0
 PAGE_WEIGHT = 0.5
 NAME_WEIGHT = 0.3
 MAX_HIT_TEXT = 2000
+WEIGHT_GRID = 2**20
 
 
 @dataclass
@@ -64,12 +67,7 @@ def search(db: SearchIndex, query: str, *, top: int = 10, document_ids: Sequence
     if not idf:
         return []
     factors = [CODE_WEIGHT if is_code(concept[0]) else 1.0 for concept in concepts]
-    weighted = [
-        (i, term, factor * idf[term] * (STEM_WEIGHT if term.startswith(STEM_MARK) else 1.0))
-        for i, (concept, factor) in enumerate(zip(concepts, factors))
-        for term in concept
-        if term in idf
-    ]
+    weighted = [pair for concept, factor in zip(concepts, factors) for pair in term_weights(concept, factor, idf)]
     rows = db.blocks_for_ranking(db.best_blocks(weighted, document_ids, limit=CANDIDATES))
     # How much each concept matters to coverage: its rarest alternative's idf. A word no block
     # holds is as rare as can be: it still counts when a document's name holds it.
@@ -100,6 +98,20 @@ def search(db: SearchIndex, query: str, *, top: int = 10, document_ids: Sequence
     return [hit_from_block(row, score) for score, row in ranked[:top] if score > 0]
 
 
+def term_weights(concept: tuple[str, ...], factor: float, idf: dict[str, float]) -> list[tuple[str, float]]:
+    """The terms of one concept that some block holds, each weighted for choosing candidates by what
+    it adds to the concept's next alternative, so that a block holding several alternatives sums to
+    its best one's weight: a concept counts once, at its best term. That holds because alternatives
+    are nested: a concept is a word and then its stem (``query_concepts``), and every block holding
+    the word holds its stem (``index_terms``). The database then only sums weights (``best_blocks``).
+    Weights are multiples of 2^-20 (``WEIGHT_GRID``): their sums are then exact, so blocks holding the
+    same concepts tie whatever order the database adds them in, and ties go by block id.
+    """
+    weights = [(t, factor * idf[t] * (STEM_WEIGHT if t.startswith(STEM_MARK) else 1.0)) for t in concept if t in idf]
+    return [(term, round((weight - (weights[k + 1][1] if k + 1 < len(weights) else 0.0)) * WEIGHT_GRID) / WEIGHT_GRID)
+            for k, (term, weight) in enumerate(weights)]
+
+
 def names_document(query: str, document_name: str) -> bool:
     """Whether ``query`` mentions any word of the document's file name (as ``_named`` reads it)."""
     return any(_named(document_name, query_concepts(query)))
@@ -108,8 +120,15 @@ def names_document(query: str, document_name: str) -> bool:
 def _named(document_name: str, concepts: list[tuple[str, ...]]) -> list[bool]:
     """Which concepts a document's file name mentions (underscores read as spaces), Russian words
     also in Latin letters: a question says "СХЕМА", the file is called ``skhema_pumps.pdf``."""
-    terms = set(index_terms(document_name.replace("_", " ")))
+    terms = _name_terms(document_name)
     return [any(term in terms for term in concept) or transliterate(concept[0]) in terms for concept in concepts]
+
+
+@lru_cache(maxsize=8192)
+def _name_terms(document_name: str) -> frozenset[str]:
+    """A file name's terms, kept: a question's candidates come from hundreds of documents whose
+    names are read again at every question."""
+    return frozenset(index_terms(document_name.replace("_", " ")))
 
 
 def _idf(total: int, frequency: int) -> float:

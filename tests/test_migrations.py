@@ -8,6 +8,8 @@ from alembic.migration import MigrationContext
 
 from aizoomdoc_core.storage import schema
 from aizoomdoc_core.storage.db import Database
+from aizoomdoc_core.terms import index_terms
+from tests.test_search import postings_astray, postings_of, store
 
 TABLES = {"documents", "pages", "blocks", "chats", "chat_messages", "chat_images", "search_results", "outbox"}
 
@@ -25,7 +27,7 @@ def _differences(db: Database) -> list[object]:
 
 
 def test_migrated_database_matches_the_schema(db: Database) -> None:
-    assert db.schema_revision() == "004"
+    assert db.schema_revision() == "005"
     assert _differences(db) == []
     with db.read() as conn:
         inspector = sa.inspect(conn)
@@ -42,4 +44,16 @@ def test_down_and_up_again(db: Database) -> None:
         assert not TABLES & set(sa.inspect(conn).get_table_names())
     db.migrate()
     db.migrate()  # a second run is a no-op
-    assert db.schema_revision() == "004" and _differences(db) == []
+    assert db.schema_revision() == "005" and _differences(db) == []
+
+
+def test_postings_are_built_for_blocks_stored_before_them(pg_url: str) -> None:
+    db = Database.postgresql(pg_url)
+    try:
+        db.migrate("004")
+        store(db, ["Насос К1 насосы", "pump P-201", ""])
+        db.migrate()
+        assert postings_astray(db) == [] and postings_of(db, None) == len(set(index_terms("Насос К1 насосы"))) + 4
+        assert db.term_frequencies(["насос", "~насос", "p-201", "201"]) == {"насос": 1, "~насос": 1, "p-201": 1, "201": 1}
+    finally:
+        db.close()

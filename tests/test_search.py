@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import random
+import uuid
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pymupdf
+import pytest
+import sqlalchemy as sa
 
+from aizoomdoc_core import search
 from aizoomdoc_core.app import Aizoomdoc
 from aizoomdoc_core.config import Settings
+from aizoomdoc_core.models import DocumentInfo, StoredBlock
+from aizoomdoc_core.storage import schema
+from aizoomdoc_core.storage.db import Database
+from aizoomdoc_core.terms import STEM_MARK, index_terms, is_code, query_concepts
 from tests.conftest import CORPUS
 
 SHEETS = [
@@ -117,3 +128,84 @@ def test_sqlite_and_postgresql_give_the_same_hits(tmp_path: Path, pg_url: str) -
         results.append([[(h.document_name, h.page, h.block_id, h.score) for h in app.search(q, top=10)] for q in queries])
         app.close()
     assert results[0] == results[1] and all(results[0])
+
+
+def test_a_deleted_document_is_not_found_and_is_again_once_ingested_again(app: Aizoomdoc, tmp_path: Path) -> None:
+    path = _drawing(tmp_path / "codes.pdf")
+    document_id = app.ingest(path).document_id or ""
+    assert _pages(app, "В21") == [2]
+    app.delete_document(document_id)
+    assert app.search("В21") == [] and app.search("трубопровод") == []
+    assert app.ingest(path).status == "ok"
+    assert _pages(app, "В21") == [2] and _pages(app, "ОВ1.1") == [2]
+
+
+def test_postgresql_postings_follow_the_blocks_they_index(tmp_path: Path, pg_url: str) -> None:
+    app = Aizoomdoc.open(Settings.load(data_dir=tmp_path, environ={"DATABASE_URL": pg_url}, dotenv_path=None))
+    try:
+        cloud = app.db.cloud  # type: ignore[attr-defined]
+        kept = app.ingest(_drawing(tmp_path / "codes.pdf")).document_id
+        cascaded = app.ingest(CORPUS / "C" / "C02_ru_perechen_elementov_PE3.pdf").document_id
+        deleted = app.ingest(CORPUS / "C" / "C04_ru_schema_electric_E3.pdf").document_id
+        assert postings_astray(cloud) == [] and postings_of(cloud, kept) > 0
+        with cloud.write() as conn:  # the blocks go by the foreign key's cascade
+            conn.execute(schema.documents.delete().where(schema.documents.c.id == cascaded))
+        app.delete_document(deleted or "")
+        assert postings_astray(cloud) == [] and postings_of(cloud, kept) == postings_of(cloud, None)
+    finally:
+        app.close()
+
+
+def test_candidates_count_each_concept_once_at_its_best_term(db: Database) -> None:
+    # best_blocks sums term_weights' increments; the result must be what taking each concept once,
+    # at the weight of the best of its terms a block holds, would choose.
+    words = ["насос", "насосы", "насосная", "pump", "pumps", "pumping", "К1", "В2", "ground-floor", "floor", "drains"]
+    rng = random.Random(5)
+    store(db, [" ".join(rng.sample(words, rng.randint(1, 5))) for _ in range(150)])
+    with db.read() as conn:
+        held = {int(i): set(terms.split()) for i, terms in conn.execute(sa.select(schema.blocks.c.id, schema.blocks.c.terms))}
+    for question in ["насосы pumps", "насосная К1 drains", "ground floor pumping", "В2 насос floor"]:
+        concepts = query_concepts(question)
+        frequencies = db.term_frequencies(sorted({t for concept in concepts for t in concept}))
+        idf = {t: search._idf(len(held), n) for t, n in frequencies.items() if n}
+        factors = [search.CODE_WEIGHT if is_code(concept[0]) else 1.0 for concept in concepts]
+        weighted = [pair for concept, f in zip(concepts, factors) for pair in search.term_weights(concept, f, idf)]
+
+        def score(terms: set[str]) -> float:
+            return sum(max((f * idf[t] * (search.STEM_WEIGHT if t.startswith(STEM_MARK) else 1.0)
+                            for t in concept if t in terms and t in idf), default=0.0)
+                       for concept, f in zip(concepts, factors))
+
+        scores = {i: score(terms) for i, terms in held.items()}
+        expected = sorted((i for i in scores if scores[i] > 0), key=lambda i: (-scores[i], i))[:20]
+        chosen = db.best_blocks(weighted, limit=20)
+        assert [scores[i] for i in chosen] == pytest.approx([scores[i] for i in expected], abs=1e-5)
+
+
+def store(db: Database, texts: list[str]) -> str:
+    """A document of one page whose blocks hold ``texts``, stored as ingest stores one; its id."""
+    document = DocumentInfo(str(uuid.uuid4()), "a.pdf", uuid.uuid4().hex * 2, "application/pdf", 1, 1, None, "ready",
+                            None, {}, datetime.now(timezone.utc))
+    db.insert_document(document, [], [
+        StoredBlock(document.id, 1, f"b{i}", "text", text, [0, 0, 1, 1], {}, " ".join(index_terms(text)),
+                    len(index_terms(text)))
+        for i, text in enumerate(texts)])
+    return document.id
+
+
+def postings_astray(db: Database) -> list[Any]:
+    """(term, block id) pairs in PostgreSQL's postings but not in the blocks' terms, or the other way."""
+    terms = "SELECT DISTINCT t, id FROM blocks, unnest(string_to_array(terms, ' ')) AS t"
+    with db.read() as conn:
+        return conn.execute(sa.text(
+            f"(SELECT term, block_id FROM block_terms EXCEPT {terms}) UNION ALL ({terms} EXCEPT SELECT term, block_id FROM block_terms)"
+        )).all()
+
+
+def postings_of(db: Database, document_id: str | None) -> int:
+    """How many postings point at the document's blocks (at any block: None)."""
+    query = "SELECT count(*) FROM block_terms p JOIN blocks b ON b.id = p.block_id"
+    with db.read() as conn:
+        if document_id is None:
+            return int(conn.execute(sa.text("SELECT count(*) FROM block_terms")).scalar_one())
+        return int(conn.execute(sa.text(query + " WHERE b.document_id = :d"), {"d": document_id}).scalar_one())

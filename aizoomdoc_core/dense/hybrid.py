@@ -50,13 +50,14 @@ class HybridSearch:
         self._embedding = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aizoomdoc-question")
 
     def __call__(self, query: str, *, top: int, document_ids: Sequence[str] | None) -> list[Hit]:
-        """Both rankings, fused. The question is embedded in another thread while the lexical
-        ranker runs (both wait in C, without the GIL), so a question costs the slower of the two."""
+        """Both rankings, fused. The question is embedded and its nearest blocks are read in
+        another thread while the lexical ranker runs (both wait in C or on the database, without
+        the GIL), so a question costs the slower of the two, not their sum."""
         if not query.strip():
             return []
-        vector = self._embedding.submit(self._vector, query)
+        dense = self._embedding.submit(lambda: self.dense_hits(self._vector(query), document_ids))
         lexical = search(self.db, query, top=max(top, CANDIDATES), document_ids=document_ids)
-        return fuse(lexical, self.dense_hits(vector.result(), document_ids), top)
+        return fuse(lexical, dense.result(), top)
 
     def dense_hits(self, vector: np.ndarray, document_ids: Sequence[str] | None) -> list[Hit]:
         """The blocks nearest to the question's vector, nearest first, cosine similarity as score."""
@@ -68,7 +69,7 @@ class HybridSearch:
 
     def _vector(self, query: str) -> np.ndarray:
         """The question's vector, from the cache when it was just asked (a follow-up searches twice).
-        Called in the embedding thread only."""
+        Called in the embedding thread only (the cache is not locked)."""
         vector = self._queries.get(query)
         if vector is None:
             vector = self.embedder.query(query)

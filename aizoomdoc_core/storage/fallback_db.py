@@ -321,7 +321,7 @@ class FallbackDatabase(ChatWrites):
         return self._search(lambda db: db.term_frequencies(terms, document_ids))
 
     def best_blocks(
-        self, weighted: Sequence[tuple[int, str, float]], document_ids: Sequence[str] | None = None, limit: int = 300
+        self, weighted: Sequence[tuple[str, float]], document_ids: Sequence[str] | None = None, limit: int = 300
     ) -> list[int]:
         return self._search(lambda db: db.best_blocks(weighted, document_ids, limit))
 

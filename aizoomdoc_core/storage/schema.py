@@ -55,12 +55,13 @@ class Timestamp(sa.TypeDecorator[datetime]):
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
-# Full-text objects that exist on one backend only, created by migration 002 and not expressible as
-# portable metadata: SQLite's FTS5 table over blocks.terms (with its shadow tables and sync triggers)
-# and PostgreSQL's generated term array with its GIN index. Schema comparisons skip them.
+# Full-text objects that exist on one backend only and are not expressible as portable metadata:
+# SQLite's FTS5 table over blocks.terms (with its shadow tables and sync triggers, migration 002) and
+# PostgreSQL's ``block_terms`` postings (kept by triggers on blocks, migration 005), plus the HNSW
+# index of the vectors. Schema comparisons skip them.
 NATIVE_SEARCH_OBJECTS = frozenset(
     {"blocks_fts", "blocks_fts_data", "blocks_fts_idx", "blocks_fts_docsize", "blocks_fts_config",
-     "terms_array", "ix_blocks_terms_gin", "ix_block_vectors_embedding_hnsw"}
+     "block_terms", "ix_block_vectors_embedding_hnsw"}
 )
 
 # The dimension of the dense vectors: multilingual-e5-small's, which an embeddings endpoint is asked for too.
