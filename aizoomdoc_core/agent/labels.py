@@ -103,7 +103,7 @@ def weight(text: str, concepts: Sequence[Sequence[str]], weights: Sequence[float
 
 def _repeats(text: str, label: set[str], concepts: Sequence[Sequence[str]]) -> bool:
     """Whether ``text`` says nothing but the label's words and the question's: another label of
-    the same kind ("FIXTURE SCHEDULE" again), where "TYPE V - WOOD FRAME" under "CONSTRUCTION TYPE"
+    the same kind ("FIXTURE SCHEDULE" again), where "NON-COMBUSTIBLE" under "CONSTRUCTION TYPE"
     is its value."""
     asked = {term for concept in concepts for term in concept}
     return all(token in label or asked.intersection(token_terms(token)) for token in tokens(text))
