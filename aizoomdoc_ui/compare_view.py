@@ -54,12 +54,18 @@ def compare_section(app: Aizoomdoc, documents: list[DocumentInfo]) -> None:
         sheet_detail(app, result, changed[chosen])
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def overlay_png(_app: Aizoomdoc, old_id: str, new_id: str, old_page: int, new_page: int) -> bytes:
+    """A pair's overlay, drawn once: stored documents never change, and any widget on the page reruns it."""
+    return _app.compare_overlay(old_id, new_id, old_page, new_page)
+
+
 def sheet_detail(app: Aizoomdoc, result: Comparison, sheet: SheetChange) -> None:
     """The sheet's overlay (removed red, added blue), then each changed region, old beside new."""
     t = texts()
     assert sheet.old_page and sheet.new_page  # a changed sheet is in both versions
     try:
-        st.image(app.compare_overlay(result.old_id, result.new_id, sheet.old_page, sheet.new_page),
+        st.image(overlay_png(app, result.old_id, result.new_id, sheet.old_page, sheet.new_page),
                  caption=t.compare_overlay, width="stretch")
         for number, changed in enumerate(sheet.regions[:SHOWN_REGIONS], 1):
             region = around(changed)
