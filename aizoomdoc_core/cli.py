@@ -270,6 +270,8 @@ def cmd_compare(args: argparse.Namespace, app: Aizoomdoc) -> Reply:
         pages = f"p.{sheet.old_page or '-'} -> p.{sheet.new_page or '-'}"
         lines.append(f"  {sheet.status:<9} {shown(sheet.sheet):<12} {pages:<14} {len(sheet.regions)} regions, "
                      f"{len(sheet.texts)} words")
+        for row in sheet.revisions:
+            lines.append(f"      revision row {row.kind}: {shown(row.new or row.old or '')}")
         for change in sheet.texts[:TEXT_LINES]:
             lines.append(f"      {change.kind:<7} {shown(change.old or '')} -> {shown(change.new or '')}")
     if args.overlays:

@@ -39,6 +39,7 @@ class SheetChange(_Record):
     regions: list[list[float]] = field(default_factory=list)
     texts: list[TextChange] = field(default_factory=list)
     to_new: list[float] = field(default_factory=list)  # old -> new page, normalized: ax, bx, ay, by
+    revisions: list[TextChange] = field(default_factory=list)  # the revision table's rows that changed
 
     def old_region(self, region: Sequence[float]) -> list[float]:
         """A region of the new sheet where it sits on the old one (``to_new`` undone), for side by side."""
@@ -103,7 +104,8 @@ def compare(library: Library, renderer: Renderer, old_id: str, new_id: str) -> C
             continue
         diff: SheetDiff = next(found)
         status = "changed" if diff.regions or diff.texts else "unchanged"
-        sheets.append(SheetChange(label, status, o.number, n.number, diff.regions, diff.texts, _normalized(diff, o, n)))
+        sheets.append(SheetChange(label, status, o.number, n.number, diff.regions, diff.texts, _normalized(diff, o, n),
+                                  diff.revisions))
     return Comparison(old.id, old.name, new.id, new.name, sheets, round(time.perf_counter() - started, 2))
 
 

@@ -18,6 +18,7 @@ PDF points of the new page until ``SheetDiff`` normalizes them to it (0..1, as e
 from __future__ import annotations
 
 import io
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -37,7 +38,11 @@ CELL_INK = 6  # changed pixels that make a cell changed (specks of antialiasing 
 JOIN_CELLS = 3  # changed cells this close are one region
 DRAW_SIDE = 2400  # pixels of the longer side the pages are compared at
 TWINS = 5000  # unmatched new words beyond this: removed words are not paired as edits (a redrawn sheet)
-MIN_ANCHORS = 4  # shared words needed to fit the mapping; fewer: the pages' own sizes map them
+MIN_ANCHORS = 4
+LINE_GAP = 6  # word heights: a wider gap parts two lines of one baseline (two columns, two cells apart)
+TABLE_WIDTH = 0.25  # of the sheet's width: the most a revision table spans right of its first column
+REVISION_ROWS = 8  # lines above or below a revision table's header that are its rows
+_REVISION = re.compile(r"^(?:REV\.?|REVISIONS?|REVISION:?|Изм\.?|Изменения)$")  # shared words needed to fit the mapping; fewer: the pages' own sizes map them
 Box = tuple[float, float, float, float]
 
 
@@ -71,6 +76,7 @@ class SheetDiff(_Record):
     texts: list[TextChange] = field(default_factory=list)
     anchors: int = 0  # words the two pages were aligned on
     shift: list[float] = field(default_factory=list)  # the mapping: sx, dx, sy, dy (points)
+    revisions: list[TextChange] = field(default_factory=list)  # rows of the revision table that changed
 
 
 Word = tuple[Box, str]
@@ -177,8 +183,90 @@ def diff_pages(old_page: pymupdf.Page, new_page: pymupdf.Page, *, aligned: bool 
         cells[max(0, int(y0 / unit)): max(0, int(y1 / unit)) + 1, max(0, int(x0 / unit)): max(0, int(x1 / unit)) + 1] = True
     width, height = _size(new_page)
     texts = [TextChange(c.kind, c.old, c.new, _normal(c.bbox, width, height)) for c in changes]
+    rows = [TextChange(c.kind, c.old, c.new, _normal(c.bbox, width, height))
+            for c in revision_rows([(mapping.box(b), t) for b, t in old_words], new_words, changes, width)]
     return SheetDiff([_normal(list(r), width, height) for r in regions(cells, scale)], texts, mapping.anchors,
-                     [round(mapping.sx, 4), round(mapping.dx, 2), round(mapping.sy, 4), round(mapping.dy, 2)])
+                     [round(mapping.sx, 4), round(mapping.dx, 2), round(mapping.sy, 4), round(mapping.dy, 2)], rows)
+
+
+def revision_rows(old: list[Word], new: list[Word], changes: list[TextChange], width: float) -> list[TextChange]:
+    """The rows of the sheet's revision table («Изм.», "REV") that hold a changed word, read whole:
+    a row added ("2 | 12.03.26 | ISSUED FOR CONSTRUCTION"), removed, or edited (old row -> new row).
+
+    The table is found by its header line (a line with one of the header words); its rows are the
+    lines within ``REVISION_ROWS`` lines of it, above (a ГОСТ stamp) or below (a US sheet), that
+    start right of its first word and within ``TABLE_WIDTH`` of the sheet's width, a row's cells
+    joined by their baseline. ``old`` is mapped onto the new page already; ``width`` is the page's."""
+    found: list[TextChange] = []
+    new_lines, old_lines = _lines(new), _lines(old)
+    for header in [line for line in new_lines if any(_REVISION.match(text) for _, text in line)]:
+        top, bottom = _span(header)
+        step = (bottom[3] - top[1]) or 1.0
+        left, right = top[0] - step, top[0] + TABLE_WIDTH * width  # the header's first word starts the table
+
+        def rows(lines: list[list[Word]]) -> dict[int, list[list[Word]]]:
+            """The table's rows (its lines within reach of the header, by baseline), header excluded."""
+            found_rows: dict[int, list[list[Word]]] = {}
+            for line in lines:
+                inside = [word for word in line if left <= word[0][0] < right]  # the table's part of the line
+                if not inside:
+                    continue
+                first = inside[0][0]
+                if abs(first[1] - top[1]) <= REVISION_ROWS * step * 1.6 and abs(first[3] - top[3]) > step / 2:
+                    found_rows.setdefault(round((first[3] - top[3]) / step), []).append(inside)
+            return found_rows
+
+        new_rows, old_rows = rows(new_lines), rows(old_lines)
+        for key, cells in sorted(new_rows.items()):
+            if any(_holds(cell, c.bbox) for cell in cells for c in changes if c.kind != "removed"):
+                was = old_rows.get(key)
+                found.append(TextChange("edited" if was else "added", _row(was) if was else None, _row(cells), _row_box(cells)))
+        for key, cells in sorted(old_rows.items()):
+            if key not in new_rows and any(_holds(cell, c.bbox) for cell in cells for c in changes if c.kind == "removed"):
+                found.append(TextChange("removed", _row(cells), None, _row_box(cells)))
+    return found
+
+
+def _row(cells: list[list[Word]]) -> str:
+    """A table row's text, its cells (lines of one baseline) parted by " | "."""
+    return " | ".join(_text(cell) for cell in sorted(cells, key=lambda c: c[0][0][0]))
+
+
+def _row_box(cells: list[list[Word]]) -> list[float]:
+    boxes = [box for cell in cells for box, _ in cell]
+    return [min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)]
+
+
+def _lines(page_words: list[Word]) -> list[list[Word]]:
+    """The words in lines: the same baseline, left to right, and no wider gap between two words
+    than ``LINE_GAP`` times their height (the next column's words are another line)."""
+    rows: list[list[Word]] = []
+    for word in sorted(page_words, key=lambda w: (round(w[0][3]), w[0][0])):
+        if rows and abs(rows[-1][-1][0][3] - word[0][3]) < (word[0][3] - word[0][1]) / 2:
+            rows[-1].append(word)
+        else:
+            rows.append([word])
+    lines: list[list[Word]] = []
+    for row in rows:
+        row.sort(key=lambda w: w[0][0])
+        lines.append([row[0]])
+        for before, word in zip(row, row[1:]):
+            if word[0][0] - before[0][2] > LINE_GAP * (word[0][3] - word[0][1]):
+                lines.append([])
+            lines[-1].append(word)
+    return lines
+
+
+def _span(line: list[Word]) -> tuple[Box, Box]:
+    return line[0][0], line[-1][0]
+
+
+def _text(line: list[Word]) -> str:
+    return " ".join(text for _, text in line)
+
+
+def _holds(line: list[Word], box: list[float]) -> bool:
+    return any(_overlap(b, (box[0], box[1], box[2], box[3])) > 0.5 for b, _ in line)
 
 
 def _greys(old_page: pymupdf.Page, new_page: pymupdf.Page, mapping: Mapping) -> tuple[np.ndarray, np.ndarray, float]:

@@ -1,9 +1,10 @@
 """Revision compare on revision pairs made from the corpus's drawing sets (``tests.revisions``: a
-moved line, a changed value, an added note and a deleted detail on three sheets, two sheets swapped,
+moved line, a changed value, an added note, a revision table's new row and a deleted detail on three
+sheets, two sheets swapped,
 every page re-exported with new margins), so the ground truth is known:
 
 - changes found / made: a made change is found when a reported region of its sheet overlaps it
-  (a value also needs its words reported as edited, old -> new);
+  (a value also needs its words reported as edited, old -> new, a revision row the row read whole);
 - false regions per sheet: reported regions that overlap no made change;
 - sheets matched by code (the swapped ones on their own pages), unchanged sheets reported unchanged;
 - time: the whole set pair through ``Aizoomdoc.compare`` (isolated child included), and per sheet
@@ -40,13 +41,15 @@ def overlaps(a: list[float], b: list[float]) -> bool:
 
 
 def score(reported: dict[int, list[list[float]]], edited: dict[int, list[tuple[str | None, str | None]]],
-          made: list[Made]) -> tuple[int, int]:
+          rows: dict[int, list[str]], made: list[Made]) -> tuple[int, int]:
     """(changes found, false regions) for the regions reported per new page."""
     found = 0
     for change in made:
         shown = any(overlaps(r, change.bbox) for r in reported.get(change.page, []))
         if change.kind == "value":
             shown = shown and (change.old, change.new) in edited.get(change.page, [])
+        if change.kind == "revision row":
+            shown = shown and change.new in rows.get(change.page, [])
         found += shown
     false = sum(1 for page, boxes in reported.items() for r in boxes
                 if not any(c.page == page and overlaps(r, c.bbox) for c in made))
@@ -71,7 +74,8 @@ def main() -> None:
             app.close()
             reported = {s.new_page: s.regions for s in result.sheets if s.new_page}
             edits = {s.new_page: [(t.old, t.new) for t in s.texts if t.kind == "edited"] for s in result.sheets if s.new_page}
-            found, false = score(reported, edits, made)
+            rows = {s.new_page: [(r.new or "").replace(" | ", " ") for r in s.revisions] for s in result.sheets if s.new_page}
+            found, false = score(reported, edits, rows, made)
             sheets = len(result.sheets)
             order = list(range(1, sheets + 1))
             order[swap[0] - 1], order[swap[1] - 1] = order[swap[1] - 1], order[swap[0] - 1]

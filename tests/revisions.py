@@ -1,7 +1,8 @@
 """Revision pairs made from a real drawing set with PyMuPDF, so that what changed is known exactly.
 
 The old version is the set as it is, with one extra line on each edited sheet; the new version
-moves that line, changes a value, adds a note and deletes a detail on each edited sheet, swaps two
+moves that line, changes a value, adds a note, adds a row to a revision table both have, and
+deletes a detail on each edited sheet, swaps two
 sheets (a comparison must match sheets by their code, not their page), and is "re-exported" on a
 larger sheet with new margins, which shifts everything on every page. ``Made`` records each change
 where it is on the new sheet (normalized, as every bbox), for the tests and the benchmark.
@@ -22,7 +23,7 @@ _NUMBER = re.compile(r"^\d{3,}$")
 @dataclass(frozen=True)
 class Made:
     page: int  # in the new version
-    kind: str  # "moved line", "value", "note", "deleted detail"
+    kind: str  # "moved line", "value", "note", "revision row", "deleted detail"
     bbox: list[float]  # where the change shows on the new sheet
     old: str | None = None  # a value's text before and after
     new: str | None = None
@@ -53,6 +54,17 @@ def revision_pair(source: Path, folder: Path, *, edited: tuple[int, ...], swap: 
         note = seen(n, 0.05, 0.62)
         n.insert_text(note, "NOTE 7: VERIFY ALL DIMENSIONS ON SITE", fontsize=12, rotate=n.rotation)
         unrotated.append((number, "note", pymupdf.Rect(seen(n, 0.05, 0.605), seen(n, 0.22, 0.625)).normalize(), None, None))
+        for page in (o, n):  # a revision table, the same on both: its header and the first issue
+            page.insert_text(seen(page, 0.62, 0.70), "REV", fontsize=9, rotate=page.rotation)
+            page.insert_text(seen(page, 0.65, 0.70), "DATE", fontsize=9, rotate=page.rotation)
+            page.insert_text(seen(page, 0.70, 0.70), "DESCRIPTION", fontsize=9, rotate=page.rotation)
+            page.insert_text(seen(page, 0.62, 0.72), "1", fontsize=9, rotate=page.rotation)
+            page.insert_text(seen(page, 0.65, 0.72), "01.11.26", fontsize=9, rotate=page.rotation)
+            page.insert_text(seen(page, 0.70, 0.72), "ISSUED FOR PERMIT", fontsize=9, rotate=page.rotation)
+        for x, text in ((0.62, "2"), (0.65, "01.12.26"), (0.70, "ISSUED FOR CONSTRUCTION")):  # the new issue
+            n.insert_text(seen(n, x, 0.74), text, fontsize=9, rotate=n.rotation)
+        unrotated.append((number, "revision row", pymupdf.Rect(seen(n, 0.615, 0.73), seen(n, 0.80, 0.745)).normalize(),
+                          None, "2 01.12.26 ISSUED FOR CONSTRUCTION"))
         detail = pymupdf.Rect(seen(n, 0.40, 0.35), seen(n, 0.55, 0.50)).normalize()
         n.add_redact_annot(detail, fill=(1, 1, 1))
         n.apply_redactions(images=0, graphics=0)

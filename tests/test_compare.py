@@ -58,6 +58,8 @@ def test_every_change_is_found_where_it_was_made_and_nothing_else(versions: tupl
     assert all(any(near(r, c.bbox) for c in made) for r in changed.regions), "a region where nothing changed"
     value = next(c for c in made if c.kind == "value")
     assert any(t.kind == "edited" and (t.old, t.new) == (value.old, value.new) for t in changed.texts)
+    # the revision table's new row, read whole, cells apart; the row it already had is not a change
+    assert [(r.kind, r.new) for r in changed.revisions] == [("added", "2 01.12.26 | ISSUED FOR CONSTRUCTION")]
     # the swapped sheets are matched by their codes, not their pages, and reported unchanged
     assert (by_page[5].old_page, by_page[6].old_page) == (6, 5)
     assert all(s.status == "unchanged" and not s.regions and not s.texts for s in result.sheets if s is not changed)

@@ -105,7 +105,8 @@ def changes_answer(texts: Texts, changes: Changes, evidence: Evidence) -> tuple[
             continue
         markers = images.get((comparison.old_id, sheet.old_page), []) + images.get((comparison.new_id, sheet.new_page), [])
         cited = "".join(f" [{m}]" for m in sorted(markers, key=lambda m: int(m[1:])))
-        words = "; ".join(_word(texts, c) for c in _first(_phrases(sheet.texts)))
+        rows = [texts.changes_revision.format(row=r.new or r.old) for r in sheet.revisions]
+        words = "; ".join([*rows, *(_word(texts, c) for c in _first(_phrases(sheet.texts)))])
         lines.append(texts.changes_sheet.format(sheet=sheet.sheet, old=sheet.old_page, new=sheet.new_page,
                                                 regions=len(sheet.regions)) + (f" {words}." if words else "") + cited)
     text = "\n".join([*lines, "", texts.changes_how])

@@ -48,6 +48,7 @@ class Texts:
     changes_added: str  # {sheet}
     changes_removed: str  # {sheet}
     changes_edited: str  # {old} {new}
+    changes_revision: str  # {row}
     changes_word_added: str  # {word}
     changes_word_removed: str  # {word}
     changes_how: str
@@ -91,7 +92,7 @@ TEXTS = {
         changes_sheet="- {sheet} (page {old} → page {new}): {regions} changed regions.",
         changes_none="- {sheet}: unchanged.", changes_added="- {sheet}: only in the later version.",
         changes_removed="- {sheet}: only in the earlier version.", changes_edited="{old} → {new}",
-        changes_word_added="added «{word}»", changes_word_removed="removed «{word}»",
+        changes_revision="revision table: «{row}»", changes_word_added="added «{word}»", changes_word_removed="removed «{word}»",
         changes_how=("No model was asked: the two versions were compared sheet by sheet, each image the earlier "
                      "version then the later (Documents page: Compare two versions)."),
     ),
@@ -128,7 +129,7 @@ TEXTS = {
         changes_sheet="- {sheet} (стр. {old} → стр. {new}): изменённых областей: {regions}.",
         changes_none="- {sheet}: без изменений.", changes_added="- {sheet}: есть только в новой версии.",
         changes_removed="- {sheet}: есть только в прежней версии.", changes_edited="{old} → {new}",
-        changes_word_added="добавлено «{word}»", changes_word_removed="удалено «{word}»",
+        changes_revision="таблица изменений: «{row}»", changes_word_added="добавлено «{word}»", changes_word_removed="удалено «{word}»",
         changes_how=("Модель не запрашивалась: две версии сравнены лист за листом, изображения — сначала прежняя "
                      "версия, затем новая (страница «Документы»: «Сравнить две версии»)."),
     ),

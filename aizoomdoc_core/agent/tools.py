@@ -250,7 +250,8 @@ class CompareVersions(Tool[VersionsParams]):
                 continue
             words = "; ".join(_changed(c) for c in sheet.texts[:COMPARED_WORDS])
             lines.append(f"{sheet.status}: sheet {sheet.sheet}, old page {sheet.old_page}, new page {sheet.new_page}, "
-                         f"regions {sheet.regions[:COMPARED_REGIONS]}" + (f", words: {words}" if words else ""))
+                         f"regions {sheet.regions[:COMPARED_REGIONS]}" + (f", words: {words}" if words else "")
+                         + "".join(f", revision row {r.kind}: {(r.new or r.old)!r}" for r in sheet.revisions))
         if len(lines) == 1:
             lines.append("no sheet changed")
         return Outcome("\n".join(lines))
