@@ -21,9 +21,10 @@ from .library import Library
 from .models import DocumentInfo, PageInfo, _Record
 from .render import Renderer
 from .sheet_diff import SheetDiff, TextChange, diff_task, overlay_task
-from .sheet_index import page_key, sheet_key
+from .sheet_index import page_key, sheet_name
 
 COMPARE_SECONDS = 300.0  # a whole set pair, in one isolated child
+STATUSES = ("changed", "unchanged", "added", "removed")  # a SheetChange's
 CONTEXT = 0.12  # of the page: the least a changed region is shown with around it
 
 
@@ -61,10 +62,7 @@ class Comparison(_Record):
 
     def to_json(self) -> dict[str, object]:
         """As ``compare --json`` prints it, with how many sheets have each status."""
-        counts: dict[str, int] = {}
-        for sheet in self.sheets:
-            counts[sheet.status] = counts.get(sheet.status, 0) + 1
-        return {**super().to_json(), "counts": counts}
+        return {**super().to_json(), "counts": dict(Counter(sheet.status for sheet in self.sheets))}
 
 
 def pair_sheets(old: Sequence[PageInfo], new: Sequence[PageInfo]) -> list[tuple[str, PageInfo | None, PageInfo | None]]:
@@ -151,10 +149,5 @@ def _keys(pages: Sequence[PageInfo]) -> dict[int, str]:
 
 
 def _label(page: PageInfo) -> str:
-    """How a sheet is named in the comparison: its code, else its number, else its page."""
-    key = page_key(page)
-    if key is None:
-        return f"page {page.number}"
-    if page.sheet_code and sheet_key(page.sheet_code) == key:
-        return page.sheet_code
-    return str(page.title_block.get("sheet_number") or key)
+    """How a sheet is named in the comparison: as the sheet index names it, else by its page."""
+    return sheet_name(page) or f"page {page.number}"

@@ -21,6 +21,7 @@ documents print, or none, stays unresolved, with the reason.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -145,10 +146,7 @@ class References(_Record):
         return {**super().to_json(), "counts": self.counts()}
 
     def counts(self) -> dict[str, int]:
-        found: dict[str, int] = {}
-        for reference in self.references:
-            found[reference.status] = found.get(reference.status, 0) + 1
-        return found
+        return dict(Counter(reference.status for reference in self.references))
 
 
 # -- finding ------------------------------------------------------------------------------------

@@ -38,11 +38,12 @@ CELL_INK = 6  # changed pixels that make a cell changed (specks of antialiasing 
 JOIN_CELLS = 3  # changed cells this close are one region
 DRAW_SIDE = 2400  # pixels of the longer side the pages are compared at
 TWINS = 5000  # unmatched new words beyond this: removed words are not paired as edits (a redrawn sheet)
-MIN_ANCHORS = 4
+MIN_ANCHORS = 4  # shared words needed to fit the mapping; fewer: the pages' own sizes map them
 LINE_GAP = 6  # word heights: a wider gap parts two lines of one baseline (two columns, two cells apart)
+PHRASE_GAP = 2  # word heights: the widest gap between two words of one changed phrase
 TABLE_WIDTH = 0.25  # of the sheet's width: the most a revision table spans right of its first column
 REVISION_ROWS = 8  # lines above or below a revision table's header that are its rows
-_REVISION = re.compile(r"^(?:REV\.?|REVISIONS?|REVISION:?|Изм\.?|Изменения)$")  # shared words needed to fit the mapping; fewer: the pages' own sizes map them
+_REVISION = re.compile(r"^(?:REV\.?|REVISIONS?:?|Изм\.?|Изменения)$")  # a revision table's header words
 Box = tuple[float, float, float, float]
 
 
@@ -109,14 +110,14 @@ def align(old: list[Word], new: list[Word], old_size: tuple[float, float], new_s
     return Mapping(sx, dx, sy, dy, len(pairs))
 
 
-def word_changes(old: list[Word], new: list[Word], mapping: Mapping) -> list[TextChange]:
-    """Words removed, added, and edited in place, on the new page's points."""
+def word_changes(old: list[Word], new: list[Word]) -> list[TextChange]:
+    """Words removed, added, and edited in place, on the new page's points (``old`` mapped onto it)."""
     by_text: dict[str, list[int]] = {}
     for index, (_, text) in enumerate(new):
         by_text.setdefault(text, []).append(index)
     left = set(range(len(new)))  # new words not matched yet
     removed: list[Word] = []
-    for box, text in ((mapping.box(box), text) for box, text in old):
+    for box, text in old:
         match = next((i for i in by_text.get(text, []) if i in left and _near(box, new[i][0])), None)
         if match is None:
             removed.append((box, text))
@@ -176,7 +177,8 @@ def diff_pages(old_page: pymupdf.Page, new_page: pymupdf.Page, *, aligned: bool 
     old_words, new_words = words(old_page), words(new_page)
     mapping = align(old_words, new_words, _size(old_page), _size(new_page)) if aligned else Mapping()
     cells, scale = ink_cells(old_page, new_page, mapping)
-    changes = word_changes(old_words, new_words, mapping)
+    moved = [(mapping.box(box), text) for box, text in old_words]
+    changes = word_changes(moved, new_words)
     unit = CELL_PX / scale
     for change in changes:  # a changed word's cells are changed, however few of its pixels are
         x0, y0, x1, y1 = change.bbox
@@ -184,7 +186,7 @@ def diff_pages(old_page: pymupdf.Page, new_page: pymupdf.Page, *, aligned: bool 
     width, height = _size(new_page)
     texts = [TextChange(c.kind, c.old, c.new, _normal(c.bbox, width, height)) for c in changes]
     rows = [TextChange(c.kind, c.old, c.new, _normal(c.bbox, width, height))
-            for c in revision_rows([(mapping.box(b), t) for b, t in old_words], new_words, changes, width)]
+            for c in revision_rows(moved, new_words, changes, width)]
     return SheetDiff([_normal(list(r), width, height) for r in regions(cells, scale)], texts, mapping.anchors,
                      [round(mapping.sx, 4), round(mapping.dx, 2), round(mapping.sy, 4), round(mapping.dy, 2)], rows)
 
@@ -202,21 +204,8 @@ def revision_rows(old: list[Word], new: list[Word], changes: list[TextChange], w
     for header in [line for line in new_lines if any(_REVISION.match(text) for _, text in line)]:
         top, bottom = _span(header)
         step = (bottom[3] - top[1]) or 1.0
-        left, right = top[0] - step, top[0] + TABLE_WIDTH * width  # the header's first word starts the table
-
-        def rows(lines: list[list[Word]]) -> dict[int, list[list[Word]]]:
-            """The table's rows (its lines within reach of the header, by baseline), header excluded."""
-            found_rows: dict[int, list[list[Word]]] = {}
-            for line in lines:
-                inside = [word for word in line if left <= word[0][0] < right]  # the table's part of the line
-                if not inside:
-                    continue
-                first = inside[0][0]
-                if abs(first[1] - top[1]) <= REVISION_ROWS * step * 1.6 and abs(first[3] - top[3]) > step / 2:
-                    found_rows.setdefault(round((first[3] - top[3]) / step), []).append(inside)
-            return found_rows
-
-        new_rows, old_rows = rows(new_lines), rows(old_lines)
+        span = (top[0] - step, top[0] + TABLE_WIDTH * width)  # the header's first word starts the table
+        new_rows, old_rows = _table_rows(new_lines, top, step, span), _table_rows(old_lines, top, step, span)
         for key, cells in sorted(new_rows.items()):
             if any(_holds(cell, c.bbox) for cell in cells for c in changes if c.kind != "removed"):
                 was = old_rows.get(key)
@@ -225,6 +214,35 @@ def revision_rows(old: list[Word], new: list[Word], changes: list[TextChange], w
             if key not in new_rows and any(_holds(cell, c.bbox) for cell in cells for c in changes if c.kind == "removed"):
                 found.append(TextChange("removed", _row(cells), None, _row_box(cells)))
     return found
+
+
+def _table_rows(lines: list[list[Word]], top: Box, step: float, span: tuple[float, float]) -> dict[int, list[list[Word]]]:
+    """A table's rows by their distance from its header (``top``: its first word, ``step``: a
+    line's height), each the parts of the lines on that baseline within ``span``; the header's
+    own line is left out."""
+    rows: dict[int, list[list[Word]]] = {}
+    for line in lines:
+        inside = [word for word in line if span[0] <= word[0][0] < span[1]]  # the table's part of the line
+        if not inside:
+            continue
+        first = inside[0][0]
+        if abs(first[1] - top[1]) <= REVISION_ROWS * step * 1.6 and abs(first[3] - top[3]) > step / 2:
+            rows.setdefault(round((first[3] - top[3]) / step), []).append(inside)
+    return rows
+
+
+def phrases(changes: list[TextChange], gap: float = PHRASE_GAP) -> list[TextChange]:
+    """Words added (or removed) side by side on one line as the phrase they make (``_lines``, at
+    most ``gap`` word heights apart): a note added reads as the note, not word by word. Edited
+    values stay as they are."""
+    joined = [c for c in changes if c.kind == "edited"]
+    for kind in ("added", "removed"):
+        lines = _lines([((c.bbox[0], c.bbox[1], c.bbox[2], c.bbox[3]), c.new or c.old or "") for c in changes
+                        if c.kind == kind], gap)
+        for line in lines:
+            text, box = _text(line), _row_box([line])
+            joined.append(TextChange(kind, None if kind == "added" else text, text if kind == "added" else None, box))
+    return joined
 
 
 def _row(cells: list[list[Word]]) -> str:
@@ -237,9 +255,9 @@ def _row_box(cells: list[list[Word]]) -> list[float]:
     return [min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)]
 
 
-def _lines(page_words: list[Word]) -> list[list[Word]]:
+def _lines(page_words: list[Word], gap: float = LINE_GAP) -> list[list[Word]]:
     """The words in lines: the same baseline, left to right, and no wider gap between two words
-    than ``LINE_GAP`` times their height (the next column's words are another line)."""
+    than ``gap`` times their height (the next column's words are another line)."""
     rows: list[list[Word]] = []
     for word in sorted(page_words, key=lambda w: (round(w[0][3]), w[0][0])):
         if rows and abs(rows[-1][-1][0][3] - word[0][3]) < (word[0][3] - word[0][1]) / 2:
@@ -251,7 +269,7 @@ def _lines(page_words: list[Word]) -> list[list[Word]]:
         row.sort(key=lambda w: w[0][0])
         lines.append([row[0]])
         for before, word in zip(row, row[1:]):
-            if word[0][0] - before[0][2] > LINE_GAP * (word[0][3] - word[0][1]):
+            if word[0][0] - before[0][2] > gap * (word[0][3] - word[0][1]):
                 lines.append([])
             lines[-1].append(word)
     return lines
@@ -310,16 +328,9 @@ def _darkest(grey: np.ndarray, by: int = TOLERANCE_PX) -> np.ndarray:
 
 
 def _spread(mask: np.ndarray, by: int) -> np.ndarray:
-    """``mask`` grown by ``by`` cells each way (a square), along the rows, then the columns."""
-    rows = mask.copy()
-    for step in range(1, by + 1):
-        rows[step:] |= mask[:-step]
-        rows[:-step] |= mask[step:]
-    grown = rows.copy()
-    for step in range(1, by + 1):
-        grown[:, step:] |= rows[:, :-step]
-        grown[:, :-step] |= rows[:, step:]
-    return grown
+    """``mask`` grown by ``by`` cells each way (a square): where the darkest of its 0-for-true
+    neighbourhood is 0 (``_darkest``, the one neighbourhood filter here)."""
+    return _darkest(np.where(mask, 0, 1).astype(np.int16), by) == 0
 
 
 def _labels(mask: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ is guessed: a list that cannot be read leaves the sheets "not checked".
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,10 +84,7 @@ class SheetCheck(_Record):
 
     def counts(self) -> dict[str, int]:
         """How many rows have each status, for a one-line summary."""
-        found: dict[str, int] = {}
-        for row in self.rows:
-            found[row.status] = found.get(row.status, 0) + 1
-        return found
+        return dict(Counter(row.status for row in self.rows))
 
 
 def check(document_id: str, document_name: str, pages: Sequence[PageInfo],
@@ -103,7 +101,7 @@ def check(document_id: str, document_name: str, pages: Sequence[PageInfo],
         elif key not in shared:  # a set's code on its text pages names the set, not a sheet
             present.setdefault(key, page)  # a sheet printed twice (two formats of a set) counts once
     if not listed:
-        rows = [SheetRow(_shown_code(p), "not checked", sheet_title=_title(p), page=p.number, revision=_revision(p))
+        rows = [SheetRow(str(sheet_name(p)), "not checked", sheet_title=_title(p), page=p.number, revision=_revision(p))
                 for p in present.values()]
         return SheetCheck(document_id, document_name, [], rows, unread)
     rows, seen = [], set()
@@ -118,7 +116,7 @@ def check(document_id: str, document_name: str, pages: Sequence[PageInfo],
             continue
         status = "listed" if _same_title(entry.title, _title(held)) else "title differs"
         rows.append(SheetRow(entry.code, status, entry.title, _title(held), held.number, _revision(held)))
-    rows += [SheetRow(_shown_code(p), "not listed", sheet_title=_title(p), page=p.number, revision=_revision(p))
+    rows += [SheetRow(str(sheet_name(p)), "not listed", sheet_title=_title(p), page=p.number, revision=_revision(p))
              for key, p in present.items() if key not in seen]
     index_pages = sorted({e.index_page for e in listed})
     return SheetCheck(document_id, document_name, index_pages, rows, unread)
@@ -258,11 +256,14 @@ def _shared_codes(pages: Sequence[PageInfo]) -> set[str]:
     return {key for key, count in seen.items() if count > 1}
 
 
-def _shown_code(page: PageInfo) -> str:
-    number = page.title_block.get("sheet_number")
+def sheet_name(page: PageInfo) -> str | None:
+    """A sheet as a reviewer names it, by what ``page_key`` matches it by: its code, else its
+    number in a set whose sheets share one code; None when its stamp names neither."""
+    if page_key(page) is None:
+        return None
     if page.sheet_code and _CODE_ONLY.match(page.sheet_code.strip()):
         return page.sheet_code
-    return str(number) if number else str(page.sheet_code)
+    return str(page.title_block.get("sheet_number") or page.sheet_code)
 
 
 def _title(page: PageInfo) -> str | None:

@@ -7,7 +7,7 @@ import streamlit as st
 
 from aizoomdoc_core import markup
 from aizoomdoc_core.app import Aizoomdoc
-from aizoomdoc_core.compare import Comparison, SheetChange, around
+from aizoomdoc_core.compare import STATUSES, Comparison, SheetChange, around
 from aizoomdoc_core.errors import AizoomdocError
 from aizoomdoc_core.models import DocumentInfo
 from aizoomdoc_ui.texts import texts
@@ -38,7 +38,7 @@ def compare_section(app: Aizoomdoc, documents: list[DocumentInfo]) -> None:
     result: Comparison | None = st.session_state.get(RESULT_KEY)
     if result is None or (result.old_id, result.new_id) != (old, new):
         return
-    statuses = dict(zip(("changed", "unchanged", "added", "removed"), t.compare_statuses, strict=True))
+    statuses = dict(zip(STATUSES, t.compare_statuses, strict=True))
     st.caption(t.compare_summary.format(seconds=f"{result.seconds:.1f}", changed=sum(s.status != "unchanged" for s in result.sheets),
                                         total=len(result.sheets)))
     st.dataframe(

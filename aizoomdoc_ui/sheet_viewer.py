@@ -31,7 +31,7 @@ from aizoomdoc_core.app import Aizoomdoc
 from aizoomdoc_core.errors import AizoomdocError
 from aizoomdoc_core.models import PageView
 from aizoomdoc_core.references import RESOLVED
-from aizoomdoc_ui.texts import UiTexts, texts
+from aizoomdoc_ui.texts import TABLES, UiTexts, texts
 
 HERE = Path(__file__).parent
 OVERVIEW_PIXELS = (1200, 1200)  # the placeholder a zoom scales at once, until the sharp view arrives
@@ -80,10 +80,10 @@ def parse_region(text: str | None) -> tuple[float, float, float, float] | None:
     parts = text.split(",")
     if len(parts) != 4:
         raise ValueError("region is x0,y0,x1,y1")
-    values = tuple(float(p) for p in parts)
-    if not all(math.isfinite(v) and 0 <= v <= 1 for v in values) or values[0] >= values[2] or values[1] >= values[3]:
+    box = _box(parts)
+    if box is None:
         raise ValueError("region is x0,y0,x1,y1 between 0 and 1, x0 < x1 and y0 < y1")
-    return values[0], values[1], values[2], values[3]
+    return box[0], box[1], box[2], box[3]
 
 
 def region_param(region: list[float] | tuple[float, ...]) -> str:
@@ -117,7 +117,8 @@ def sheet_viewer(app: Aizoomdoc, target: Target, *, key: str, height: int = 640,
         "height": height,
         "reveal": reveal,
         "labels": _labels(t),
-        "links": {"page": page, "items": page_links(app, document.id, page, len(pages), t)},
+        "links": {"page": page, "items": _links(app, document.id, page, len(pages), t.language,
+                                                tuple(d.id for d in app.list_documents()))},
     }
     if reported:
         shown = app.page_view(document.id, page, reported.region, reported.pixels)
@@ -136,6 +137,14 @@ def open_in_viewer(document_id: str | None, page: int | None, region: list[float
     if region and len(region) == 4:
         params["region"] = region_param(region)
     st.page_link("pages/documents.py", label=label or texts().viewer_open, icon=":material/zoom_in:", query_params=params)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _links(_app: Aizoomdoc, document_id: str, page: int, page_count: int, language: str,
+           library: tuple[str, ...]) -> list[dict[str, Any]]:
+    """``page_links``, worked out once per page while the library holds the same documents (a
+    reference's target depends on the others): every zoom and pan reruns the viewer."""
+    return page_links(_app, document_id, page, page_count, TABLES[language])
 
 
 def page_links(app: Aizoomdoc, document_id: str, page: int, page_count: int,

@@ -5,8 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from aizoomdoc_core import markup
+from aizoomdoc_core.app import Aizoomdoc
 from aizoomdoc_core.errors import AizoomdocError
 from aizoomdoc_core.models import DenseProgress, DocumentInfo
+from aizoomdoc_core.sheet_index import SheetCheck
 from aizoomdoc_ui.compare_view import compare_section
 from aizoomdoc_ui.framing import inside_frame
 from aizoomdoc_ui.session import gate
@@ -68,10 +70,11 @@ def url_target(by_id: dict[str, DocumentInfo]) -> Target | None:
         document = by_id.get(params["document"])
         if document is None:
             raise ValueError("no such document")
-        page = int(params.get("page") or 1) if (params.get("page") or "1").isdigit() else 0
-        if page == 0:
+        number = params.get("page") or "1"
+        if not number.isdigit() or int(number) == 0:
             raise ValueError("page is a number from 1")
-        if not 1 <= page <= document.page_count:
+        page = int(number)
+        if page > document.page_count:
             raise ValueError(f"page {page} of {document.page_count}")
         return Target(document.id, page, parse_region(params.get("region")))
     except ValueError as exc:
@@ -88,6 +91,13 @@ def viewer(target: Target, linked: bool) -> None:
         show_problem(exc)
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def checked(_app: Aizoomdoc, document_id: str) -> SheetCheck:
+    """A document's sheets against its list, once: its pages and blocks never change, and every
+    widget of the page reruns the section."""
+    return _app.sheet_check(document_id)
+
+
 def viewer_section(by_id: dict[str, DocumentInfo]) -> None:
     """The viewer over the chosen document, opened where the address says when it names a page."""
     st.subheader(t.viewer_title)
@@ -99,7 +109,7 @@ def viewer_section(by_id: dict[str, DocumentInfo]) -> None:
     shown = st.selectbox(t.viewer_document, ids, key="viewer_document", format_func=lambda i: by_id[i].name)
     # A toggle, not an expander: an expander's body runs even while it is closed.
     if st.toggle(t.sheets_check, key="sheets_check"):
-        sheet_list(app.sheet_check(shown))
+        sheet_list(checked(app, shown))
     if linked and linked.document_id == shown:
         viewer(linked, True)
     else:

@@ -18,7 +18,7 @@ from ..events import Event, Notice
 from ..library import Library
 from ..models import Citation, DocumentInfo
 from ..render import Renderer, clamp_bbox
-from ..sheet_diff import TextChange
+from ..sheet_diff import TextChange, phrases
 from ..sheet_index import page_key, sheet_key
 from .evidence import Evidence
 from .texts import Texts
@@ -106,29 +106,16 @@ def changes_answer(texts: Texts, changes: Changes, evidence: Evidence) -> tuple[
         markers = images.get((comparison.old_id, sheet.old_page), []) + images.get((comparison.new_id, sheet.new_page), [])
         cited = "".join(f" [{m}]" for m in sorted(markers, key=lambda m: int(m[1:])))
         rows = [texts.changes_revision.format(row=r.new or r.old) for r in sheet.revisions]
-        words = "; ".join([*rows, *(_word(texts, c) for c in _first(_phrases(sheet.texts)))])
+        loose = [c for c in sheet.texts if not any(_inside(c.bbox, r.bbox) for r in sheet.revisions)]  # a row says its words
+        words = "; ".join([*rows, *(_word(texts, c) for c in _first(phrases(loose)))])
         lines.append(texts.changes_sheet.format(sheet=sheet.sheet, old=sheet.old_page, new=sheet.new_page,
                                                 regions=len(sheet.regions)) + (f" {words}." if words else "") + cited)
     text = "\n".join([*lines, "", texts.changes_how])
     return text, evidence.citations(text)
 
 
-def _phrases(changes: list[TextChange]) -> list[TextChange]:
-    """Words added (or removed) side by side on one line, as the phrase they make: a note added
-    reads as the note, not as its words one by one."""
-    joined: list[TextChange] = []
-    for change in sorted(changes, key=lambda c: (c.kind, round(c.bbox[1], 3), c.bbox[0])):
-        last = joined[-1] if joined else None
-        if (last is not None and change.kind == last.kind and change.kind != "edited"
-                and abs(change.bbox[1] - last.bbox[1]) < (last.bbox[3] - last.bbox[1]) / 2
-                and 0 <= change.bbox[0] - last.bbox[2] < 2 * (last.bbox[3] - last.bbox[1])):
-            text = f"{last.new or last.old} {change.new or change.old}"
-            joined[-1] = TextChange(change.kind, None if change.kind == "added" else text,
-                                    text if change.kind == "added" else None,
-                                    [last.bbox[0], min(last.bbox[1], change.bbox[1]), change.bbox[2], max(last.bbox[3], change.bbox[3])])
-        else:
-            joined.append(change)
-    return joined
+def _inside(box: list[float], region: list[float]) -> bool:
+    return region[0] <= box[0] and region[1] <= box[1] and box[2] <= region[2] and box[3] <= region[3]
 
 
 def _first(changes: list[TextChange]) -> list[TextChange]:

@@ -17,7 +17,7 @@ from ..events import Event, ImageReady, Notice
 from ..library import Library
 from ..models import ChatImage, Citation, DocumentInfo, Message
 from ..question import Question
-from ..render import CONTEXT_CANVAS, MAX_SIDE, Concepts, Renderer, Rendered, clamp_bbox
+from ..render import CONTEXT_CANVAS, MAX_SIDE, Concepts, Renderer, Rendered, clamp_bbox, drawable
 from ..search import Hit
 from ..terms import matched_concepts, query_concepts
 from .glossary import bilingual
@@ -117,10 +117,6 @@ class Evidence:
                 image = images[key]
                 cited[key] = Citation(key, image.document_id, image.page, image.bbox, None, image.id)
         return list(cited.values())
-
-
-def drawable(document: DocumentInfo) -> bool:
-    return document.mime == "application/pdf" or document.mime.startswith("image/")
 
 
 def show_hits(

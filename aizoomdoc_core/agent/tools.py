@@ -27,10 +27,10 @@ from ..errors import AizoomdocError, InvalidInput
 from ..events import Event, ImageReady
 from ..library import Library, Sheet
 from ..models import ChatImage, DocumentInfo
-from ..render import Renderer, clamp_bbox
+from ..render import Renderer, clamp_bbox, drawable
 from ..sanitize import parse_id
 from ..sheet_diff import TextChange
-from .evidence import Evidence, drawable, hit_line, snippet
+from .evidence import Evidence, hit_line, snippet
 
 REFERENCE_LINES = 20  # of a page's references, those view_page lists
 TOP_HITS = 12  # hits of a search, the question's own and the model's
