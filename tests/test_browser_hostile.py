@@ -105,6 +105,7 @@ def test_markup_from_files_people_and_the_model_is_text_and_nothing_is_fetched(t
         server.env.update({"OPENAI_BASE_URL": llm.base_url, "OPENAI_API_KEY": "test-key", "LLM_MODEL": "scripted-model"})
         with running(server), browse(server, outside=outside) as page:
             expect(page.get_by_role("link", name="Documents", exact=True)).to_be_visible()
+            settle(page)  # a click while the first run still runs can be dropped (a loaded machine)
             page.get_by_role("link", name="Documents", exact=True).click()
             page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
                 files=[{"name": name, "mimeType": "application/pdf", "buffer": _hostile_pdf(beacon.url)}])
