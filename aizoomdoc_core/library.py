@@ -113,19 +113,22 @@ class Library:
         log.info("document deleted: %s", document_id)
 
     def search(
-        self, query: str | Question, *, top: int = 10, document_ids: Sequence[str] | None = None, meaning: bool = True
+        self, query: str | Question, *, top: int = 10, document_ids: Sequence[str] | None = None, meaning: bool = True,
+        context: str = "",
     ) -> list[Hit]:
         """The best blocks for ``query``; a ``Question`` was cleaned when it was asked.
 
         ``meaning=False`` asks the lexical ranker alone: whether some block prints these very words
-        or codes (the dense ranker always finds something nearest)."""
+        or codes (the dense ranker always finds something nearest). ``context`` is the question a
+        follow-up follows, whose words count less than the query's own (``search.search``)."""
         if not 1 <= top <= MAX_TOP:
             raise InvalidInput(f"top must be between 1 and {MAX_TOP}")
         scope = self.existing(document_ids) if document_ids is not None else None
         text = query.text if isinstance(query, Question) else clean_text(query, max_length=MAX_QUERY)
+        context = clean_text(context, max_length=MAX_QUERY)
         if meaning and self.hybrid:
-            return self.hybrid(text, top=top, document_ids=scope)
-        return search(self.storage.db, text, top=top, document_ids=scope)
+            return self.hybrid(text, top=top, document_ids=scope, context=context)
+        return search(self.storage.db, text, top=top, document_ids=scope, context=context)
 
     def opening_hits(self, document_ids: Sequence[str]) -> list[Hit]:
         """Each document's first page as a hit: its title block, else its first block. What a chat

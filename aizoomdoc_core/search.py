@@ -31,6 +31,7 @@ STEM_WEIGHT = 0.8
 CODE_WEIGHT = 2.0
 PAGE_WEIGHT = 0.5
 NAME_WEIGHT = 0.3
+CONTEXT_WEIGHT = 0.5  # a word of the question a follow-up follows, against the follow-up's own
 MAX_HIT_TEXT = 2000
 WEIGHT_GRID = 2**20
 
@@ -54,9 +55,17 @@ class Hit:
         return asdict(self)
 
 
-def search(db: SearchIndex, query: str, *, top: int = 10, document_ids: Sequence[str] | None = None) -> list[Hit]:
-    """The ``top`` best blocks for ``query`` (plain words or codes), best first."""
-    concepts = query_concepts(query)
+def search(
+    db: SearchIndex, query: str, *, top: int = 10, document_ids: Sequence[str] | None = None, context: str = "",
+) -> list[Hit]:
+    """The ``top`` best blocks for ``query`` (plain words or codes), best first.
+
+    ``context`` is the question a follow-up follows: "what diameter?" after "What is F-44 in the
+    finish schedule?" asks for F-44's row. Its words and codes that ``query`` lacks count too, at
+    ``CONTEXT_WEIGHT``: the follow-up's own words decide between two rows that both hold the
+    earlier subject ("And the bathtub?" after a question about the toilet)."""
+    own = query_concepts(query)
+    concepts = own + [c for c in query_concepts(context) if c not in own]
     if not concepts or top < 1:
         return []
     total, mean_length = db.block_statistics(document_ids)
@@ -66,7 +75,8 @@ def search(db: SearchIndex, query: str, *, top: int = 10, document_ids: Sequence
     idf = {term: _idf(total, n) for term, n in frequencies.items() if n}
     if not idf:
         return []
-    factors = [CODE_WEIGHT if is_code(concept[0]) else 1.0 for concept in concepts]
+    factors = [(CODE_WEIGHT if is_code(concept[0]) else 1.0) * (1.0 if i < len(own) else CONTEXT_WEIGHT)
+               for i, concept in enumerate(concepts)]
     weighted = [pair for concept, factor in zip(concepts, factors) for pair in term_weights(concept, factor, idf)]
     rows = db.blocks_for_ranking(db.best_blocks(weighted, document_ids, limit=CANDIDATES))
     # How much each concept matters to coverage: its rarest alternative's idf. A word no block
@@ -88,11 +98,11 @@ def search(db: SearchIndex, query: str, *, top: int = 10, document_ids: Sequence
     ranked = []
     for row, contributions in scored:
         named = in_name[row.document_name]
-        context = [w if c == 0 and n else 0.0 for w, c, n in zip(name_weights, contributions, named)]
-        block_cover = (sum(w for w, c in zip(weights, contributions) if c > 0) + sum(context)) / weight_sum
+        from_name = [w if c == 0 and n else 0.0 for w, c, n in zip(name_weights, contributions, named)]
+        block_cover = (sum(w for w, c in zip(weights, contributions) if c > 0) + sum(from_name)) / weight_sum
         page = page_best[(row.document_id, row.page)]
         page_cover = sum(w for w, c in zip(weights, page) if c > 0) / weight_sum
-        score = (sum(contributions) + sum(context)) * (0.5 + block_cover) + PAGE_WEIGHT * sum(page) * page_cover
+        score = (sum(contributions) + sum(from_name)) * (0.5 + block_cover) + PAGE_WEIGHT * sum(page) * page_cover
         ranked.append((score, row))
     ranked.sort(key=lambda item: (-item[0], item[1].document_name, item[1].page, item[1].block_key))
     return [hit_from_block(row, score) for score, row in ranked[:top] if score > 0]

@@ -103,7 +103,7 @@ class Pages:
                 self.errors[document] = result.error or result.status
                 self.texts[document] = {}
                 return None
-            pages = [row["number"] for row in self.app.document_pages(result.document_id)]
+            pages = [row.number for row in self.app.document_pages(result.document_id)]
             self.texts[document] = {
                 page: "\n".join(hit.text for hit in self.app.blocks_in_region(result.document_id, page, [0, 0, 1, 1]))
                 for page in pages

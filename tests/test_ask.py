@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pymupdf
 import pytest
 from markdown_it import MarkdownIt
 from PIL import Image
@@ -410,6 +411,25 @@ def test_a_follow_up_looks_first_where_the_last_answer_was(app: Aizoomdoc, tmp_p
     assert alone.search_results[0]["document_id"] != farmhouse.id  # without the earlier turn, the other set's sheet
     named, _ = run(app, "And the bathtub in the school set?", chat_id=first.chat_id, offline=True)
     assert named.search_results[0]["document_name"] == "school_fixtures.pdf"
+
+
+def test_a_follow_up_is_searched_with_the_question_it_follows(app: Aizoomdoc, tmp_path: Path) -> None:
+    """"what diameter?" after a question about F-44 asks for F-44's row, not for the legend that
+    spells out DIAMETER, nor for the next row's diameter."""
+    path = tmp_path / "finishes.pdf"
+    with pymupdf.open() as pdf:
+        pdf.new_page().insert_text((72, 100), "ABBREVIATIONS: DIA DIAMETER, EQ EQUAL, FIN FINISH")
+        schedule = pdf.new_page()
+        schedule.insert_text((72, 100), "FINISH SCHEDULE")
+        for y, row in ((200, 'F-44 PENDANT LIGHT 5" DIA'), (400, 'F-45 WALL FAN 12" DIA')):
+            schedule.insert_text((72, y), row)
+        pdf.save(path)
+    assert app.ingest(path).status == "ok"
+    first, _ = run(app, "What's F-44 in the finish schedule?", offline=True)
+    assert first.citations and first.citations[0]["page"] == 2
+    follow, _ = run(app, "what diameter?", chat_id=first.chat_id, offline=True)
+    assert follow.search_results[0]["text"].startswith("F-44")
+    assert '5" DIA' in follow.answer.split("\n")[0] and "12" not in follow.answer.split("\n")[0]
 
 
 def test_a_code_nothing_in_scope_holds_is_said_first(app: Aizoomdoc, tmp_path: Path) -> None:

@@ -105,7 +105,7 @@ def test_check_tells_the_truth_about_each_backend(tmp_path: Path, pg_url: str, s
 def test_migrate_targets_the_configured_database(tmp_path: Path, pg_url: str) -> None:
     result = cli("migrate", "--json", cwd=tmp_path, env={"DATABASE_URL": pg_url})
     assert result.returncode == 0, result.stderr
-    assert as_json(result)["kind"] == "postgresql" and as_json(result)["revision"] == "005"
+    assert as_json(result)["kind"] == "postgresql" and as_json(result)["revision"] == "006"
     down = cli("migrate", "--json", cwd=tmp_path, env={"DATABASE_URL": pg_url.rsplit("/", 1)[0] + "/absent"})
     assert down.returncode == 1 and "does not exist" in down.stderr
 

@@ -27,7 +27,7 @@ def _differences(db: Database) -> list[object]:
 
 
 def test_migrated_database_matches_the_schema(db: Database) -> None:
-    assert db.schema_revision() == "005"
+    assert db.schema_revision() == "006"
     assert _differences(db) == []
     with db.read() as conn:
         inspector = sa.inspect(conn)
@@ -44,7 +44,7 @@ def test_down_and_up_again(db: Database) -> None:
         assert not TABLES & set(sa.inspect(conn).get_table_names())
     db.migrate()
     db.migrate()  # a second run is a no-op
-    assert db.schema_revision() == "005" and _differences(db) == []
+    assert db.schema_revision() == "006" and _differences(db) == []
 
 
 def test_postings_are_built_for_blocks_stored_before_them(pg_url: str) -> None:

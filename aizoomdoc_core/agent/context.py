@@ -40,13 +40,16 @@ class Focus:
 
 
 def follow_up_hits(
-    library: Library, question: Question, focus: Focus, everywhere: list[Hit], scope: list[str] | None, top: int
+    library: Library, question: Question, earlier: str, focus: Focus, everywhere: list[Hit], scope: list[str] | None,
+    top: int,
 ) -> list[Hit]:
-    """``everywhere`` (the question's own hits) behind the hits of the previous answer's documents."""
+    """``everywhere`` (the question's own hits) behind the hits of the previous answer's documents,
+    searched with the question before (``earlier``) as its context: "what diameter?" after a question
+    about F-44 is about F-44's row."""
     documents = [d for d in focus.documents if scope is None or d in scope]
     if not documents or _names_another(question, everywhere, documents):
         return everywhere
-    near = library.search(question, top=top, document_ids=documents)
+    near = library.search(question, top=top, document_ids=documents, context=earlier)
     cited = set(focus.pages)
     first = sorted(near, key=lambda hit: (hit.document_id, hit.page) not in cited)  # stable: rank kept
     merged: dict[tuple[str, str], Hit] = {}

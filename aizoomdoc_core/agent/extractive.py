@@ -61,6 +61,8 @@ _FIELD = re.compile(r"^(?P<label>[^:\n]{1,60}?): (?P<value>.+)$")
 _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 _KEY = re.compile(r"[\W_]+", re.UNICODE)
 _NUMBERED = re.compile(r"^\s*\d+(?:[.,]\d+)*\.?\s*\|")  # a row whose first cell is its number
+# Where a line starts pointing elsewhere: "SEE NOTE 3", "REFER TO SHEET E-1", «см. лист 5», «смотреть раздел КЖ».
+_POINTER = re.compile(r"\b(?:see|refer\s+to|see\s+also)\b|(?<!\w)(?:см\.|смотр(?:и|еть))", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class Quote:
     score: float  # the weight of the question's concepts the quote holds
     rank: int  # of its hit, the first image's page first, then in search's order
     key: str  # its own text (without a neighbour's value) as ``_key`` folds it
+    tells: bool = True  # it says something besides the question's words and where to look
 
 
 def extractive_answer(
@@ -118,11 +121,12 @@ def quotes(question: str, hits: list[Hit], evidence: Evidence, language: str, ea
         if value is not None:  # a label alone: its value is the next block, right of it or under it
             text = _cut(f"{text} → {value}")
             score = max(score, (score + _weight(text, concepts, weighted)) / 2)  # the value counts half
-        found.append(Quote(text, hit, score, position, key))
+        found.append(Quote(text, hit, score, position, key, _tells(text, concepts)))
     # In search's order (the first image's page first), but a quote that holds little of what
-    # the best one holds of the question goes after the others.
+    # the best one holds of the question, or nothing but the question's words (and where to look
+    # for the rest: "ROOF INSULATION, SEE NOTES"), goes after the others.
     top = max((q.score for q in found), default=0.0)
-    found.sort(key=lambda q: (q.score < STRONG * top, q.rank))
+    found.sort(key=lambda q: (q.score < STRONG * top or not q.tells, q.rank))
     chosen: list[Quote] = []
     keys: list[str] = []
     for quote in found:
@@ -219,9 +223,11 @@ def _fields(lines: list[str], scored: list[tuple[float, int]], language: str) ->
 
 
 def _tells(text: str, concepts: Sequence[Sequence[str]]) -> bool:
-    """Whether ``text`` holds a word or number that is not one of the question's."""
+    """Whether ``text`` holds a word or number that is not one of the question's, before any
+    pointer to elsewhere: "ROOF INSULATION, SEE GENERAL NOTES" says where the answer is, not what."""
     asked = {term for concept in concepts for term in concept}
-    return any(not asked.intersection(token_terms(token)) for token in tokens(text.replace("…", "")))
+    said = _POINTER.split(text.replace("…", ""), maxsplit=1)[0]
+    return any(not asked.intersection(token_terms(token)) for token in tokens(said))
 
 
 def _field(line: str, language: str) -> str:
@@ -277,8 +283,8 @@ def _cells(row: str, limit: int, separator: str = CELL) -> str:
 
 def _passage(lines: list[str], index: int, concepts: Sequence[Sequence[str]], weights: Sequence[float]) -> str:
     """A short block whole (a drawing's row of cells, a label with its value), else the matched line
-    with the lines after it, and before it while there is room; in a long line, the words around
-    the match, on into the next lines."""
+    from where its sentence starts, with the lines after it, and before it while there is room; in
+    a long line, the words around the match, on into the next lines."""
     if len(" ".join(lines)) <= ITEM_CHARS:
         return " ".join(lines)
     line = lines[index]
@@ -286,6 +292,11 @@ def _passage(lines: list[str], index: int, concepts: Sequence[Sequence[str]], we
         return _around(" ".join(lines[index:]), concepts, weights)
     first, last = index, index
     size = len(line)
+    # A line that starts in lower case goes on from the line before (a sentence wrapped on the
+    # sheet: "1. Make the board by the combined" / "method"): the quote starts where it starts.
+    while first > 0 and lines[first][:1].islower() and size + 1 + len(lines[first - 1]) <= ITEM_CHARS:
+        first -= 1
+        size += 1 + len(lines[first])
     while last + 1 < len(lines) and size + 1 + len(lines[last + 1]) <= ITEM_CHARS:
         last += 1
         size += 1 + len(lines[last])

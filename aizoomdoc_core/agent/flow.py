@@ -70,7 +70,8 @@ class Agent:
         answer = chat.add_pending_answer()
         evidence = Evidence(chat, self.library, answer, texts_for(question.language))
         try:
-            hits, unsearchable = self._search(question, chat)
+            earlier = _followed(chat)
+            hits, unsearchable = self._search(question, chat, earlier)
             checks = [] if unsearchable else sheet_checks(self.library, question.text, chat.scope, hits)
             if checks:  # the drawing lists are the evidence of a question about them
                 listed = [h for c in checks for h in c.headings]
@@ -83,7 +84,6 @@ class Agent:
             missing = [] if unsearchable else missing_codes(self.library, question, chat.scope)
             if missing:
                 yield Notice(text=texts_for(question.language).missing(missing))
-            earlier = _followed(chat)
             changes = None if unsearchable else changes_for(self.library, self.renderer, question.text, chat.scope)
             if changes:  # two versions: each changed region, the old beside the new
                 yield from show_changes(evidence, self.renderer, changes)
@@ -110,12 +110,15 @@ class Agent:
             missing_codes=missing,
         ))
 
-    def _search(self, question: Question, chat: ChatLog) -> tuple[list[Hit], BackendUnavailable | None]:
-        """The question's hits in the chat's scope; a follow-up's first where the last answer was."""
+    def _search(
+        self, question: Question, chat: ChatLog, earlier: str
+    ) -> tuple[list[Hit], BackendUnavailable | None]:
+        """The question's hits in the chat's scope; a follow-up's (of ``earlier``) first where the
+        last answer was."""
         try:
             hits = self.library.search(question, top=TOP_HITS, document_ids=chat.scope)
             if focus := Focus.of(chat.earlier):
-                hits = follow_up_hits(self.library, question, focus, hits, chat.scope, TOP_HITS)
+                hits = follow_up_hits(self.library, question, earlier, focus, hits, chat.scope, TOP_HITS)
             if not hits and chat.scope:  # never empty-handed in a chosen set: its first sheets
                 hits = self.library.opening_hits(chat.scope)
             return hits, None

@@ -49,14 +49,16 @@ class HybridSearch:
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
         self._embedding = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aizoomdoc-question")
 
-    def __call__(self, query: str, *, top: int, document_ids: Sequence[str] | None) -> list[Hit]:
+    def __call__(self, query: str, *, top: int, document_ids: Sequence[str] | None, context: str = "") -> list[Hit]:
         """Both rankings, fused. The question is embedded and its nearest blocks are read in
         another thread while the lexical ranker runs (both wait in C or on the database, without
-        the GIL), so a question costs the slower of the two, not their sum."""
+        the GIL), so a question costs the slower of the two, not their sum. ``context``, the
+        question a follow-up follows, is read with it by both (``search.search``)."""
         if not query.strip():
             return []
-        dense = self._embedding.submit(lambda: self.dense_hits(self._vector(query), document_ids))
-        lexical = search(self.db, query, top=max(top, CANDIDATES), document_ids=document_ids)
+        meant = f"{context}\n{query}" if context.strip() else query
+        dense = self._embedding.submit(lambda: self.dense_hits(self._vector(meant), document_ids))
+        lexical = search(self.db, query, top=max(top, CANDIDATES), document_ids=document_ids, context=context)
         return fuse(lexical, dense.result(), top)
 
     def dense_hits(self, vector: np.ndarray, document_ids: Sequence[str] | None) -> list[Hit]:

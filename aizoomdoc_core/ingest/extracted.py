@@ -8,11 +8,13 @@ top-left; page numbers are 1-based.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..sanitize import clean_text
 from ..terms import index_terms
+from .passages import passages
 
 FULL_PAGE = [0.0, 0.0, 1.0, 1.0]
 
@@ -121,8 +123,27 @@ def prepare_for_index(document: ExtractedDocument) -> None:
             page.blocks.insert(
                 0, ExtractedBlock(f"p{page.number}-title", page.number, "title_block", title, page.title_block.bbox or list(FULL_PAGE))
             )
+        page.blocks = [passage for block in page.blocks for passage in in_passages(block)]
         for block in page.blocks:
             block.bbox = [round(float(v), 5) for v in block.bbox]
             block.text = clean_text(block.text)
             terms = index_terms(block.text)
             block.terms, block.term_count = " ".join(terms), len(terms)
+
+
+def in_passages(block: ExtractedBlock, line_boxes: Sequence[Sequence[float]] | None = None) -> list[ExtractedBlock]:
+    """``block``, or when it is long its passages (``passages``), each a block: the first keeps the
+    block's key, the next are ``KEY.2``, ``KEY.3``... Each is placed at its own lines when
+    ``line_boxes`` (one bbox per line of the text) says where they are, else at the whole block."""
+    parts = passages(block.text)
+    if len(parts) == 1:
+        return [block]
+    cut = []
+    for n, part in enumerate(parts, 1):
+        first, last = part.lines
+        boxes = line_boxes[first:last + 1] if line_boxes else [block.bbox]
+        bbox = [min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)]
+        metadata = {**block.metadata, "passage": f"{n}/{len(parts)}"}
+        cut.append(ExtractedBlock(block.key if n == 1 else f"{block.key}.{n}", block.page, block.kind, part.text,
+                                  bbox, metadata))
+    return cut

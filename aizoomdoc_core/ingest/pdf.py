@@ -22,7 +22,7 @@ from pathlib import Path
 import pymupdf
 
 from ..errors import InvalidInput
-from .extracted import ExtractedBlock, ExtractedDocument, ExtractedPage, document_status
+from .extracted import ExtractedBlock, ExtractedDocument, ExtractedPage, document_status, in_passages
 from .geometry import DisplayFrame, Word, page_words
 from .title_block import extract_title_block
 
@@ -200,16 +200,19 @@ def _blocks_from_words(words: list[Word], page: int, kind: str) -> list[Extracte
         grouped[word.block].append(word)
     blocks = []
     for block_no, members in sorted(grouped.items()):
-        lines: dict[int, list[str]] = defaultdict(list)
+        lines: dict[int, list[Word]] = defaultdict(list)
         for word in members:
-            lines[word.line].append(word.text)
-        text = "\n".join(" ".join(lines[n]) for n in sorted(lines))
-        bbox = [
-            min(w.x0 for w in members), min(w.y0 for w in members),
-            max(w.x1 for w in members), max(w.y1 for w in members),
-        ]
-        blocks.append(ExtractedBlock(key=f"p{page}-b{block_no}", page=page, kind=kind, text=text, bbox=bbox))
+            lines[word.line].append(word)
+        ordered = [lines[n] for n in sorted(lines)]
+        text = "\n".join(" ".join(w.text for w in line) for line in ordered)
+        boxes = [_bbox(line) for line in ordered]
+        block = ExtractedBlock(key=f"p{page}-b{block_no}", page=page, kind=kind, text=text, bbox=_bbox(members))
+        blocks += in_passages(block, boxes)
     return blocks
+
+
+def _bbox(words: list[Word]) -> list[float]:
+    return [min(w.x0 for w in words), min(w.y0 for w in words), max(w.x1 for w in words), max(w.y1 for w in words)]
 
 
 def _annotation_blocks(page: pymupdf.Page, number: int) -> list[ExtractedBlock]:
