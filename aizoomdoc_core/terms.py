@@ -29,6 +29,26 @@ _TOKEN = re.compile(r"[Øø⌀№#]?[^\W_](?:[\w]|[/.\-+](?=[^\W_]))*", re.UNICO
 _CYRILLIC = re.compile(r"[а-я]")
 _LETTERS = re.compile(r"^[^\W\d_]+$", re.UNICODE)
 STEM_MARK = "~"
+QUANTITY_MARK = "%"  # a term that stands for a value in some unit (``quantity_terms``): no token holds "%"
+_NUMBER = r"(?<![\d.,])\d+(?:[.,]\d+)?"
+_QUANTITIES = {name: re.compile(f"{_NUMBER}(?:{unit})") for name, unit in {
+    "voltage": r"\s?(?:k|к)?(?:v|в)(?:ac|dc)?(?![\w])",
+    "current": r"\s?(?:m|м|k|к)?(?:a|а)(?![\w])",
+    "power": r"\s?(?:k|к|m|м)?(?:w|вт|va|ва)(?![\w])|\s?hp(?![\w])",
+    "length": r"\s?(?:mm|мм|cm|см|m|м|km|км)(?![\w²³])|\s?(?:\"|'|″|′|ft(?![\w])|in(?![\w]))",
+    "area": r"\s?(?:m|м)(?:2|²)(?![\w])|\s?(?:sq\.?\s?ft|sf|ha|га)(?![\w])",
+    "volume": r"\s?(?:m|м)(?:3|³)(?![\w])|\s?(?:l|л|gal)(?![\w])",
+    "pressure": r"\s?(?:k|к|m|м)?(?:pa|па)(?![\w])|\s?(?:psi|psf|bar|бар|атм)(?![\w])",
+    "temperature": r"\s?°\s?(?:c|с|f)?(?![\w])",
+    "mass": r"\s?(?:kg|кг|t|т|lbs?|g|г)(?![\w])",
+    "resistance": r"\s?(?:k|к|m|м)?(?:ом|ohm|ω)(?![\w])",
+    "capacitance": r"\s?(?:мк|µ|u|n|н|p|п)?(?:ф|f)(?![\w])",
+    "frequency": r"\s?(?:k|к)?(?:hz|гц)(?![\w])",
+    "slope": r"\s?(?:%|‰)",
+}.items()} | {
+    "scale": re.compile(r"(?<![\w.,])1\s?:\s?\d|\d\"\s?=\s?1'"),
+    "date": re.compile(r"(?<![\w.,])\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?![\w.])"),
+}
 _LOOKALIKES = str.maketrans("авекмнорстухі", "abekmhopctyxi")
 
 # PyStemmer: the Snowball stemmers compiled, about ten times faster than pure Python at ingest.
@@ -121,9 +141,20 @@ def query_concepts(text: str) -> list[tuple[str, ...]]:
 
 
 def matched_concepts(concepts: Sequence[Sequence[str]], text: str) -> set[int]:
-    """The indexes of the question's ``concepts`` that ``text`` holds (any of a concept's terms)."""
+    """The indexes of the question's ``concepts`` that ``text`` holds (any of a concept's terms, a
+    quantity's by a value in its unit: ``quantity_terms``)."""
     terms = set(index_terms(text))
+    if any(term.startswith(QUANTITY_MARK) for concept in concepts for term in concept):
+        terms |= quantity_terms(text)
     return {i for i, concept in enumerate(concepts) if terms.intersection(concept)}
+
+
+def quantity_terms(text: str) -> set[str]:
+    """The quantities ``text`` gives a value of, by its units, as terms: ``%voltage`` for "380V" or
+    «~230 В», ``%length`` for "0,2 мм" or "12'-6\"". A sheet prints the value, not the word the
+    question asks with ("what voltage?", «какая толщина?»); the glossary gives those words these terms."""
+    folded = normalize(text)
+    return {QUANTITY_MARK + name for name, pattern in _QUANTITIES.items() if pattern.search(folded)}
 
 
 def _word_concept(token: str) -> tuple[str, ...]:

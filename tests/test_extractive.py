@@ -367,3 +367,20 @@ def test_a_follow_up_is_quoted_by_the_subject_of_the_question_before(app: Aizoom
     assert "E-05 / WATER SOFTENER / 12x48 / CULLIGAN HE-1.5" in quoted(done.answer)[0]
     crop = next(i for i in done.images if i["kind"] == "zoom_crop")
     assert inside(crop, cells["E-05"]) and 6 * crop["scale"] >= 16
+
+
+@pytest.mark.parametrize("settings", ["local"], indirect=True)
+def test_a_quantity_asked_by_name_is_quoted_from_the_value_printed_in_its_unit(app: Aizoomdoc, tmp_path: Path) -> None:
+    # The sheet prints "380V" by the feeder, never the word "voltage": no search hit holds it.
+    import pymupdf
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=1191, height=842)
+    page.insert_text((100, 100), "POWER SUPPLY CIRCUIT", fontsize=10)
+    page.insert_text((900, 700), "380V", fontsize=8)
+    page.insert_text((100, 400), "CONTROL CIRCUIT", fontsize=10)
+    page.insert_text((600, 400), "KM1", fontsize=8)
+    doc.save(tmp_path / "feeder.pdf")
+    assert app.ingest(tmp_path / "feeder.pdf").status == "ok"
+    done = [e for e in app.ask("What voltage is the power supply circuit?", offline=True) if isinstance(e, AnswerDone)][0].result
+    assert "380V" in quoted(done.answer)[:2]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aizoomdoc_core.terms import index_terms, query_concepts, tokens, transliterate
+from aizoomdoc_core.terms import QUANTITY_MARK, index_terms, quantity_terms, query_concepts, tokens, transliterate
 
 
 def _one(code: str) -> str:
@@ -45,3 +45,12 @@ def test_question_words_are_dropped_codes_kept() -> None:
 
 def test_russian_words_in_latin_letters_as_file_names_spell_them() -> None:
     assert [transliterate(w) for w in ("компас", "перечень", "спецификация", "щит")] == ["kompas", "perechen", "spetsifikatsiya", "shchit"]
+
+
+def test_values_are_known_by_their_units_whatever_the_script() -> None:
+    for text, quantity in [("380V", "voltage"), ("~230 В", "voltage"), ("AC400V 50Hz", "voltage"), ("5 А", "current"),
+                           ("0,2 мм", "length"), ("12'-6\"", "length"), ("486,26 м2", "area"), ("50 PSF", "pressure"),
+                           ("1,5 кВт", "power"), ("51 Ом", "resistance"), ("1:100", "scale"), ("19.07.2023", "date")]:
+        assert QUANTITY_MARK + quantity in quantity_terms(text), text
+    for code in ["QO120M100", "R-49", "В2", "A-101", "ЩР1", "X5", "ROOF PLAN"]:  # codes and words are no values
+        assert quantity_terms(code) == set(), code

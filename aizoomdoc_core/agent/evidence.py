@@ -49,6 +49,7 @@ class Evidence:
     documents: dict[str, DocumentInfo] = field(default_factory=dict)  # read once per question
     values: dict[tuple[str, str], list[Hit]] = field(default_factory=dict)  # a label's value, by its block
     rows: dict[tuple[str, str], Row | None] = field(default_factory=dict)  # a table's answering row, by its hit
+    pages: dict[tuple[str, int], list[Hit]] = field(default_factory=dict)  # a page's blocks, read once
 
     def document(self, document_id: str) -> DocumentInfo:
         """The document, read from the store the first time this question needs it (failures are
@@ -80,6 +81,15 @@ class Evidence:
             except AizoomdocError:
                 return None
         return self.rows[key]
+
+    def page_blocks(self, document_id: str, page: int) -> list[Hit]:
+        """The page's blocks, top to bottom, read once per question; none when the store is away."""
+        if (document_id, page) not in self.pages:
+            try:
+                self.pages[(document_id, page)] = self.library.blocks_in_region(document_id, page, [0, 0, 1, 1])
+            except AizoomdocError:
+                return []
+        return self.pages[(document_id, page)]
 
     def add_hit(self, hit: Hit) -> str:
         for known_marker, known in self.hits.items():

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 from ..models import Citation
 from ..search import Hit
-from ..terms import matched_concepts, normalize, query_concepts, token_terms, tokens
+from ..terms import QUANTITY_MARK, matched_concepts, normalize, quantity_terms, query_concepts, token_terms, tokens
 from .evidence import Evidence, snippet
 from .glossary import bilingual
 from .labels import CANDIDATES, EPS, is_label
@@ -54,6 +54,7 @@ ITEM_CHARS = 200  # about this many characters a quote
 HEADER_CHARS = 90  # of a table's header row, before its row
 MIN_CELL = 8  # characters a cell keeps when a long row is cut to show all its cells
 LEAD_CHARS = 40  # of a long line, before its first matched word
+VALUED = 5  # blocks of the first page with a value in an asked unit, quoted when no hit holds one
 STRONG = 0.3  # a quote with less of the question than this share of the best one's goes after the others
 IDENTITY = 3  # a title block's first fields, which name the sheet (``TitleBlock.as_text``)
 CELL = " | "
@@ -122,6 +123,7 @@ def quotes(question: str, hits: list[Hit], evidence: Evidence, language: str, ea
             text = _cut(f"{text} → {value}")
             score = max(score, (score + _weight(text, concepts, weighted)) / 2)  # the value counts half
         found.append(Quote(text, hit, score, position, key, _tells(text, concepts)))
+    found += _values_on_page(evidence, first, ordered, found, concepts[:own], concepts, weighted, language)
     # In search's order (the first image's page first), but a quote that holds little of what
     # the best one holds of the question, or nothing but the question's words (and where to look
     # for the rest: "ROOF INSULATION, SEE NOTES"), goes after the others.
@@ -142,6 +144,38 @@ def quotes(question: str, hits: list[Hit], evidence: Evidence, language: str, ea
         if len(chosen) == QUOTED:
             break
     return chosen
+
+
+def _values_on_page(
+    evidence: Evidence, page: tuple[str | None, int | None], ordered: list[Hit], found: list[Quote],
+    asked: Sequence[Sequence[str]], concepts: Sequence[Sequence[str]], weights: Sequence[float], language: str,
+) -> list[Quote]:
+    """When the question asks for a quantity ("what voltage?", «какая толщина?») and no quote holds a
+    value in its unit, the quotes of the blocks of ``page`` (the first image's) that do, nearest to
+    its best hit first: a sheet prints "380V" by a feeder, not the word "voltage", and search, which
+    reads words, ranks that block nowhere."""
+    wanted = {term for concept in asked for term in concept if term.startswith(QUANTITY_MARK)}
+    document, number = page
+    if not wanted or document is None or number is None or any(wanted & quantity_terms(q.text) for q in found):
+        return []
+    known = {(hit.document_id, hit.block_id) for hit in ordered}
+    anchor = next((hit.bbox for hit in ordered if (hit.document_id, hit.page) == page), [0.5, 0.5, 0.5, 0.5])
+    blocks = [block for block in evidence.page_blocks(document, number)
+              if (block.document_id, block.block_id) not in known and wanted & quantity_terms(block.text)]
+    blocks.sort(key=lambda block: _distance(block.bbox, anchor))
+    valued = []
+    for rank, block in enumerate(blocks[:VALUED], len(ordered)):
+        best = _best_quote(block, concepts, weights, language)
+        if best is not None:
+            valued.append(Quote(best[0], block, best[1], rank, _key(best[0]), _tells(best[0], concepts)))
+    return valued
+
+
+def _distance(bbox: Sequence[float], other: Sequence[float]) -> float:
+    """How far apart two boxes are (0 when they touch or overlap), in page widths and heights."""
+    dx = max(0.0, other[0] - bbox[2], bbox[0] - other[2])
+    dy = max(0.0, other[1] - bbox[3], bbox[1] - other[3])
+    return dx + dy
 
 
 def _value(evidence: Evidence, hit: Hit, concepts: Sequence[Sequence[str]], weights: Sequence[float]) -> str | None:
