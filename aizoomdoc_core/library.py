@@ -22,9 +22,9 @@ from .ingest.pdf import Progress
 from .ingest.service import IngestResult, ingest_bytes, ingest_file
 from .models import DenseProgress, DocumentInfo, PageInfo
 from .question import Question
-from .references import Coded, References, Sheets, find, resolve
+from .references import Coded, Referenced, References, Sheets, find, referenced_details, resolve
 from .sanitize import clean_text, parse_id
-from .search import Hit, hit_from_block, search
+from .search import Hit, favour_referenced, hit_from_block, search
 from .sheet_index import SheetCheck, check, heads_a_list, sheet_key
 from .storage.backends import Storage
 from .storage.blobs import document_prefix
@@ -33,6 +33,7 @@ log = logging.getLogger("aizoomdoc.library")
 
 MAX_TOP = 500
 MAX_QUERY = 2000
+MAX_REFERENCED_SCOPE = 5  # chats of at most this many documents rank a detail their sheets point at first
 MAX_OPENINGS = 5  # documents whose first page a scoped question that matched nothing shows
 
 
@@ -59,6 +60,7 @@ class Library:
         self.settings = settings
         self.hybrid = HybridSearch(storage.db, embedder) if embedder else None
         self.indexer = DenseIndexer(storage.db, embedder) if embedder else None
+        self._referenced: dict[str, list[Referenced]] = {}  # per document, until documents change
 
     def ingest(
         self, path: Path, *, name: str | None = None, password: str | None = None, progress: Progress | None = None
@@ -79,6 +81,7 @@ class Library:
         return result
 
     def _ingested(self) -> None:
+        self._referenced.clear()  # a new document's sheets may be what others point at
         if self.indexer:
             self.indexer.wake()
 
@@ -110,6 +113,7 @@ class Library:
         document_id = parse_id(document_id, "document id")
         self.storage.db.delete_document(document_id)
         self.storage.blobs.delete_prefix(document_prefix(document_id))
+        self._referenced.clear()
         log.info("document deleted: %s", document_id)
 
     def search(
@@ -126,9 +130,22 @@ class Library:
         scope = self.existing(document_ids) if document_ids is not None else None
         text = query.text if isinstance(query, Question) else clean_text(query, max_length=MAX_QUERY)
         context = clean_text(context, max_length=MAX_QUERY)
-        if meaning and self.hybrid:
-            return self.hybrid(text, top=top, document_ids=scope, context=context)
-        return search(self.storage.db, text, top=top, document_ids=scope, context=context)
+        if not meaning:
+            return search(self.storage.db, text, top=top, document_ids=scope)
+        if self.hybrid:
+            hits = self.hybrid(text, top=top, document_ids=scope, context=context)
+        else:
+            hits = search(self.storage.db, text, top=top, document_ids=scope, context=context)
+        if scope is None or len(scope) > MAX_REFERENCED_SCOPE:
+            return hits  # a set's callouts are read when asked, at most a few sets a question
+        return favour_referenced(hits, self.referenced_details)
+
+    def referenced_details(self, document_id: str) -> list[Referenced]:
+        """The document's details that its sheets point at, with how many sheets do (``references``);
+        worked out once per document while the library holds the same documents."""
+        if document_id not in self._referenced:
+            self._referenced[document_id] = referenced_details(self.references(document_id).references)
+        return self._referenced[document_id]
 
     def opening_hits(self, document_ids: Sequence[str]) -> list[Hit]:
         """Each document's first page as a hit: its title block, else its first block. What a chat

@@ -365,3 +365,26 @@ def _title_line(line: str, wanted: str) -> bool:
 
 def _union(a: Sequence[float], b: Sequence[float]) -> BBox:
     return [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
+
+
+@dataclass(frozen=True)
+class Referenced:
+    """A detail located on a page, and how many other sheets point at it: the place to look for
+    what several plans leave to it."""
+
+    page: int
+    region: BBox
+    sheets: int  # distinct pages whose callouts lead to it
+    callouts: frozenset[tuple[int, str]]  # the blocks that point at it: (page, block key)
+
+
+def referenced_details(references: Sequence[Reference]) -> list[Referenced]:
+    """The details ``references`` locate, each with the pages and blocks that point at it."""
+    pointing: dict[tuple[int, tuple[float, ...]], set[tuple[int, str]]] = {}
+    for reference in references:
+        target = reference.target
+        if reference.status == "detail" and target is not None and target.page is not None and target.region:
+            pointing.setdefault((target.page, tuple(target.region)), set()).add((reference.page, reference.block_id))
+    return [Referenced(page, list(region), len({p for p, _ in callouts}), frozenset(callouts))
+            for (page, region), callouts in pointing.items()]
+

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Any
 
 from .models import BlockRecord
+from .references import Referenced
 from .storage.interfaces import SearchIndex
 from .terms import STEM_MARK, index_terms, is_code, query_concepts, transliterate
 
@@ -31,6 +32,8 @@ STEM_WEIGHT = 0.8
 CODE_WEIGHT = 2.0
 PAGE_WEIGHT = 0.5
 NAME_WEIGHT = 0.3
+REFERENCED_AMONG = 20  # hits looked at for a detail other sheets point at
+REFERENCED_BY = 2  # sheets pointing at a detail that make it the place to look
 CONTEXT_WEIGHT = 0.5  # a word of the question a follow-up follows, against the follow-up's own
 MAX_HIT_TEXT = 2000
 WEIGHT_GRID = 2**20
@@ -182,3 +185,26 @@ def hit_from_block(block: BlockRecord, score: float = 0.0) -> Hit:
         sheet_code=block.sheet_code,
         sheet_title=block.sheet_title,
     )
+
+
+def favour_referenced(hits: list[Hit], referenced: Callable[[str], Sequence[Referenced]]) -> list[Hit]:
+    """``hits`` with a detail that several sheets point at (``referenced`` gives a document's)
+    ahead of the callouts that point at it: when a question matches both "PARAPET FLASHING, SEE
+    2/A-102" on three plans and detail 2 itself, the detail is where the plans send the reviewer.
+    Only the first ``REFERENCED_AMONG`` hits are looked at, so no weak match rises to the top."""
+    place = {(hit.document_id, hit.page, hit.block_id): i for i, hit in enumerate(hits)}
+    keys = [float(i) for i in range(len(hits))]
+    for index, hit in enumerate(hits[:REFERENCED_AMONG]):
+        for detail in referenced(hit.document_id):
+            if detail.sheets < REFERENCED_BY or detail.page != hit.page or not _overlaps(detail.region, hit.bbox):
+                continue
+            pointing = [place[key] for page, block in detail.callouts
+                        if (key := (hit.document_id, page, block)) in place]
+            keys[index] = min(keys[index], min(pointing, default=index) - 0.5)
+    order = sorted(range(len(hits)), key=lambda i: (keys[i], i))
+    return [hits[i] for i in order]
+
+
+def _overlaps(a: Sequence[float], b: Sequence[float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+

@@ -17,7 +17,9 @@ import pytest
 from aizoomdoc_core.app import Aizoomdoc
 from aizoomdoc_core.config import Settings
 from aizoomdoc_core.errors import InvalidInput
+from aizoomdoc_core.events import AnswerDone
 from aizoomdoc_core.references import Reference
+from aizoomdoc_core.search import search as lexical
 from aizoomdoc_ui.sheet_viewer import page_links
 from aizoomdoc_ui.texts import TABLES
 from tests.conftest import CORPUS
@@ -206,3 +208,56 @@ def test_references_json_on_a_real_set_resolves_its_section_markers(tmp_path: Pa
     assert markers["1/A-2"]["target"]["region"] is not None
     text = cli("--data-dir", str(data), "references", result.document_id, "--page", "3", cwd=tmp_path)
     assert text.returncode == 0 and "1/A-2" in text.stdout
+
+
+def test_the_answer_without_a_model_follows_the_callout_it_quotes(library: tuple[Aizoomdoc, dict[str, str]]) -> None:
+    """"WALL TYPE W1 - SEE 2/A-102" is answered by detail 2 on A-102 as much as by the callout: the
+    answer says where the callout leads and shows both, the detail's crop right after the callout's."""
+    app, ids = library
+    chat = app.create_chat()
+    app.set_chat_scope(chat.id, [ids["plans"]])
+    done = [e for e in app.ask("What is wall type W1?", chat_id=chat.id, offline=True) if isinstance(e, AnswerDone)][0]
+    lines = done.result.answer.splitlines()
+    callout = next(i for i, line in enumerate(lines) if "SEE 2/A-102" in line)
+    assert "↳ «SEE 2/A-102»" in lines[callout + 1] and "WALL SECTION" in lines[callout + 1] and "A-102" in lines[callout + 1]
+    cited = {(c["page"], c["marker"]) for c in done.result.citations}
+    assert any(page == 2 for page, _ in cited)  # the detail's block is cited
+    crops = [i for i in done.result.images if i["kind"] == "zoom_crop"]
+    pages = [i["page"] for i in crops]
+    assert pages[:2] == [1, 2]  # the callout, then where it leads
+    detail = next(r for r in app.references(ids["plans"], 1).references if r.text.endswith("2/A-102"))
+    assert detail.target and detail.target.region
+    region, shown = detail.target.region, crops[1]["bbox"]
+    assert shown[0] <= region[0] and shown[1] <= region[1] and region[2] <= shown[2] and region[3] <= shown[3]
+
+
+def test_a_detail_several_sheets_point_at_rises_among_the_hits(tmp_path: Path) -> None:
+    """Three plans send the reviewer to detail 2 on A-102: asked about the parapet, that detail's
+    title rises above the plans' own mentions of it; a detail one sheet points at stays put."""
+    pdf = pymupdf.open()
+    for code, lines in [("A-101", ["PARAPET CAP FLASHING TYP. SEE 2/A-102", "EAVE VENT SEE 3/A-102"]),
+                        ("A-103", ["PARAPET CAP FLASHING AT ROOF HATCH SEE 2/A-102"]),
+                        ("A-104", ["PARAPET CAP FLASHING AT STAIR SEE 2/A-102"]),
+                        ("A-102", [])]:
+        page = pdf.new_page(width=A3[0], height=A3[1])
+        for row, line in enumerate(lines):
+            page.insert_text((40 * MM, (60 + 20 * row) * MM), line, fontsize=10)
+        if code == "A-102":
+            for y, number, title in [(120, "2", "PARAPET DETAIL"), (200, "3", "EAVE VENT DETAIL")]:
+                page.insert_text((40 * MM, y * MM), number, fontsize=14)
+                page.insert_text((44 * MM, y * MM), title, fontsize=14)
+        _english_stamp(page, code)
+    pdf.save(tmp_path / "roof.pdf")
+    app = Aizoomdoc.open(Settings.load(data_dir=tmp_path / "data", environ={"AIZOOMDOC_EMBEDDINGS": "off"}, dotenv_path=None))
+    try:
+        document = app.ingest(tmp_path / "roof.pdf").document_id
+        assert document
+        counts = {(r.page, r.sheets) for r in app.library.referenced_details(document)}
+        assert counts == {(4, 3), (4, 1)}  # detail 2 from three sheets, detail 3 from one
+        parapet = app.search("parapet cap flashing detail", top=5, document_ids=[document])
+        assert parapet[0].page == 4 and "PARAPET DETAIL" in parapet[0].text
+        assert lexical(app.db, "parapet cap flashing detail", top=5, document_ids=[document])[0].page != 4
+        vent = app.search("eave vent detail", top=5, document_ids=[document])
+        assert [h.page for h in vent] == [h.page for h in lexical(app.db, "eave vent detail", top=5, document_ids=[document])]
+    finally:
+        app.close()

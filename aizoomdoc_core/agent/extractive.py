@@ -35,12 +35,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..models import Citation
 from ..search import Hit
 from ..terms import QUANTITY_MARK, matched_concepts, normalize, quantity_terms, query_concepts, token_terms, tokens
 from .evidence import Evidence, snippet
+from .followed import Followed
 from .glossary import bilingual
 from .labels import CANDIDATES, EPS, is_label
 from .labels import weights as _weights
@@ -54,6 +55,7 @@ ITEM_CHARS = 200  # about this many characters a quote
 HEADER_CHARS = 90  # of a table's header row, before its row
 MIN_CELL = 8  # characters a cell keeps when a long row is cut to show all its cells
 LEAD_CHARS = 40  # of a long line, before its first matched word
+LEADS_CHARS = 120  # of what a followed reference leads to
 VALUED = 5  # blocks of the first page with a value in an asked unit, quoted when no hit holds one
 STRONG = 0.3  # a quote with less of the question than this share of the best one's goes after the others
 IDENTITY = 3  # a title block's first fields, which name the sheet (``TitleBlock.as_text``)
@@ -77,28 +79,50 @@ class Quote:
 
 
 def extractive_answer(
-    texts: Texts, question: str, hits: list[Hit], evidence: Evidence, earlier: str = ""
+    texts: Texts, question: str, hits: list[Hit], evidence: Evidence, earlier: str = "",
+    followed: Followed | None = None,
 ) -> tuple[str, list[Citation]]:
-    """The answer's text and the citations of the hits it quotes (``earlier``: see ``quotes``)."""
+    """The answer's text and the citations of the hits it quotes (``earlier``: see ``quotes``); under
+    the quote whose reference was ``followed``, where it leads."""
     if not hits:
         return texts.nothing_found, []
     lines = []
     named = None  # the document the line before named: the next line of it says only where
-    for quote in quotes(question, hits, evidence, texts.language, earlier):
+    for quote in quotes(question, hits, evidence, texts.language, earlier, followed):
         hit = quote.hit
-        document = f"{hit.document_name}, " if hit.document_name != named else ""
+        lines.append(f"- «{quote.text}» — {_where(texts, hit, named)} [{evidence.add_hit(hit)}]")
         named = hit.document_name
-        sheet = f"{texts.sheet} {hit.sheet_code}, " if hit.sheet_code else ""
-        lines.append(f"- «{quote.text}» — {document}{sheet}{texts.page} {hit.page} [{evidence.add_hit(hit)}]")
+        if followed is not None and (hit.document_id, hit.block_id) == (followed.source.document_id,
+                                                                         followed.source.block_id):
+            target = followed.target
+            lines.append(texts.leads_to.format(reference=followed.reference.text, target=snippet(target.text, LEADS_CHARS),
+                                               where=_where(texts, target, named)) + f" [{evidence.add_hit(target)}]")
+            named = target.document_name
     text = "\n".join([*lines, "", texts.best_matches] if lines else [texts.best_matches])
     return text, evidence.citations(text)
 
 
-def quotes(question: str, hits: list[Hit], evidence: Evidence, language: str, earlier: str = "") -> list[Quote]:
+def _block(hit: Hit) -> tuple[str, str]:
+    return hit.document_id, hit.block_id
+
+
+def _where(texts: Texts, hit: Hit, named: str | None) -> str:
+    """Where a quoted block is: its document (unless the line before named it), sheet and page."""
+    document = f"{hit.document_name}, " if hit.document_name != named else ""
+    sheet = f"{texts.sheet} {hit.sheet_code}, " if hit.sheet_code else ""
+    return f"{document}{sheet}{texts.page} {hit.page}"
+
+
+def quotes(
+    question: str, hits: list[Hit], evidence: Evidence, language: str, earlier: str = "",
+    followed: Followed | None = None,
+) -> list[Quote]:
     """The ``QUOTED`` best quotes of ``hits`` for ``question``, best first, none twice.
 
     ``earlier`` is the question a follow-up follows: "Who makes it?" after "What is fixture
-    P-3?" asks for P-3's row, so the earlier question's words count too, at half weight."""
+    P-3?" asks for P-3's row, so the earlier question's words count too, at half weight. A quote
+    whose reference was ``followed`` tells where the answer is (what it leads to is said under it,
+    and not quoted again)."""
     concepts = bilingual(query_concepts(question))  # a Russian sheet's line for an English question
     own = len(concepts)
     concepts += [c for c in bilingual(query_concepts(earlier)) if c not in concepts]
@@ -124,6 +148,9 @@ def quotes(question: str, hits: list[Hit], evidence: Evidence, language: str, ea
             score = max(score, (score + _weight(text, concepts, weighted)) / 2)  # the value counts half
         found.append(Quote(text, hit, score, position, key, _tells(text, concepts)))
     found += _values_on_page(evidence, first, ordered, found, concepts[:own], concepts, weighted, language)
+    if followed is not None:
+        source, target = _block(followed.source), _block(followed.target)
+        found = [replace(q, tells=q.tells or _block(q.hit) == source) for q in found if _block(q.hit) != target]
     # In search's order (the first image's page first), but a quote that holds little of what
     # the best one holds of the question, or nothing but the question's words (and where to look
     # for the rest: "ROOF INSULATION, SEE NOTES"), goes after the others.

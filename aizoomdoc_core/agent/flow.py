@@ -33,6 +33,7 @@ from .codes import missing_codes
 from .context import Focus, follow_up_hits
 from .evidence import Evidence, show_hits
 from .extractive import extractive_answer, quotes
+from .followed import Followed, follow
 from .model_loop import ModelLoop
 from .sheets import Checked, sheet_checks, sheets_answer
 from .texts import Texts, texts_for
@@ -87,10 +88,16 @@ class Agent:
             changes = None if unsearchable else changes_for(self.library, self.renderer, question.text, chat.scope)
             if changes:  # two versions: each changed region, the old beside the new
                 yield from show_changes(evidence, self.renderer, changes)
+                followed = None
             else:  # crops go first where the answer without a model quotes, so that what it quotes is shown
-                planned = [quote.hit for quote in quotes(question.text, hits, evidence, question.language, earlier)]
+                quoted = quotes(question.text, hits, evidence, question.language, earlier)
+                planned = [quote.hit for quote in quoted]
+                followed = None if unsearchable else follow(self.library, [(q.hit, q.text) for q in quoted], chat.scope)
+                if followed:  # the callout keeps its place, and where it points is shown right after it
+                    planned = [q.hit for q in quotes(question.text, hits, evidence, question.language, earlier, followed)]
+                    planned.insert(planned.index(followed.source) + 1, followed.target)
                 yield from show_hits(evidence, self.renderer, question, hits, planned)
-            special = Special(checks, changes)
+            special = Special(checks, changes, followed)
             reply = yield from self._reply(question, chat, evidence, hits, unsearchable, offline, missing, earlier, special)
             metadata = {"citations": [c.to_json() for c in reply.citations], "model": reply.model,
                         "usage": reply.usage, "images": _ids(evidence.images)}
@@ -158,10 +165,11 @@ class Agent:
 @dataclass(frozen=True)
 class Special:
     """What a question search alone cannot answer was found to ask: the drawing lists checked
-    (``sheets``), or two versions compared (``changes``)."""
+    (``sheets``), or two versions compared (``changes``); and where a quoted callout leads."""
 
     checks: list[Checked]
     changes: Changes | None
+    followed: Followed | None  # the reference a quote makes, followed (``followed``)
 
 
 def _without_model(
@@ -173,7 +181,7 @@ def _without_model(
         return changes_answer(texts, special.changes, evidence)
     if special.checks:
         return sheets_answer(texts, special.checks, evidence)
-    return extractive_answer(texts, question.text, hits, evidence, earlier)
+    return extractive_answer(texts, question.text, hits, evidence, earlier, special.followed)
 
 
 def _followed(chat: ChatLog) -> str:

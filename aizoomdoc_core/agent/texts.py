@@ -18,6 +18,7 @@ class Texts:
     no_model: str  # the notice when no model is configured
     nothing_found: str  # the extractive answer when search found nothing
     best_matches: str  # the last line of an extractive answer, after its quotes
+    leads_to: str  # {reference} {target} {where}: the line after a quote whose reference was followed
     sheet: str  # the word before a sheet code, then before a page number
     page: str
     unsearchable: str  # the answer when the documents' database does not answer
@@ -65,6 +66,7 @@ TEXTS = {
         no_model="No LLM configured: the answer is made of what search found.",
         nothing_found="No model was asked. Nothing in the documents matches this question.",
         best_matches="No model was asked: these are quotes of the best matches in the documents.",
+        leads_to="  ↳ «{reference}» leads to «{target}» — {where}",
         sheet="sheet",
         page="page",
         unsearchable="The documents cannot be searched right now: the database does not answer. "
@@ -102,6 +104,7 @@ TEXTS = {
         no_model="LLM не настроена: ответ составлен из найденного.",
         nothing_found="Модель не запрашивалась. В документах ничего не найдено по этому вопросу.",
         best_matches="Модель не запрашивалась: это цитаты лучших совпадений в документах.",
+        leads_to="  ↳ «{reference}» ведёт к «{target}» — {where}",
         sheet="лист",
         page="стр.",
         unsearchable="Документы сейчас недоступны для поиска: база данных не отвечает. "
