@@ -131,3 +131,34 @@ def test_a_link_to_a_page_is_the_first_visit_and_still_opens_inside_the_app(serv
         expect(page.get_by_text("Page not found")).to_have_count(0)
         page.wait_for_url("**/documents?page=2")  # the address as it was shared, nothing added
         page.screenshot(path=ARTIFACTS / "link-first-visit.png")
+
+
+@pytest.fixture
+def plans(tmp_path: Path) -> Iterator[Page]:
+    from tests.test_references import english_set
+
+    app = Aizoomdoc.open(Settings.load(data_dir=tmp_path / "data", environ={}, dotenv_path=None))
+    english_set(tmp_path / "plans.pdf")
+    assert app.ingest(tmp_path / "plans.pdf").status == "ok"
+    app.close()
+    with running(StreamlitServer(tmp_path / "data")) as server, browse(server) as tab:
+        yield tab
+
+
+def test_a_quoted_callout_is_followed_to_its_detail_in_the_chat(plans: Page) -> None:
+    """The reviewer asks about a wall type the plan sends to a detail: the answer quotes the callout,
+    says where it leads, and shows the callout's crop and the detail's, one under the other."""
+    page = plans
+    settle(page)
+    page.locator('[data-testid="stChatInputTextArea"]').fill("What is wall type W1?")
+    page.keyboard.press("Enter")
+    answer = page.locator('[data-testid="stChatMessage"]').filter(has_text="No model was asked").first
+    expect(answer).to_be_visible()
+    expect(answer).to_contain_text("SEE 2/A-102» leads to «2 WALL SECTION» — sheet A-102, page 2")
+    settle(page)
+    images = answer.locator('[data-testid="stImage"] img')
+    expect(images.first).to_be_visible()
+    assert images.count() >= 2
+    page.screenshot(path=ARTIFACTS / "chat-callout-followed.png", full_page=True)
+    images.nth(1).scroll_into_view_if_needed()
+    page.screenshot(path=ARTIFACTS / "chat-callout-followed-detail.png")
