@@ -286,16 +286,18 @@ def cmd_compare(args: argparse.Namespace, app: Aizoomdoc) -> Reply:
 
 @_with_core()
 def cmd_sheets(args: argparse.Namespace, app: Aizoomdoc) -> Reply:
-    """Exit 1 when the list and the sheets disagree (missing, not listed, a title differs), so a
+    """Exit 1 when the list and the sheets disagree (missing, not listed, a title or revision differs), so a
     script can gate on it; 0 when they agree or there is no list to check against."""
     checked = app.sheet_check(args.document)
     where = f"drawing list on page {', '.join(map(str, checked.index_pages))}" if checked.index_pages else "no drawing list found"
     lines = [f"{shown(checked.document_name)}: {where}; "
              + ", ".join(f"{n} {status}" for status, n in checked.counts().items())]
     for row in checked.rows:
-        titles = row.listed_title if row.status != "title differs" else f"{row.listed_title} | sheet: {row.sheet_title}"
+        titles = (f"{row.listed_title} | sheet: {row.sheet_title}" if row.status == "title differs"
+                  else f"{row.listed_title} | rev. {row.listed_revision} | sheet: rev. {row.revision}"
+                  if row.status == "revision differs" else row.listed_title)
         page = f"p.{row.page}" if row.page else "-"
-        lines.append(f"  {row.status:<13} {shown(row.code):<12} {page:>5}  {shown(titles or row.sheet_title or '')}")
+        lines.append(f"  {row.status:<16} {shown(row.code):<12} {page:>5}  {shown(titles or row.sheet_title or '')}")
     if checked.unread_pages:
         lines.append(f"  pages whose title block names no sheet: {', '.join(map(str, checked.unread_pages))}")
     disagree = any(r.status in DISAGREEMENT for r in checked.rows)

@@ -1,5 +1,5 @@
 """A set's drawing list checked against its sheets: what is listed but missing, present but not
-listed, or titled differently on the list and in the sheet's own title block.
+listed, or titled or revised differently on the list and in the sheet's own title block.
 
 A set usually lists its sheets: "DRAWING INDEX" / "SHEET INDEX" on the cover, «Ведомость рабочих
 чертежей основного комплекта» on the general data sheet, «Содержание тома» in a volume. The list is
@@ -41,8 +41,11 @@ COLUMN_SLACK = 0.03  # of the page's width: how far left of its heading a list's
 LIST_GAP = 0.06  # of the page's height: a gap this tall after a listed line ends the list
 CELL = " | "
 HEADING_LINES = 3
-STATUSES = ("listed", "title differs", "missing", "not found", "not listed", "not checked")  # a SheetRow's
-DISAGREEMENT = frozenset({"title differs", "missing", "not listed"})  # what a reviewer must look at
+STATUSES = ("listed", "title differs", "revision differs", "missing", "not found", "not listed", "not checked")
+DISAGREEMENT = frozenset({"title differs", "revision differs", "missing", "not listed"})  # what a reviewer must look at
+# A table's revision column, by its header ("REV", «Изм.»), and a revision as a cell prints it ("Изм.2", "REV B").
+_REVISION_HEADER = re.compile(r"^(?:rev\.?|revision|изм\.?|№\s*изм\.?|изменение|ревизия|версия)$", re.IGNORECASE)
+_REVISION = re.compile(r"^(?:изм\.?|rev\.?|revision)\s*(?P<id>[0-9A-ZА-Я]{1,3})$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -52,20 +55,23 @@ class Listed:
     code: str
     title: str
     index_page: int
+    revision: str | None = None  # what the list says the sheet's revision is, when it says
 
 
 @dataclass(frozen=True)
 class SheetRow(_Record):
-    """One sheet of the checked list. ``status``: ``listed`` (listed, present, titles agree),
-    ``title differs``, ``missing``, ``not found`` (listed; some stamps unread), ``not listed``, or
-    ``not checked`` (the set has no list that could be read)."""
+    """One sheet of the checked list. ``status``: ``listed`` (listed, present, titles and revisions
+    agree), ``title differs``, ``revision differs`` (the list's and the title block's), ``missing``,
+    ``not found`` (listed; some stamps unread), ``not listed``, or ``not checked`` (the set has no
+    list that could be read)."""
 
     code: str
     status: str
     listed_title: str | None = None
     sheet_title: str | None = None
     page: int | None = None
-    revision: str | None = None
+    revision: str | None = None  # the sheet's own, from its title block
+    listed_revision: str | None = None  # the list's
 
 
 @dataclass(frozen=True)
@@ -114,8 +120,10 @@ def check(document_id: str, document_name: str, pages: Sequence[PageInfo],
         if held is None:
             rows.append(SheetRow(entry.code, "not found" if unread else "missing", listed_title=entry.title))
             continue
-        status = "listed" if _same_title(entry.title, _title(held)) else "title differs"
-        rows.append(SheetRow(entry.code, status, entry.title, _title(held), held.number, _revision(held)))
+        own = _revision(held)
+        status = ("title differs" if not _same_title(entry.title, _title(held))
+                  else "revision differs" if not _same_revision(entry.revision, own) else "listed")
+        rows.append(SheetRow(entry.code, status, entry.title, _title(held), held.number, own, entry.revision))
     rows += [SheetRow(str(sheet_name(p)), "not listed", sheet_title=_title(p), page=p.number, revision=_revision(p))
              for key, p in present.items() if key not in seen]
     index_pages = sorted({e.index_page for e in listed})
@@ -192,17 +200,19 @@ def _entries(lines: list[str], page: int) -> list[Listed]:
     or a table row whose first cell is the code or the sheet's number."""
     found: list[Listed] = []
     waiting: str | None = None  # a code alone on its line, whose title is the next line
+    column: int | None = None  # the table's revision column, when its header names one
     for raw in lines:
         line = raw.strip()
         if not line:
             continue
         cells = [c.strip() for c in line.split(CELL.strip())] if CELL.strip() in line else [line]
-        if _HEADER.match(cells[0]) and len(cells) > 1:
-            continue  # the table's header row
+        if _HEADER.match(cells[0]) and len(cells) > 1:  # the table's header row
+            column = next((i for i, cell in enumerate(cells) if _REVISION_HEADER.match(cell)), None)
+            continue
         entry = _entry(cells)
         if entry is not None:
             waiting = None
-            found.append(Listed(entry[0], entry[1], page))
+            found.append(Listed(entry[0], entry[1], page, _listed_revision(cells, column)))
         elif waiting is not None:
             found.append(Listed(waiting, line, page))
             waiting = None
@@ -274,6 +284,23 @@ def _revision(page: PageInfo) -> str | None:
     fields = page.title_block.get("fields", {})
     value = fields.get("revision") if isinstance(fields, dict) else None
     return str(value) if value else None
+
+
+def _listed_revision(cells: list[str], column: int | None) -> str | None:
+    """A row's revision: the cell under its table's revision column, else a cell after the title
+    that reads as one ("Изм.2", "REV B")."""
+    if column is not None and 1 < column < len(cells) and cells[column]:
+        return cells[column]
+    return next((cell for cell in cells[2:] if _REVISION.match(cell)), None)
+
+
+def _same_revision(listed: str | None, own: str | None) -> bool:
+    """Whether the list and the sheet name one revision ("Изм.2" is "2", "REV B" is "B"); a side
+    that names none disagrees with nothing."""
+    if not listed or not own:
+        return True
+    ids = [(m["id"] if (m := _REVISION.match(r.strip())) else r.strip()).casefold() for r in (listed, own)]
+    return ids[0] == ids[1]
 
 
 def _same_title(listed: str, own: str | None) -> bool:

@@ -19,8 +19,8 @@ def sheet_list(checked: SheetCheck) -> None:
     st.caption(f"{where} {counts}")
     rows = sorted(checked.rows, key=lambda r: r.status not in DISAGREEMENT)  # stable: the list's order within
     st.dataframe(
-        [dict(zip(t.sheet_columns, (statuses[r.status], r.code, r.listed_title, r.sheet_title, r.page, r.revision),
-                  strict=True)) for r in rows],
+        [dict(zip(t.sheet_columns, (statuses[r.status], r.code, r.listed_title, r.sheet_title, r.page, r.revision,
+                                    r.listed_revision), strict=True)) for r in rows],
         hide_index=True, width="stretch",
     )
     if checked.unread_pages:

@@ -98,7 +98,7 @@ class UiTexts:
     sheets_no_list: str
     sheets_unread: str  # {pages}
     sheet_statuses: tuple[str, ...]  # sheet_index.STATUSES, as the reader reads them
-    sheet_columns: tuple[str, ...]  # status, code, listed title, the sheet's own title, page, revision
+    sheet_columns: tuple[str, ...]  # status, code, listed title, the sheet's own title, page, its revision, the list's
     compare_title: str
     compare_needs_two: str
     compare_old: str
@@ -209,7 +209,8 @@ TABLES = {
         sheets_no_list="No drawing list found: the sheets as their title blocks name them.",
         sheets_unread="Pages whose title block names no sheet: {pages}.",
         sheet_statuses=STATUSES,
-        sheet_columns=("status", "code", "title in the list", "title on the sheet", "page", "revision"), compare_title="Compare two versions",
+        sheet_columns=("status", "code", "title in the list", "title on the sheet", "page", "revision on the sheet",
+                       "revision in the list"), compare_title="Compare two versions",
         compare_needs_two="Add two versions of a set as PDFs to compare them.",
         compare_old="Earlier version", compare_new="Later version", compare_run="Compare",
         compare_running="Comparing the sheets…",
@@ -280,9 +281,10 @@ TABLES = {
         sheets_check="Листы и ведомость чертежей", sheets_listed_on="Ведомость на странице {pages}.",
         sheets_no_list="Ведомость чертежей не найдена: листы по их основным надписям.",
         sheets_unread="Страницы, в основной надписи которых не найден лист: {pages}.",
-        sheet_statuses=("в ведомости", "название расходится", "нет в комплекте", "не найден", "нет в ведомости",
-                        "не проверен"),
-        sheet_columns=("состояние", "шифр", "название в ведомости", "название на листе", "страница", "изм."), compare_title="Сравнить две версии",
+        sheet_statuses=("в ведомости", "название расходится", "изменение расходится", "нет в комплекте", "не найден",
+                        "нет в ведомости", "не проверен"),
+        sheet_columns=("состояние", "шифр", "название в ведомости", "название на листе", "страница", "изм. на листе",
+                       "изм. в ведомости"), compare_title="Сравнить две версии",
         compare_needs_two="Чтобы сравнить, добавьте две версии комплекта в PDF.",
         compare_old="Прежняя версия", compare_new="Новая версия", compare_run="Сравнить",
         compare_running="Сравниваю листы…",

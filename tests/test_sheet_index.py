@@ -10,7 +10,7 @@ from pathlib import Path
 from aizoomdoc_core.app import Aizoomdoc
 from aizoomdoc_core.config import Settings
 from aizoomdoc_core.models import BlockRecord, PageInfo
-from aizoomdoc_core.sheet_index import check, drawing_list
+from aizoomdoc_core.sheet_index import DISAGREEMENT, check, drawing_list
 from tests.conftest import CORPUS
 from tests.test_cli import as_json, cli
 
@@ -72,6 +72,29 @@ def test_an_ocr_table_of_a_russian_set_is_read_by_sheet_number_and_its_notes_are
     assert [(r.code, r.status, r.page) for r in checked.rows] == [("1", "listed", 3), ("2", "listed", 4), ("3", "missing", None)]
 
 
+def test_a_revision_the_list_and_the_sheet_disagree_on_is_named() -> None:
+    """The list's revision column ("REV", or «Изм.2» in a note) against the title block's: a sheet
+    revised since the list was made is named, and a side that says nothing disagrees with nothing."""
+    page = [0.0, 0.0, 1.0, 1.0]
+    blocks = [block(1, "SHEET INDEX\nSHEET | TITLE | REV\nA-101 | FLOOR PLAN | 2\nA-102 | ROOF PLAN | B\n"
+                       "A-103 | SECTIONS |", page),
+              block(2, "Ведомость рабочих чертежей\nЛист | Наименование | Примечание\n1 | Общие данные | Изм.2", page)]
+
+    def revised(number: int, code: str, title: str, revision: str | None, sheet_number: str | None = None) -> PageInfo:
+        fields = {"revision": revision} if revision else {}
+        stamp = {"sheet_title": title, "fields": fields, **({"sheet_number": sheet_number} if sheet_number else {})}
+        return PageInfo("d", number, 2384, 1684, 0, True, code, title, {"title_block": stamp})
+
+    english = check("d", "set.pdf", [revised(1, "A-101", "FLOOR PLAN", "REV 1"), revised(2, "A-102", "ROOF PLAN", "B"),
+                                     revised(3, "A-103", "SECTIONS", "4")], blocks[:1])
+    assert [(r.code, r.status, r.listed_revision, r.revision) for r in english.rows] == [
+        ("A-101", "revision differs", "2", "REV 1"), ("A-102", "listed", "B", "B"), ("A-103", "listed", None, "4")]
+    russian = check("d", "АР.pdf", [revised(1, "12/34-АР", "Общие данные", "1", "1"),
+                                    revised(2, "12/34-АР", "План", None, "2")], blocks[1:])
+    assert [(r.code, r.status, r.listed_revision) for r in russian.rows][0] == ("1", "revision differs", "Изм.2")
+    assert "revision differs" in DISAGREEMENT
+
+
 def test_a_set_without_a_list_is_not_checked() -> None:
     checked = check("d", "one.pdf", [sheet(1, "E-1", "POWER PLAN")], [block(1, "POWER PLAN", [0.1, 0.1, 0.3, 0.12])])
     assert checked.index_pages == [] and [(r.code, r.status) for r in checked.rows] == [("E-1", "not checked")]
@@ -105,3 +128,18 @@ def test_the_list_ends_where_the_sheet_goes_on_with_something_else() -> None:
     assert [e.code for e in drawing_list(blocks)] == ["T-1", "A-101", "A 102", "A-103", "A-104"]
     numbers = [block(1, "DRAWING LIST", [0.7, 0.2, 0.8, 0.21]), block(1, "1 COVER\n2 PLAN\nA-7 NOTES", [0.7, 0.22, 0.8, 0.25])]
     assert [e.code for e in drawing_list(numbers)] == ["1", "2"]  # one form: numbers, then a code is not this list's
+
+
+def test_the_answer_about_the_set_names_a_revision_that_disagrees() -> None:
+    from aizoomdoc_core.agent.evidence import Evidence
+    from aizoomdoc_core.agent.sheets import Checked, sheets_answer
+    from aizoomdoc_core.agent.texts import texts_for
+    from aizoomdoc_core.sheet_index import SheetCheck, SheetRow
+
+    checked = SheetCheck("d", "set.pdf", [1], [SheetRow("A-101", "revision differs", "FLOOR PLAN", "FLOOR PLAN", 2, "1", "2"),
+                                                SheetRow("A-102", "listed", "ROOF PLAN", "ROOF PLAN", 3)])
+    shown = Evidence(None, None, None)  # type: ignore[arg-type]  # the answer reads neither the chat nor the library
+    for language, said in [("en", "A-101 revision «2» in the list, «1» on the sheet (page 2)"),
+                           ("ru", "A-101 изм. «2» в ведомости, «1» на листе (стр. 2)")]:
+        text, _ = sheets_answer(texts_for(language), [Checked(checked, [])], shown)
+        assert said in text

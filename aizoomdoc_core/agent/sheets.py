@@ -88,6 +88,10 @@ def sheets_answer(texts: Texts, checks: Sequence[Checked], evidence: Evidence) -
             lines.append(texts.sheets_differ.format(items="; ".join(
                 texts.sheets_titles.format(code=r.code, listed=r.listed_title, own=r.sheet_title, page=r.page)
                 for r in rows["title differs"][:ITEMS]) + _more(rows["title differs"], texts)))
+        if rows.get("revision differs"):
+            lines.append(texts.sheets_revisions_differ.format(items="; ".join(
+                texts.sheets_revision.format(code=r.code, listed=r.listed_revision, own=r.revision, page=r.page)
+                for r in rows["revision differs"][:ITEMS]) + _more(rows["revision differs"], texts)))
     text = "\n".join([*lines, "", texts.sheets_how])
     return text, evidence.citations(text)
 

@@ -40,6 +40,8 @@ class Texts:
     sheets_not_listed: str  # {items}
     sheets_differ: str  # {items}
     sheets_titles: str  # {code} {listed} {own} {page}
+    sheets_revisions_differ: str  # {items}
+    sheets_revision: str  # {code} {listed} {own} {page}
     sheets_more: str  # {count}
     sheets_how: str
     # A question about what changed between two versions, answered from their comparison (``changes``).
@@ -87,6 +89,8 @@ TEXTS = {
         sheets_not_listed="- In the set but not in the list: {items}.",
         sheets_differ="- Titled otherwise on the sheet: {items}.",
         sheets_titles="{code} «{listed}» in the list, «{own}» on the sheet (page {page})",
+        sheets_revisions_differ="- Revised otherwise on the sheet: {items}.",
+        sheets_revision="{code} revision «{listed}» in the list, «{own}» on the sheet (page {page})",
         sheets_more=" and {count} more",
         sheets_how=("No model was asked: the drawing list was checked against the sheets' title blocks "
                     "(Documents page: Sheets against the drawing list)."),
@@ -125,6 +129,8 @@ TEXTS = {
         sheets_not_listed="- Есть в комплекте, но нет в ведомости: {items}.",
         sheets_differ="- На листе названы иначе: {items}.",
         sheets_titles="{code} «{listed}» в ведомости, «{own}» на листе (стр. {page})",
+        sheets_revisions_differ="- Изменения расходятся: {items}.",
+        sheets_revision="{code} изм. «{listed}» в ведомости, «{own}» на листе (стр. {page})",
         sheets_more=" и ещё {count}",
         sheets_how=("Модель не запрашивалась: ведомость чертежей сверена с основными надписями листов "
                     "(страница «Документы»: «Листы и ведомость чертежей»)."),
