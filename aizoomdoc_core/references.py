@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .ingest.passages import block_of
 from .models import BBox, BlockRecord, PageInfo, _Record
 from .sheet_index import sheet_key
 
@@ -62,6 +63,7 @@ _LETTERS = re.compile(r"[^\W\d_]")
 MAX_RANGE = 10  # sheets a Russian «л.2-4» may span before it is taken as one unread reference
 BUBBLE_GAP = 0.012  # of the page's height: how far a callout's sheet code may sit under its number
 TITLE_GAP = 0.03  # of the page's width: how far right of a detail's number its title may start
+LEAD_LINES = 2  # a table passage opens with at most its title and header row
 WHOLE_BLOCK = 0.9  # an OCR'd block spanning this much of the page has no line boxes to tell
 
 
@@ -163,10 +165,16 @@ def find(blocks: Sequence[BlockRecord], sheets: Sheets) -> list[Found]:
             by_page.setdefault(block.page, []).append(block)
     found: list[Found] = []
     for page in by_page.values():
+        read: set[tuple[str, str]] = set()  # the lines of the block a passage was cut from, so far
         for block in page:
             lines = block.text.splitlines()
+            origin = block_of(block.block_key)
+            lead = block.block_key != origin  # a passage opens with its table's title and header, read before
             for number, line in enumerate(lines):
-                found += _in_line(block, line, _line_box(block, number, len(lines)))
+                lead = lead and number < LEAD_LINES and (origin, line) in read
+                read.add((origin, line))
+                if not lead:
+                    found += _in_line(block, line, _line_box(block, number, len(lines)))
         found += _bubbles(page)
     kept = [f for f in found if f.cued or sheets.named(f.code)[0]]
     return sorted(kept, key=lambda f: (f.page, f.bbox[1], f.bbox[0]))

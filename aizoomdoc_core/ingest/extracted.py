@@ -14,7 +14,7 @@ from typing import Any
 
 from ..sanitize import clean_text
 from ..terms import index_terms
-from .passages import passages
+from .passages import LONG_BLOCK, passage_key, passages
 
 FULL_PAGE = [0.0, 0.0, 1.0, 1.0]
 
@@ -135,6 +135,8 @@ def in_passages(block: ExtractedBlock, line_boxes: Sequence[Sequence[float]] | N
     """``block``, or when it is long its passages (``passages``), each a block: the first keeps the
     block's key, the next are ``KEY.2``, ``KEY.3``... Each is placed at its own lines when
     ``line_boxes`` (one bbox per line of the text) says where they are, else at the whole block."""
+    if len(block.text) <= LONG_BLOCK:
+        return [block]
     parts = passages(block.text)
     if len(parts) == 1:
         return [block]
@@ -144,6 +146,5 @@ def in_passages(block: ExtractedBlock, line_boxes: Sequence[Sequence[float]] | N
         boxes = line_boxes[first:last + 1] if line_boxes else [block.bbox]
         bbox = [min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)]
         metadata = {**block.metadata, "passage": f"{n}/{len(parts)}"}
-        cut.append(ExtractedBlock(block.key if n == 1 else f"{block.key}.{n}", block.page, block.kind, part.text,
-                                  bbox, metadata))
+        cut.append(ExtractedBlock(passage_key(block.key, n), block.page, block.kind, part.text, bbox, metadata))
     return cut

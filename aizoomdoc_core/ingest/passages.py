@@ -23,7 +23,22 @@ PASSAGE_CHARS = 600  # about this many characters a passage
 LONG_BLOCK = 1000  # blocks longer than this are cut
 CELL = " | "  # between a table row's cells, as every extractor writes them
 TITLE_CHARS = 160  # a line over a table's header at most this long is the table's title
-_SENTENCE = re.compile(r"(?<=[.;])\s+(?=\S)")
+# A sentence ends at a full stop or semicolon before a capital, a digit or a quote: never inside
+# «см. лист 5», "min. 3/16"".
+_SENTENCE = re.compile(r"(?<=[.;])\s+(?=[A-ZА-ЯЁ0-9«\"(])")
+
+
+_PASSAGE_KEY = re.compile(r"\.\d+$")
+
+
+def passage_key(key: str, n: int) -> str:
+    """The key of a block's ``n``-th passage (from 1): the block's own for the first, ``KEY.n`` after."""
+    return key if n == 1 else f"{key}.{n}"
+
+
+def block_of(key: str) -> str:
+    """The key of the block a passage was cut from (a block that was not cut: its own)."""
+    return _PASSAGE_KEY.sub("", key)
 
 
 @dataclass(frozen=True)
@@ -34,9 +49,9 @@ class Passage:
 
 def passages(text: str) -> list[Passage]:
     """``text`` (one block's) as passages, in order; a short text is one passage, itself."""
-    lines = text.split("\n")
     if len(text) <= LONG_BLOCK:
-        return [Passage(text, (0, len(lines) - 1))]
+        return [Passage(text, (0, text.count("\n")))]
+    lines = text.split("\n")
     pieces = [(i, piece) for i, line in enumerate(lines) for piece in _pieces(line)]
     found: list[Passage] = []
     context: list[str] = []  # the current table's title and header row

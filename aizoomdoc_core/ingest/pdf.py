@@ -24,6 +24,7 @@ import pymupdf
 from ..errors import InvalidInput
 from .extracted import ExtractedBlock, ExtractedDocument, ExtractedPage, document_status, in_passages
 from .geometry import DisplayFrame, Word, page_words
+from .passages import LONG_BLOCK
 from .title_block import extract_title_block
 
 Progress = Callable[[int, int], None]
@@ -205,9 +206,8 @@ def _blocks_from_words(words: list[Word], page: int, kind: str) -> list[Extracte
             lines[word.line].append(word)
         ordered = [lines[n] for n in sorted(lines)]
         text = "\n".join(" ".join(w.text for w in line) for line in ordered)
-        boxes = [_bbox(line) for line in ordered]
         block = ExtractedBlock(key=f"p{page}-b{block_no}", page=page, kind=kind, text=text, bbox=_bbox(members))
-        blocks += in_passages(block, boxes)
+        blocks += in_passages(block, [_bbox(line) for line in ordered]) if len(text) > LONG_BLOCK else [block]
     return blocks
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from aizoomdoc_core.ingest.passages import LONG_BLOCK, passages
+from aizoomdoc_core.ingest.passages import LONG_BLOCK, passage_key, passages
 from aizoomdoc_core.storage.schema import Json
 from aizoomdoc_core.terms import index_terms
 
@@ -52,7 +52,7 @@ def upgrade() -> None:
             terms = index_terms(part.text)
             rows.append({
                 "document_id": block["document_id"], "page": block["page"], "kind": block["kind"],
-                "block_key": block["block_key"] if n == 1 else f"{block['block_key']}.{n}",
+                "block_key": passage_key(block["block_key"], n),
                 "text": part.text, "bbox": block["bbox"],
                 "metadata": {**(block["metadata"] or {}), "passage": f"{n}/{len(parts)}"},
                 "terms": " ".join(terms), "term_count": len(terms),
