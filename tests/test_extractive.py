@@ -15,7 +15,7 @@ from aizoomdoc_core.agent.evidence import Evidence
 from aizoomdoc_core.agent.extractive import ITEM_CHARS, extractive_answer
 from aizoomdoc_core.agent.texts import texts_for
 from aizoomdoc_core.app import Aizoomdoc
-from aizoomdoc_core.events import AnswerDone
+from aizoomdoc_core.events import AnswerDone, AskResult
 from aizoomdoc_core.ingest.extracted import TitleBlock
 from aizoomdoc_core.search import Hit
 
@@ -39,6 +39,19 @@ def answer(question: str, hits: list[Hit], language: str = "en") -> tuple[str, l
 
 def quoted(text: str) -> list[str]:
     return [line.split("«", 1)[1].rsplit("»", 1)[0] for line in text.splitlines() if line.startswith("- «")]
+
+
+def asked_of_sheet(app: Aizoomdoc, path: Path, labels: list[tuple[float, float, str, float]], question: str) -> AskResult:
+    """``question`` asked offline of an A3 sheet that prints ``labels`` (x, y, text, font size)."""
+    import pymupdf
+
+    with pymupdf.open() as doc:
+        page = doc.new_page(width=1191, height=842)
+        for x, y, text, size in labels:
+            page.insert_text((x, y), text, fontsize=size)
+        doc.save(path)
+    assert app.ingest(path).status == "ok"
+    return [e for e in app.ask(question, offline=True) if isinstance(e, AnswerDone)][0].result
 
 
 def title_block_hit(**options: Any) -> Hit:
@@ -295,17 +308,8 @@ def test_a_row_the_question_names_by_its_tag_is_quoted_after_its_header(app: Aiz
 def test_a_designator_s_rating_printed_tight_under_it_is_its_value(app: Aizoomdoc, tmp_path: Path) -> None:
     # On a schematic the rating overlaps the designator's line a little; the next designator
     # further down is not its value.
-    import pymupdf
-
-    doc = pymupdf.open()
-    page = doc.new_page(width=1191, height=842)
-    page.insert_text((200, 300), "Q1", fontsize=10)
-    page.insert_text((600, 100), "POWER CIRCUIT 400V", fontsize=10)
-    page.insert_text((200, 330), "XT1", fontsize=10)
-    page.insert_text((199, 306), "25A", fontsize=7)
-    doc.save(tmp_path / "schematic.pdf")
-    assert app.ingest(tmp_path / "schematic.pdf").status == "ok"
-    done = [e for e in app.ask("What current is breaker Q1 rated for?", offline=True) if isinstance(e, AnswerDone)][0].result
+    labels = [(200, 300, "Q1", 10), (600, 100, "POWER CIRCUIT 400V", 10), (200, 330, "XT1", 10), (199, 306, "25A", 7)]
+    done = asked_of_sheet(app, tmp_path / "schematic.pdf", labels, "What current is breaker Q1 rated for?")
     assert quoted(done.answer)[0] == "Q1 → 25A"
 
 
@@ -372,15 +376,7 @@ def test_a_follow_up_is_quoted_by_the_subject_of_the_question_before(app: Aizoom
 @pytest.mark.parametrize("settings", ["local"], indirect=True)
 def test_a_quantity_asked_by_name_is_quoted_from_the_value_printed_in_its_unit(app: Aizoomdoc, tmp_path: Path) -> None:
     # The sheet prints "380V" by the feeder, never the word "voltage": no search hit holds it.
-    import pymupdf
-
-    doc = pymupdf.open()
-    page = doc.new_page(width=1191, height=842)
-    page.insert_text((100, 100), "POWER SUPPLY CIRCUIT", fontsize=10)
-    page.insert_text((900, 700), "380V", fontsize=8)
-    page.insert_text((100, 400), "CONTROL CIRCUIT", fontsize=10)
-    page.insert_text((600, 400), "KM1", fontsize=8)
-    doc.save(tmp_path / "feeder.pdf")
-    assert app.ingest(tmp_path / "feeder.pdf").status == "ok"
-    done = [e for e in app.ask("What voltage is the power supply circuit?", offline=True) if isinstance(e, AnswerDone)][0].result
+    labels = [(100, 100, "POWER SUPPLY CIRCUIT", 10), (900, 700, "380V", 8), (100, 400, "CONTROL CIRCUIT", 10),
+              (600, 400, "KM1", 8)]
+    done = asked_of_sheet(app, tmp_path / "feeder.pdf", labels, "What voltage is the power supply circuit?")
     assert "380V" in quoted(done.answer)[:2]
