@@ -60,7 +60,8 @@ class Library:
         self.settings = settings
         self.hybrid = HybridSearch(storage.db, embedder) if embedder else None
         self.indexer = DenseIndexer(storage.db, embedder) if embedder else None
-        self._referenced: dict[str, list[Referenced]] = {}  # per document, until documents change
+        # Per document: a detail is pointed at from its own document's sheets, which never change.
+        self._referenced: dict[str, list[Referenced]] = {}
 
     def ingest(
         self, path: Path, *, name: str | None = None, password: str | None = None, progress: Progress | None = None
@@ -81,7 +82,6 @@ class Library:
         return result
 
     def _ingested(self) -> None:
-        self._referenced.clear()  # a new document's sheets may be what others point at
         if self.indexer:
             self.indexer.wake()
 
@@ -113,7 +113,7 @@ class Library:
         document_id = parse_id(document_id, "document id")
         self.storage.db.delete_document(document_id)
         self.storage.blobs.delete_prefix(document_prefix(document_id))
-        self._referenced.clear()
+        self._referenced.pop(document_id, None)
         log.info("document deleted: %s", document_id)
 
     def search(
@@ -142,7 +142,7 @@ class Library:
 
     def referenced_details(self, document_id: str) -> list[Referenced]:
         """The document's details that its sheets point at, with how many sheets do (``references``);
-        worked out once per document while the library holds the same documents."""
+        worked out once per document and process."""
         if document_id not in self._referenced:
             self._referenced[document_id] = referenced_details(self.references(document_id).references)
         return self._referenced[document_id]

@@ -26,8 +26,6 @@ TITLE_CHARS = 160  # a line over a table's header at most this long is the table
 # A sentence ends at a full stop or semicolon before a capital, a digit or a quote: never inside
 # «см. лист 5», "min. 3/16"".
 _SENTENCE = re.compile(r"(?<=[.;])\s+(?=[A-ZА-ЯЁ0-9«\"(])")
-
-
 _PASSAGE_KEY = re.compile(r"\.\d+$")
 
 
@@ -62,11 +60,11 @@ def passages(text: str) -> list[Passage]:
         row = CELL in piece
         header = row and (position == 0 or CELL not in pieces[position - 1][1])
         if header:  # a table starts: its title is the short line over it, if any
-            context = [pieces[position - 1][1]] if position and _titles(pieces, position - 1) else []
+            context = [pieces[position - 1][1]] if position and _is_title(pieces, position - 1) else []
         elif not row:
             context = []
         # A table's title goes with its header and first row, not at the end of the passage before.
-        coming = [piece] + ([p for _, p in pieces[position + 1:position + 3]] if _titles(pieces, position) else [])
+        coming = [piece] + ([p for _, p in pieces[position + 1:position + 3]] if _is_title(pieces, position) else [])
         if own and size + sum(len(p) + 1 for p in coming) > PASSAGE_CHARS + 1:
             found.append(_passage(lead, own))
             own, size = [], 0
@@ -82,7 +80,7 @@ def passages(text: str) -> list[Passage]:
     return found
 
 
-def _titles(pieces: list[tuple[int, str]], position: int) -> bool:
+def _is_title(pieces: list[tuple[int, str]], position: int) -> bool:
     """Whether the piece at ``position`` is a table's title: a short line over the table's header row."""
     piece = pieces[position][1]
     return (CELL not in piece and len(piece) <= TITLE_CHARS and position + 1 < len(pieces)
