@@ -30,6 +30,8 @@ down_revision = "005"
 branch_labels = None
 depends_on = None
 
+BATCH = 500
+
 _BLOCKS = sa.table(
     "blocks", sa.column("id"), sa.column("document_id"), sa.column("page"), sa.column("block_key"),
     sa.column("kind"), sa.column("text"), sa.column("bbox", Json), sa.column("metadata", Json),
@@ -39,25 +41,31 @@ _BLOCKS = sa.table(
 
 def upgrade() -> None:
     connection = op.get_bind()
-    long_blocks = connection.execute(
-        sa.select(_BLOCKS).where(sa.func.length(_BLOCKS.c.text) > LONG_BLOCK).order_by(_BLOCKS.c.id)
-    ).mappings().all()
-    for block in long_blocks:
-        parts = passages(block["text"])
-        if len(parts) == 1:
-            continue
-        connection.execute(sa.delete(_BLOCKS).where(_BLOCKS.c.id == block["id"]))
-        rows = []
-        for n, part in enumerate(parts, 1):
-            terms = index_terms(part.text)
-            rows.append({
-                "document_id": block["document_id"], "page": block["page"], "kind": block["kind"],
-                "block_key": passage_key(block["block_key"], n),
-                "text": part.text, "bbox": block["bbox"],
-                "metadata": {**(block["metadata"] or {}), "passage": f"{n}/{len(parts)}"},
-                "terms": " ".join(terms), "term_count": len(terms),
-            })
-        connection.execute(sa.insert(_BLOCKS), rows)
+    long_ids = connection.execute(
+        sa.select(_BLOCKS.c.id).where(sa.func.length(_BLOCKS.c.text) > LONG_BLOCK).order_by(_BLOCKS.c.id)
+    ).scalars().all()
+    for start in range(0, len(long_ids), BATCH):  # a library's long blocks a batch at a time, not all in memory
+        batch = connection.execute(sa.select(_BLOCKS).where(_BLOCKS.c.id.in_(long_ids[start:start + BATCH])))
+        for block in batch.mappings().all():
+            _cut(connection, block)
+
+
+def _cut(connection: sa.Connection, block: sa.RowMapping) -> None:
+    """One stored block replaced by its passages' rows (the triggers keep the search indexes)."""
+    parts = passages(block["text"])
+    if len(parts) == 1:
+        return
+    connection.execute(sa.delete(_BLOCKS).where(_BLOCKS.c.id == block["id"]))
+    rows = []
+    for n, part in enumerate(parts, 1):
+        terms = index_terms(part.text)
+        rows.append({
+            "document_id": block["document_id"], "page": block["page"], "kind": block["kind"],
+            "block_key": passage_key(block["block_key"], n), "text": part.text, "bbox": block["bbox"],
+            "metadata": {**(block["metadata"] or {}), "passage": f"{n}/{len(parts)}"},
+            "terms": " ".join(terms), "term_count": len(terms),
+        })
+    connection.execute(sa.insert(_BLOCKS), rows)
 
 
 def downgrade() -> None:
