@@ -180,6 +180,12 @@ def find(blocks: Sequence[BlockRecord], sheets: Sheets) -> list[Found]:
     return sorted(kept, key=lambda f: (f.page, f.bbox[1], f.bbox[0]))
 
 
+def points_at_sheets(text: str) -> bool:
+    """Whether ``text`` prints a reference to a sheet or a detail in a form ``find`` reads: what is
+    worth resolving a page's references for."""
+    return any(pattern.search(text) for kind, pattern in _PATTERNS if kind in ("detail", "sheet"))
+
+
 def _in_line(block: BlockRecord, line: str, box: BBox) -> list[Found]:
     """The references of one line, each span read once: the first pattern that reads it wins."""
     taken: list[tuple[int, int]] = []
@@ -395,4 +401,3 @@ def referenced_details(references: Sequence[Reference]) -> list[Referenced]:
             pointing.setdefault((target.page, tuple(target.region)), set()).add((reference.page, reference.block_id))
     return [Referenced(page, list(region), len({p for p, _ in callouts}), frozenset(callouts))
             for (page, region), callouts in pointing.items()]
-

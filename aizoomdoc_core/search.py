@@ -207,4 +207,3 @@ def favour_referenced(hits: list[Hit], referenced: Callable[[str], Sequence[Refe
 
 def _overlaps(a: Sequence[float], b: Sequence[float]) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
-

@@ -77,18 +77,16 @@ class Evidence:
         key = (hit.document_id, hit.block_id)
         if key not in self.rows:
             try:
-                self.rows[key] = table_row(self.library, hit, concepts, weights)
+                self.rows[key] = table_row(self.page_blocks, hit, concepts, weights)
             except AizoomdocError:
                 return None
         return self.rows[key]
 
     def page_blocks(self, document_id: str, page: int) -> list[Hit]:
-        """The page's blocks, top to bottom, read once per question; none when the store is away."""
+        """The page's blocks, top to bottom, read once per question (a table's rows and the values
+        of a quantity asked for are read from it). A failure is not kept: the next call asks again."""
         if (document_id, page) not in self.pages:
-            try:
-                self.pages[(document_id, page)] = self.library.blocks_in_region(document_id, page, [0, 0, 1, 1])
-            except AizoomdocError:
-                return []
+            self.pages[(document_id, page)] = self.library.blocks_in_region(document_id, page, [0, 0, 1, 1])
         return self.pages[(document_id, page)]
 
     def add_hit(self, hit: Hit) -> str:

@@ -37,6 +37,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from ..errors import AizoomdocError
 from ..models import Citation
 from ..search import Hit
 from ..terms import QUANTITY_MARK, matched_concepts, normalize, quantity_terms, query_concepts, token_terms, tokens
@@ -187,7 +188,11 @@ def _values_on_page(
         return []
     known = {(hit.document_id, hit.block_id) for hit in ordered}
     anchor = next((hit.bbox for hit in ordered if (hit.document_id, hit.page) == page), [0.5, 0.5, 0.5, 0.5])
-    blocks = [block for block in evidence.page_blocks(document, number)
+    try:
+        page_blocks = evidence.page_blocks(document, number)
+    except AizoomdocError:  # the store is away: the quotes of the hits alone
+        return []
+    blocks = [block for block in page_blocks
               if (block.document_id, block.block_id) not in known and wanted & quantity_terms(block.text)]
     blocks.sort(key=lambda block: _distance(block.bbox, anchor))
     valued = []

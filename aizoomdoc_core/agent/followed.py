@@ -11,18 +11,15 @@ a chain of them would be the model's work (``view_page`` lists a page's referenc
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from ..errors import AizoomdocError
 from ..library import Library
-from ..references import Reference
+from ..references import Reference, points_at_sheets
 from ..search import Hit
 
 FOLLOWED = frozenset({"detail", "sheet", "detail not located"})  # statuses that open a page of the library
-# What a block must print to be worth resolving its references: a callout "2/A-2", "SEE", «см.», «узел», a sheet.
-_POINTS = re.compile(r"\d\s*/\s*[A-ZА-ЯЁ]|\b(?:SEE|REFER|SHEETS?|SHT|DWG)\b|см\.|\bузел|\bлист", re.IGNORECASE)
 QUOTES_LOOKED_AT = 2  # the first quotes whose blocks may lead somewhere
 
 
@@ -41,7 +38,7 @@ def follow(library: Library, quoted: Sequence[tuple[Hit, str]], scope: Sequence[
     it) that leads into the library (and the chat's ``scope``), or None. None too when the store
     cannot say (the answer goes on without it)."""
     for hit, text in quoted[:QUOTES_LOOKED_AT]:
-        if not _POINTS.search(text):
+        if not points_at_sheets(text):
             continue
         said = _squashed(text)
         try:

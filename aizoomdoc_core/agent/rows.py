@@ -11,10 +11,9 @@ header) and what the crop is made around; a row that is itself the hit is quoted
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ..library import Library
 from ..search import Hit
 from ..terms import matched_concepts
 from .labels import EPS, small
@@ -79,16 +78,19 @@ def _stack_up(last: Hit, rows: list[Hit]) -> Hit:
     return top
 
 
-def table_row(library: Library, hit: Hit, concepts: Sequence[Sequence[str]], weights: Sequence[float]) -> Row | None:
+def table_row(
+    page_blocks: Callable[[str, int], list[Hit]], hit: Hit, concepts: Sequence[Sequence[str]], weights: Sequence[float],
+) -> Row | None:
     """The row of the table ``hit`` is a title, header or row of that holds most of the question
-    that ``hit`` does not, with its header; None when ``hit`` heads no table or no row adds to it."""
+    that ``hit`` does not, with its header; None when ``hit`` heads no table or no row adds to it.
+    ``page_blocks`` gives a page's blocks (read once per question, ``Evidence.page_blocks``)."""
     if hit.kind == "title_block" or not small(hit.bbox):
         return None
     held = matched_concepts(concepts, hit.text)
     if not held:
         return None
     x0, y0, x1, y1 = hit.bbox
-    page = library.blocks_in_region(hit.document_id, hit.page, [0.0, 0.0, 1.0, 1.0])
+    page = page_blocks(hit.document_id, hit.page)
     rows = [block for block in page if row_shaped(block) and block.block_id != hit.block_id]
     if row_shaped(hit):
         header = _stack_up(hit, [r for r in rows if r.bbox[3] <= y0 + EPS])

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..sanitize import clean_text
 from ..terms import index_terms
-from .passages import LONG_BLOCK, passage_key, passages
+from .passages import passage_key, passages
 
 FULL_PAGE = [0.0, 0.0, 1.0, 1.0]
 
@@ -135,8 +135,6 @@ def in_passages(block: ExtractedBlock, line_boxes: Sequence[Sequence[float]] | N
     """``block``, or when it is long its passages (``passages``), each a block: the first keeps the
     block's key, the next are ``KEY.2``, ``KEY.3``... Each is placed at its own lines when
     ``line_boxes`` (one bbox per line of the text) says where they are, else at the whole block."""
-    if len(block.text) <= LONG_BLOCK:
-        return [block]
     parts = passages(block.text)
     if len(parts) == 1:
         return [block]
